@@ -1,0 +1,1 @@
+"""All I/O, one module per external system. Activities are idempotent and retry-safe."""

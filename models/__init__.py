@@ -1,0 +1,1 @@
+"""Pydantic models: every value that crosses a workflow, activity, CLI or HTTP boundary."""

@@ -1,0 +1,93 @@
+"""Configuration shared by the CLI and the worker: environment (``SIMCTL_*``) plus CLI flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
+class Settings(BaseSettings):
+    """Everything a process needs to find Temporal, the store and its own ports.
+
+    Field names double as keyword arguments, so CLI flags override the environment by
+    passing ``Settings(**flags)``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SIMCTL_", extra="ignore", populate_by_name=True)
+
+    # Temporal's own variable names are honoured too, so `temporal` CLI users need no new habits.
+    temporal_address: str = Field(
+        "localhost:7233",
+        validation_alias=AliasChoices("SIMCTL_TEMPORAL_ADDRESS", "TEMPORAL_ADDRESS", "temporal_address"),
+    )
+    namespace: str = Field(
+        "default",
+        validation_alias=AliasChoices("SIMCTL_NAMESPACE", "TEMPORAL_NAMESPACE", "namespace"),
+        min_length=1,
+    )
+    embedded: bool = True
+    state_dir: Path = Path(".simctl")
+    database_url: str | None = None
+    metrics_port: int = Field(9464, ge=0, le=65535)
+    ui_port: int | None = Field(None, ge=1, le=65535)
+    log_level: LogLevel = "info"
+    trace_file: Path | None = None
+
+    @field_validator("temporal_address")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"expected HOST:PORT, got {value!r}")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        scheme = value.split("://", 1)[0]
+        if scheme in ("postgresql", "postgres", "postgresql+asyncpg"):
+            return "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if scheme in ("sqlite", "sqlite+aiosqlite"):
+            return "sqlite+aiosqlite://" + value.split("://", 1)[1]
+        raise ValueError(f"unsupported database {scheme!r}: use postgresql://… or sqlite:///…")
+
+    @property
+    def temporal_host(self) -> str:
+        return self.temporal_address.rpartition(":")[0]
+
+    @property
+    def temporal_port(self) -> int:
+        return int(self.temporal_address.rpartition(":")[2])
+
+    @property
+    def web_ui_url(self) -> str:
+        return f"http://{self.temporal_host}:{self.ui_port or self.temporal_port + 1000}"
+
+    @property
+    def store_url(self) -> str:
+        """The database URL to use: the configured one, else a SQLite file in the state directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.state_dir / 'simctl.db').resolve()}"
+
+
+class SettingsError(ValueError):
+    """A configuration value that cannot be used, described in one line."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with ``overrides`` (CLI flags) on top; one-line errors."""
+    try:
+        return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    except ValidationError as err:
+        first = err.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "settings"
+        env = "SIMCTL_" + field.upper()
+        raise SettingsError(f"invalid setting {field} ({env}): {first['msg']}") from None

@@ -1,0 +1,10 @@
+"""Task queue names: what the CLI starts workflows on and what workers poll."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class TaskQueue(StrEnum):
+    # Store activities (ledger, ground truth) shared by every domain.
+    PLATFORM = "simctl-platform"

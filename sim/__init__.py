@@ -1,0 +1,1 @@
+"""The rules: pure, deterministic functions, safe to call from workflow code."""

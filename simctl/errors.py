@@ -1,0 +1,11 @@
+"""Errors the CLI reports as one line on stderr with a non-zero exit code (no traceback)."""
+
+from __future__ import annotations
+
+
+class CliError(Exception):
+    """Bad input or an unusable environment: exit code 2 by default."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

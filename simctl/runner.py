@@ -1,0 +1,44 @@
+"""Running async command bodies from Typer, with orderly shutdown on Ctrl-C and SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from rich.logging import RichHandler
+
+from models.settings import Settings
+from simctl.errors import CliError
+
+T = TypeVar("T")
+
+
+def configure_logging(settings: Settings, default: str = "warning") -> None:
+    # Commands stay quiet unless asked; `simctl up` passes default="info".
+    level = settings.log_level if "log_level" in settings.model_fields_set else default
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(name)s: %(message)s",
+        handlers=[RichHandler(show_path=False, rich_tracebacks=False)],
+        force=True,
+    )
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro``; SIGTERM cancels it like Ctrl-C does, so context managers stop what they started."""
+
+    async def guarded() -> T:
+        task = asyncio.current_task()
+        assert task is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        return await coro
+
+    try:
+        return asyncio.run(guarded())
+    except asyncio.CancelledError:
+        raise CliError("terminated", exit_code=143) from None
+    except KeyboardInterrupt:
+        raise CliError("interrupted", exit_code=130) from None

@@ -1,0 +1,125 @@
+"""Ledger persistence: idempotent batch appends and chain reads."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, union
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from models.ledger import AppendBatch, AppendResult, ChainBreak, ChainHead, ChainVerdict, LedgerEntry
+from sim.hashchain import GENESIS_HASH, verify_chain, verify_segment
+from store.tables import LedgerHeadRow, LedgerRow
+
+_COLUMNS = ("chain_id", "seq", "payload_json", "payload_hash", "prev_hash", "entry_hash", "author", "sim_time", "idempotency_key")
+
+
+class LedgerConflict(Exception):
+    """A batch that contradicts what the store holds. Retrying cannot help."""
+
+
+async def append(engine: AsyncEngine, batch: AppendBatch) -> AppendResult:
+    """Write the batch's entries that are not stored yet; entries already present are checked, not rewritten.
+
+    A retry of the same batch (same idempotency keys) therefore writes nothing twice.
+    """
+    broken = verify_segment(batch.entries, prev_hash=batch.entries[0].prev_hash)
+    if broken is not None:
+        raise LedgerConflict(f"chain {batch.chain_id}: batch entry seq {broken.seq}: {broken.detail}")
+    for attempt in range(3):
+        try:
+            async with engine.begin() as connection:
+                return await _append(connection, batch)
+        except IntegrityError:
+            # A concurrent attempt of the same batch won the race: the next pass sees its rows.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _append(connection: AsyncConnection, batch: AppendBatch) -> AppendResult:
+    head = (
+        await connection.execute(
+            select(LedgerHeadRow.length, LedgerHeadRow.head_hash)
+            .where(LedgerHeadRow.chain_id == batch.chain_id)
+            .with_for_update()
+        )
+    ).one_or_none()
+    length, head_hash = (head.length, head.head_hash) if head else (0, GENESIS_HASH)
+
+    keys = [entry.idempotency_key for entry in batch.entries]
+    rows = await connection.execute(
+        select(LedgerRow.idempotency_key, LedgerRow.entry_hash).where(LedgerRow.idempotency_key.in_(keys))
+    )
+    stored = {key: hash_ for key, hash_ in rows}
+    for entry in batch.entries:
+        if entry.idempotency_key in stored and stored[entry.idempotency_key] != entry.entry_hash:
+            raise LedgerConflict(
+                f"chain {batch.chain_id}: idempotency key {entry.idempotency_key!r} was written with other content"
+            )
+    fresh = batch.entries[len(stored) :]
+    if any(entry.idempotency_key in stored for entry in fresh):
+        raise LedgerConflict(f"chain {batch.chain_id}: batch interleaves stored and new entries")
+
+    if fresh:
+        first = fresh[0]
+        if first.seq != length or first.prev_hash != head_hash:
+            raise LedgerConflict(
+                f"chain {batch.chain_id}: holds {length} entries ending in {head_hash[:12]}, "
+                f"but the batch continues seq {first.seq} from {first.prev_hash[:12]}"
+            )
+        await connection.execute(
+            LedgerRow.__table__.insert(), [entry.model_dump(include=set(_COLUMNS)) for entry in fresh]
+        )
+        length, head_hash = fresh[-1].seq + 1, fresh[-1].entry_hash
+        values = {"length": length, "head_hash": head_hash}
+        if head:
+            await connection.execute(
+                LedgerHeadRow.__table__.update().where(LedgerHeadRow.chain_id == batch.chain_id).values(**values)
+            )
+        else:
+            await connection.execute(LedgerHeadRow.__table__.insert().values(chain_id=batch.chain_id, **values))
+
+    return AppendResult(
+        chain_id=batch.chain_id,
+        written=len(fresh),
+        already_present=len(stored),
+        length=length,
+        head_hash=head_hash,
+    )
+
+
+async def chain_ids(engine: AsyncEngine) -> list[str]:
+    query = union(select(LedgerRow.chain_id), select(LedgerHeadRow.chain_id))
+    async with engine.connect() as connection:
+        return sorted((await connection.execute(query)).scalars())
+
+
+async def read_chain(engine: AsyncEngine, chain_id: str) -> tuple[list[LedgerEntry], list[int], ChainHead | None]:
+    """Entries in seq order (ties by row id), their row ids, and the recorded head."""
+    async with engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                select(LedgerRow.__table__)
+                .where(LedgerRow.chain_id == chain_id)
+                .order_by(LedgerRow.seq, LedgerRow.id)
+            )
+        ).mappings().all()
+        head = (
+            await connection.execute(select(LedgerHeadRow.__table__).where(LedgerHeadRow.chain_id == chain_id))
+        ).mappings().one_or_none()
+    entries = [LedgerEntry.model_validate({name: row[name] for name in _COLUMNS}) for row in rows]
+    return entries, [row["id"] for row in rows], ChainHead.model_validate(dict(head)) if head else None
+
+
+async def verify_stored_chain(engine: AsyncEngine, chain_id: str) -> ChainVerdict:
+    entries, row_ids, head = await read_chain(engine, chain_id)
+    if head is None and entries:
+        missing = ChainBreak(
+            position=len(entries), seq=len(entries), kind="deleted", detail="the chain's head record is missing"
+        )
+        return ChainVerdict(chain_id=chain_id, length=len(entries), head_hash=entries[-1].entry_hash, broken=missing)
+    verdict = verify_chain(entries, chain_id=chain_id, head=head)
+    if verdict.broken is not None and verdict.broken.position < len(row_ids):
+        located = verdict.broken.model_copy(update={"row_id": row_ids[verdict.broken.position]})
+        verdict = verdict.model_copy(update={"broken": located})
+    return verdict

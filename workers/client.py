@@ -1,0 +1,70 @@
+"""One way to connect: pydantic payloads, tracing, and the project's search attributes in place."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+from temporalio.client import Client
+from temporalio.contrib.opentelemetry import TracingInterceptor
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
+from temporalio.service import RPCError
+
+from models import search_attributes
+from models.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def connect(settings: Settings, *, runtime: Runtime | None = None) -> Client:
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.namespace,
+        data_converter=pydantic_data_converter,
+        interceptors=[TracingInterceptor()],
+        runtime=runtime,
+    )
+
+
+async def wait_for_namespace(client: Client, timeout: float = 30.0) -> None:
+    """A freshly started server accepts connections a moment before its namespaces exist."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=client.namespace))
+            return
+        except RPCError:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+
+
+async def ensure_search_attributes(client: Client) -> list[str]:
+    """Register the custom search attributes a server lacks; returns the names added.
+
+    `temporal server start-dev --search-attribute` only registers them on a new database, so a
+    server started earlier, or by hand without the flags, is brought up to date here.
+    """
+    listed = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=client.namespace)
+    )
+    missing = {
+        key.name: IndexedValueType.ValueType(key.indexed_value_type)
+        for key in search_attributes.ALL
+        if key.name not in listed.custom_attributes
+    }
+    if missing:
+        try:
+            await client.operator_service.add_search_attributes(
+                AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
+            )
+        except RPCError as err:
+            log.warning("could not register search attributes %s: %s", sorted(missing), err.message)
+            return []
+        log.info("registered search attributes %s", ", ".join(sorted(missing)))
+    return sorted(missing)

@@ -1,0 +1,68 @@
+"""`python -m workers.main`: poll every task queue until SIGTERM or SIGINT.
+
+Connects to TEMPORAL_ADDRESS (default localhost:7233); it never starts a server of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from models.settings import Settings, SettingsError, load_settings
+from workers.stack import TemporalUnreachable, open_stack
+from workers.service import stop_on_signals
+from workers.tracing import configure_tracing, shutdown_tracing
+
+log = logging.getLogger("workers.main")
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr
+    )
+
+
+async def serve(settings: Settings) -> None:
+    stop = stop_on_signals()
+    async with open_stack(settings, worker="always", metrics_port=settings.metrics_port or None) as stack:
+        log.info(
+            "connected to %s, namespace %s; metrics at %s",
+            settings.temporal_address,
+            settings.namespace,
+            stack.metrics.url if stack.metrics else "(off)",
+        )
+        await stop.wait()
+        log.info("shutting down: finishing in-flight tasks")
+    log.info("worker stopped")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workers.main", description=__doc__)
+    parser.add_argument("--metrics-port", type=int, help="port of /metrics on 127.0.0.1 (0 = off; default 9464)")
+    parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    args = parser.parse_args(argv)
+    try:
+        # The worker never embeds a server: that is `simctl up`'s job.
+        settings = load_settings(**vars(args), embedded=False)
+    except SettingsError as err:
+        print(f"workers.main: {err}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    configure_tracing("simctl-worker", settings.trace_file)
+    try:
+        asyncio.run(serve(settings))
+    except TemporalUnreachable as err:
+        print(f"workers.main: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"workers.main: {err}", file=sys.stderr)
+        return 2
+    finally:
+        shutdown_tracing()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

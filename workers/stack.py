@@ -1,0 +1,94 @@
+"""Everything a process needs to run simulations: server (found or embedded), client, store, workers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+
+from localnet.temporal_dev import DevServer, DevServerConfig, port_open
+from models.settings import Settings
+from store.engine import open_store
+from workers.client import connect, ensure_search_attributes, wait_for_namespace
+from workers.metrics import MetricsEndpoint, serve_metrics
+from models.task_queues import TaskQueue
+from workers.registry import WorkerResources
+from workers.service import running_workers
+
+log = logging.getLogger(__name__)
+
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
+
+
+class TemporalUnreachable(Exception):
+    pass
+
+
+# "if-embedded": a server we started has no other worker; an existing one is assumed to have its own.
+WorkerMode = Literal["always", "never", "if-embedded"]
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    client: Client
+    server: DevServer | None = None
+    engine: AsyncEngine | None = None
+    queues: list[TaskQueue] = field(default_factory=list)
+    metrics: MetricsEndpoint | None = None
+
+    @property
+    def embedded(self) -> bool:
+        return self.server is not None
+
+
+def dev_server_config(settings: Settings, *, headless: bool = False) -> DevServerConfig:
+    if settings.temporal_host not in LOCAL_HOSTS:
+        raise TemporalUnreachable(
+            f"no Temporal server answers at {settings.temporal_address}, and an embedded one can only run on this machine"
+        )
+    state = settings.state_dir.resolve()
+    return DevServerConfig(
+        port=settings.temporal_port,
+        ui_port=settings.ui_port,
+        db_file=state / "temporal.db",
+        log_file=state / "temporal-server.log",
+        headless=headless,
+        namespaces=(settings.namespace,),
+    )
+
+
+@asynccontextmanager
+async def open_stack(
+    settings: Settings, *, worker: WorkerMode, metrics_port: int | None = None
+) -> AsyncIterator[Stack]:
+    """Connect to Temporal, starting an embedded dev server when none answers and ``settings.embedded``.
+
+    With a worker, also open the store and poll every task queue in this process.
+    """
+    async with AsyncExitStack() as exits:
+        metrics = serve_metrics(metrics_port) if metrics_port else None
+        if metrics is not None:
+            exits.callback(metrics.close)
+
+        server = None
+        if not await port_open(settings.temporal_host, settings.temporal_port):
+            if not settings.embedded:
+                raise TemporalUnreachable(f"no Temporal server answers at {settings.temporal_address}")
+            server = await exits.enter_async_context(DevServer(dev_server_config(settings)))
+
+        client = await connect(settings, runtime=metrics.runtime if metrics else None)
+        await wait_for_namespace(client)
+        await ensure_search_attributes(client)
+        stack = Stack(settings=settings, client=client, server=server, metrics=metrics)
+
+        if worker == "always" or (worker == "if-embedded" and server is not None):
+            stack.engine = await exits.enter_async_context(open_store(settings.store_url))
+            resources = WorkerResources(settings=settings, engine=stack.engine)
+            stack.queues = await exits.enter_async_context(running_workers(client, resources))
+        yield stack
