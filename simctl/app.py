@@ -11,7 +11,7 @@ import typer
 from localnet.temporal_dev import DevServerError
 from models.settings import LogLevel, SettingsError, load_settings
 from simctl.errors import CliError
-from workers.stack import TemporalUnreachable
+from workers.client import TemporalUnreachable
 
 app = typer.Typer(
     name="simctl",

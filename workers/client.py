@@ -21,14 +21,22 @@ from models.settings import Settings
 log = logging.getLogger(__name__)
 
 
+class TemporalUnreachable(Exception):
+    """No usable Temporal server at the configured address."""
+
+
 async def connect(settings: Settings, *, runtime: Runtime | None = None) -> Client:
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.namespace,
-        data_converter=pydantic_data_converter,
-        interceptors=[TracingInterceptor()],
-        runtime=runtime,
-    )
+    try:
+        return await Client.connect(
+            settings.temporal_address,
+            namespace=settings.namespace,
+            data_converter=pydantic_data_converter,
+            interceptors=[TracingInterceptor()],
+            runtime=runtime,
+        )
+    except RuntimeError as err:  # the core reports every connection failure this way
+        reason = str(err).removeprefix("Failed client connect: ").split("\n")[0]
+        raise TemporalUnreachable(f"cannot connect to Temporal at {settings.temporal_address}: {reason}") from None
 
 
 async def wait_for_namespace(client: Client, timeout: float = 30.0) -> None:

@@ -11,7 +11,8 @@ import logging
 import sys
 
 from models.settings import Settings, SettingsError, load_settings
-from workers.stack import TemporalUnreachable, open_stack
+from workers.client import TemporalUnreachable
+from workers.stack import open_stack
 from workers.service import stop_on_signals
 from workers.tracing import configure_tracing, shutdown_tracing
 
@@ -22,6 +23,7 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 async def serve(settings: Settings) -> None:

@@ -14,7 +14,7 @@ from temporalio.client import Client
 from localnet.temporal_dev import DevServer, DevServerConfig, port_open
 from models.settings import Settings
 from store.engine import open_store
-from workers.client import connect, ensure_search_attributes, wait_for_namespace
+from workers.client import TemporalUnreachable, connect, ensure_search_attributes, wait_for_namespace
 from workers.metrics import MetricsEndpoint, serve_metrics
 from models.task_queues import TaskQueue
 from workers.registry import WorkerResources
@@ -23,10 +23,6 @@ from workers.service import running_workers
 log = logging.getLogger(__name__)
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
-
-
-class TemporalUnreachable(Exception):
-    pass
 
 
 # "if-embedded": a server we started has no other worker; an existing one is assumed to have its own.

@@ -28,7 +28,7 @@ def up(
 
 
 async def _up(settings: Settings) -> None:
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     stop = stop_on_signals()
     async with open_stack(settings, worker="always", metrics_port=settings.metrics_port or None) as stack:
         where = "embedded dev server" if stack.embedded else "existing server"

@@ -1,0 +1,70 @@
+"""The bare baseline every benchmark is measured against: N workflows x K no-op activities.
+
+Sandboxed, with the project's data converter, on the same server: so a domain benchmark's ratio to it
+shows what the domain's own work costs, not what Temporal costs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from temporalio import activity, workflow
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+
+@activity.defn(name="bench.noop")
+async def noop(step: int) -> int:
+    return step
+
+
+@workflow.defn
+class BaselineWorkflow:
+    @workflow.run
+    async def run(self, activities: int) -> int:
+        for step in range(activities):
+            await workflow.execute_activity(noop, step, start_to_close_timeout=timedelta(seconds=30))
+        return activities
+
+
+@dataclass(frozen=True)
+class BaselineResult:
+    workflows: int
+    activities_per_workflow: int
+    seconds: float
+
+    @property
+    def workflows_per_second(self) -> float:
+        return self.workflows / self.seconds
+
+    @property
+    def activities_per_second(self) -> float:
+        return self.workflows * self.activities_per_workflow / self.seconds
+
+
+async def measure_baseline(client: Client, *, workflows: int, activities: int, warmup: int = 5) -> BaselineResult:
+    """Start ``workflows`` concurrently, each running ``activities`` in sequence; time first start to last end."""
+    task_queue = f"bench-baseline-{uuid.uuid4().hex[:8]}"
+    async with Worker(client, task_queue=task_queue, workflows=[BaselineWorkflow], activities=[noop]):
+        await _run_batch(client, task_queue, warmup, activities)
+        started = time.perf_counter()
+        await _run_batch(client, task_queue, workflows, activities)
+        elapsed = time.perf_counter() - started
+    return BaselineResult(workflows=workflows, activities_per_workflow=activities, seconds=elapsed)
+
+
+async def _run_batch(client: Client, task_queue: str, count: int, activities: int) -> None:
+    run_id = uuid.uuid4().hex[:8]
+    handles = await asyncio.gather(
+        *(
+            client.start_workflow(
+                BaselineWorkflow.run, activities, id=f"bench-{run_id}-{index}", task_queue=task_queue
+            )
+            for index in range(count)
+        )
+    )
+    await asyncio.gather(*(handle.result() for handle in handles))
