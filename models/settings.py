@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["debug", "info", "warning", "error"]
@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     ui_port: int | None = Field(None, ge=1, le=65535)
     log_level: LogLevel = "info"
     trace_file: Path | None = None
+    wallet_passphrase: SecretStr | None = None
 
     @field_validator("temporal_address")
     @classmethod
@@ -69,6 +70,10 @@ class Settings(BaseSettings):
     @property
     def web_ui_url(self) -> str:
         return f"http://{self.temporal_host}:{self.ui_port or self.temporal_port + 1000}"
+
+    @property
+    def default_wallets(self) -> Path:
+        return self.state_dir / "wallets.json"
 
     @property
     def store_url(self) -> str:

@@ -56,11 +56,12 @@ def global_options(
 
 
 def _register_commands() -> None:
-    from simctl.commands import audit, status, up
+    from simctl.commands import audit, status, up, wallet
 
     app.command("up")(up.up)
     app.command("status")(status.status)
     app.command("audit")(audit.audit)
+    app.add_typer(wallet.app, name="wallet")
 
 
 _register_commands()

@@ -1,0 +1,1 @@
+"""OttoChain rules: signing, fiber definitions and the policies that drive them, identity scoring."""

@@ -1,0 +1,72 @@
+"""Metakit signing and DAG addresses, via constellation-metagraph-sdk.
+
+Updates are signed as DataUpdates: RFC 8785 JSON, base64, the "\\x19Constellation Signed Data" prefix,
+SHA-256, then ECDSA (secp256k1) over the first 32 bytes of SHA-512 of the hash's hex text. A proof's
+``id`` is the uncompressed public key without its ``04`` prefix; several proofs mean several signers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from constellation_sdk import sign_data_update
+from constellation_sdk.verify import verify_signature
+from constellation_sdk.types import SignatureProof as SdkProof
+from constellation_sdk.wallet import generate_key_pair, get_address, key_pair_from_private_key
+
+from models.otto import SignatureProof, SignedUpdate
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    private_key: str
+    public_key_id: str
+    address: str
+
+    def __repr__(self) -> str:  # a key pair must never print its secret
+        return f"KeyPair(address={self.address!r})"
+
+
+def new_keypair() -> KeyPair:
+    return keypair_from_private_key(generate_key_pair().private_key)
+
+
+def keypair_from_private_key(private_key: str) -> KeyPair:
+    sdk = key_pair_from_private_key(private_key)
+    key_id = sdk.public_key.removeprefix("04") if len(sdk.public_key) == 130 else sdk.public_key
+    return KeyPair(private_key=private_key, public_key_id=key_id, address=dag_address(key_id))
+
+
+def dag_address(public_key: str) -> str:
+    """The DAG address of a public key given as a proof id (128 hex) or uncompressed (130 hex, 04…)."""
+    # The SDK adds the 04 prefix only when the text lacks it, which misreads an id whose x coordinate
+    # happens to begin with byte 0x04; the length says which form we have.
+    if len(public_key) == 128:
+        public_key = "04" + public_key
+    if len(public_key) != 130 or not public_key.startswith("04"):
+        raise ValueError("expected an uncompressed secp256k1 public key")
+    return get_address(public_key)
+
+
+def sign(value: dict[str, Any], private_keys: list[str]) -> SignedUpdate:
+    """Sign ``value`` with every key: one proof per signer, in the order given."""
+    proofs = []
+    for private_key in private_keys:
+        proof = sign_data_update(value, private_key)
+        proofs.append(SignatureProof(id=proof.id, signature=proof.signature))
+    return SignedUpdate(value=value, proofs=proofs)
+
+
+def valid_signers(update: SignedUpdate) -> list[str]:
+    """Proof ids whose signature over the value verifies; raises if any proof does not."""
+    signers = []
+    for proof in update.proofs:
+        if not verify_signature(update.value, SdkProof(id=proof.id, signature=proof.signature), is_data_update=True):
+            raise InvalidSignature(f"signature of {proof.id[:16]}… does not verify")
+        signers.append(proof.id)
+    return signers
+
+
+class InvalidSignature(ValueError):
+    pass

@@ -1,0 +1,154 @@
+"""The wallet pool file: agents with private keys encrypted at rest (scrypt + AES-256-GCM), mode 0600.
+
+Every private key is sealed with a key derived from the passphrase and bound to its agent (id and
+address as associated data), so a wrong passphrase, an edited record or swapped ciphertexts all fail
+to open instead of yielding a wrong key. Writes are atomic: a crash leaves the old file or the new.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+from pydantic import BaseModel, Field, ValidationError
+
+from models.otto import EncryptedKey, WalletAgent
+from store.files import write_atomically
+
+FORMAT = "simctl-wallets/1"
+_CHECK = b"simctl wallet passphrase check"
+
+
+class WalletError(Exception):
+    """A wallet file that cannot be used, in one line."""
+
+
+class KdfParams(BaseModel):
+    name: str = "scrypt"
+    salt: str
+    n: int = 2**15
+    r: int = 8
+    p: int = 1
+
+
+class WalletFile(BaseModel):
+    format: str = FORMAT
+    kdf: KdfParams
+    check: EncryptedKey = Field(description="a known text sealed with the key: tells a wrong passphrase apart")
+    agents: list[WalletAgent] = Field(default_factory=list)
+    genesis_export: str | None = None
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+def _derive(passphrase: str, kdf: KdfParams) -> AESGCM:
+    if kdf.name != "scrypt":
+        raise WalletError(f"unsupported key derivation {kdf.name!r}")
+    key = Scrypt(salt=_unb64(kdf.salt), length=32, n=kdf.n, r=kdf.r, p=kdf.p).derive(passphrase.encode("utf-8"))
+    return AESGCM(key)
+
+
+def _seal(cipher: AESGCM, plaintext: bytes, associated: bytes) -> EncryptedKey:
+    nonce = secrets.token_bytes(12)
+    return EncryptedKey(nonce=_b64(nonce), ciphertext=_b64(cipher.encrypt(nonce, plaintext, associated)))
+
+
+def _open(cipher: AESGCM, sealed: EncryptedKey, associated: bytes) -> bytes:
+    return cipher.decrypt(_unb64(sealed.nonce), _unb64(sealed.ciphertext), associated)
+
+
+def _binding(agent_id: str, address: str) -> bytes:
+    return f"{agent_id}\n{address}".encode("utf-8")
+
+
+@dataclass
+class WalletStore:
+    """An opened wallet file: agents in the clear, keys sealed until asked for one."""
+
+    path: Path
+    data: WalletFile
+    _cipher: AESGCM = field(repr=False)
+
+    @classmethod
+    def create(cls, path: Path, passphrase: str) -> WalletStore:
+        if not passphrase:
+            raise WalletError("an empty passphrase would leave the keys unprotected")
+        kdf = KdfParams(salt=_b64(secrets.token_bytes(16)))
+        cipher = _derive(passphrase, kdf)
+        data = WalletFile(kdf=kdf, check=_seal(cipher, _CHECK, b"check"))
+        return cls(path=path, data=data, _cipher=cipher)
+
+    @classmethod
+    def open(cls, path: Path, passphrase: str) -> WalletStore:
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise WalletError(f"{path}: no such wallet file") from None
+        except OSError as err:
+            raise WalletError(f"{path}: {err.strerror}") from None
+        try:
+            data = WalletFile.model_validate_json(raw)
+        except ValidationError as err:
+            raise WalletError(f"{path} is not a wallet file ({_first_error(err)})") from None
+        if data.format != FORMAT:
+            raise WalletError(f"{path}: unknown wallet format {data.format!r}")
+        try:
+            cipher = _derive(passphrase, data.kdf)
+            if _open(cipher, data.check, b"check") != _CHECK:
+                raise InvalidTag
+        except (InvalidTag, ValueError):
+            raise WalletError(f"wrong passphrase for {path}") from None
+        return cls(path=path, data=data, _cipher=cipher)
+
+    @property
+    def agents(self) -> list[WalletAgent]:
+        return self.data.agents
+
+    def agent(self, agent_id: str) -> WalletAgent:
+        for agent in self.data.agents:
+            if agent.id == agent_id:
+                return agent
+        raise WalletError(f"no agent {agent_id!r} in {self.path}")
+
+    def add(self, agent_id: str, address: str, private_key: str, **public: object) -> WalletAgent:
+        if any(existing.id == agent_id for existing in self.data.agents):
+            raise WalletError(f"agent {agent_id!r} already exists in {self.path}")
+        sealed = _seal(self._cipher, bytes.fromhex(private_key), _binding(agent_id, address))
+        agent = WalletAgent(id=agent_id, address=address, private_key=sealed, **public)
+        self.data.agents.append(agent)
+        return agent
+
+    def private_key(self, agent_id: str) -> str:
+        agent = self.agent(agent_id)
+        try:
+            return _open(self._cipher, agent.private_key, _binding(agent.id, agent.address)).hex()
+        except (InvalidTag, ValueError):
+            raise WalletError(f"the key of {agent_id!r} in {self.path} does not open: the record was altered") from None
+
+    def replace(self, agent: WalletAgent) -> None:
+        for index, existing in enumerate(self.data.agents):
+            if existing.id == agent.id:
+                self.data.agents[index] = agent
+                return
+        raise WalletError(f"no agent {agent.id!r} in {self.path}")
+
+    def save(self) -> None:
+        write_atomically(self.path, self.data.model_dump_json(indent=2).encode("utf-8") + b"\n", mode=0o600)
+
+
+def _first_error(err: ValidationError) -> str:
+    first = err.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return f"{where}: {first['msg']}" if where else first["msg"]
