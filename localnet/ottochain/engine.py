@@ -1,0 +1,667 @@
+"""The fiber engine: OttoChain's state-machine semantics, applied snapshot by snapshot.
+
+Pure state transitions, no I/O: the node's DL1 layer validates and queues signed updates, and at each
+snapshot ``combine`` applies the queue the way ML0 does (creates first, then transitions ordered by
+fiber and sequence number). Semantics follow ../shared/reference/ottochain-fibers.md §2–3:
+
+- owners are the DAG addresses of all signers of the create; a transition needs an owner's proof and a
+  ``targetSequenceNumber`` equal to the fiber's; otherwise it is dropped and recorded as a rejection;
+- candidates for (state, event) are tried in definition order; the first guard returning boolean
+  ``true`` fires; a non-boolean or an error aborts; all false is NoGuardMatched;
+- an aborted event leaves state, data and sequence unchanged and records ``lastReceipt``;
+- an effect's map is shallow-merged into the data minus ``_``-prefixed keys; ``_triggers`` fire events
+  on other fibers depth-first and atomically (no owner check), ``_spawn`` creates children, ``_emit``
+  lands in the receipt.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from localnet.ottochain.jlvm import (
+    GasExhaustedError,
+    JlvmError,
+    evaluate_metered,
+    validate_expression,
+)
+from sim.canonical import canonical_json, sha256_hex
+
+ACTIVE, ARCHIVED = "Active", "Archived"
+MAX_STATES, MAX_TRANSITIONS, MAX_TRANSITIONS_PER_STATE = 100, 500, 20
+MAX_INITIAL_DATA_BYTES, MAX_PAYLOAD_BYTES, MAX_STATE_BYTES = 1_000_000, 100_000, 1_000_000
+MAX_TRIGGER_DEPTH, GAS_LIMIT = 10, 10_000_000
+
+
+class UpdateRejected(Exception):
+    """An update the chain refuses; ``code`` is OttoChain's error name (e.g. NotSignedByOwner)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class _Abort(Exception):
+    """An event that was processed but failed: recorded in lastReceipt, nothing else changes."""
+
+
+# --- state ids --------------------------------------------------------------------------------
+
+
+def plain_state_id(value: Any) -> str:
+    """Both wire forms of a state id, ``"X"`` and ``{"value": "X"}``, as the plain string."""
+    if isinstance(value, dict) and set(value) == {"value"} and isinstance(value["value"], str):
+        return value["value"]
+    if isinstance(value, str):
+        return value
+    raise UpdateRejected("InvalidStateId", f"state id must be a string, got {json.dumps(value)[:60]}")
+
+
+def normalize_definition(definition: Mapping[str, Any]) -> dict[str, Any]:
+    """The definition with every state id in the plain form, and defaulted fields filled in."""
+    if not isinstance(definition, Mapping):
+        raise UpdateRejected("InvalidDefinition", "definition must be an object")
+    states = definition.get("states")
+    if not isinstance(states, Mapping) or not states:
+        raise UpdateRejected("NoStatesInDefinition", "definition has no states")
+    normalized_states = {}
+    for key, state in states.items():
+        if not isinstance(state, Mapping):
+            raise UpdateRejected("InvalidDefinition", f"state {key!r} must be an object")
+        state_id = plain_state_id(state.get("id", key))
+        normalized_states[key] = {
+            "id": state_id,
+            "isFinal": bool(state.get("isFinal", False)),
+            "metadata": state.get("metadata"),
+        }
+    transitions = []
+    for transition in definition.get("transitions") or []:
+        if not isinstance(transition, Mapping):
+            raise UpdateRejected("InvalidDefinition", "a transition must be an object")
+        transitions.append(
+            {
+                "from": plain_state_id(transition.get("from")),
+                "to": plain_state_id(transition.get("to")),
+                "eventName": str(transition.get("eventName", "")),
+                "guard": transition.get("guard", True),
+                "effect": transition.get("effect", {}),
+                "dependencies": list(transition.get("dependencies") or []),
+            }
+        )
+    return {
+        "states": normalized_states,
+        "initialState": plain_state_id(definition.get("initialState")),
+        "transitions": transitions,
+        "metadata": definition.get("metadata"),
+    }
+
+
+def validate_definition(definition: Mapping[str, Any]) -> None:
+    """OttoChain's create-time rules (FiberRules): structure, limits, expression checks."""
+    states = definition["states"]
+    ids = {state["id"] for state in states.values()}
+    if len(states) > MAX_STATES:
+        raise UpdateRejected("TooManyStates", f"{len(states)} states (at most {MAX_STATES})")
+    for key, state in states.items():
+        if state["id"] != key:
+            raise UpdateRejected("InvalidDefinition", f"state key {key!r} differs from its id {state['id']!r}")
+    if definition["initialState"] not in ids:
+        raise UpdateRejected("InitialStateNotFound", f"initial state {definition['initialState']!r} is not a state")
+    transitions = definition["transitions"]
+    if len(transitions) > MAX_TRANSITIONS:
+        raise UpdateRejected("TooManyTransitions", f"{len(transitions)} transitions (at most {MAX_TRANSITIONS})")
+    per_state: dict[str, int] = {}
+    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    seen = set()
+    for transition in transitions:
+        if transition["from"] not in ids:
+            raise UpdateRejected("TransitionFromInvalidState", f"transition from unknown state {transition['from']!r}")
+        if transition["to"] not in ids:
+            raise UpdateRejected("TransitionToInvalidState", f"transition to unknown state {transition['to']!r}")
+        signature = canonical_json({k: transition[k] for k in ("from", "to", "eventName", "guard")})
+        if signature in seen:
+            raise UpdateRejected("DuplicateTransitions", f"duplicate transition {transition['from']} --{transition['eventName']}->")
+        seen.add(signature)
+        per_state[transition["from"]] = per_state.get(transition["from"], 0) + 1
+        groups.setdefault((transition["from"], transition["eventName"]), []).append(transition)
+        for part in ("guard", "effect"):
+            problems = validate_expression(transition[part])
+            if problems:
+                code = "ExpressionTooDeep" if "depth" in problems[0] else "ReservedOperatorAsFieldName"
+                raise UpdateRejected(code, f"{transition['from']} --{transition['eventName']}-> {part}: {problems[0]}")
+    for state, count in per_state.items():
+        if count > MAX_TRANSITIONS_PER_STATE:
+            raise UpdateRejected("TooManyTransitionsPerState", f"{count} transitions from {state!r}")
+    for (state, event), group in groups.items():
+        if len(group) > 1 and any(t["guard"] is True for t in group):
+            raise UpdateRejected("AmbiguousTransitions", f"a literal true guard among several {state} --{event}->")
+
+
+# --- records ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Fiber:
+    fiber_id: str
+    definition: dict[str, Any]
+    current_state: str
+    state_data: dict[str, Any]
+    owners: list[str]
+    creation_ordinal: int
+    sequence_number: int = 0
+    status: str = ACTIVE
+    previous_update_ordinal: int | None = None
+    latest_update_ordinal: int | None = None
+    last_receipt: dict[str, Any] | None = None
+    parent_fiber_id: str | None = None
+    child_fiber_ids: list[str] = field(default_factory=list)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The record as ML0 serves it (plain state ids, ``Active`` status, nulls kept)."""
+        return {
+            "fiberId": self.fiber_id,
+            "creationOrdinal": self.creation_ordinal,
+            "previousUpdateOrdinal": self.previous_update_ordinal,
+            "latestUpdateOrdinal": self.latest_update_ordinal,
+            "definition": self.definition,
+            "currentState": self.current_state,
+            "stateData": self.state_data,
+            "stateDataHash": sha256_hex(canonical_json(self.state_data)),
+            "sequenceNumber": self.sequence_number,
+            "owners": list(self.owners),
+            "status": self.status,
+            "lastReceipt": self.last_receipt,
+            "parentFiberId": self.parent_fiber_id,
+            "childFiberIds": list(self.child_fiber_ids),
+        }
+
+    @classmethod
+    def from_wire(cls, record: Mapping[str, Any]) -> Fiber:
+        return cls(
+            fiber_id=record["fiberId"],
+            definition=record["definition"],
+            current_state=plain_state_id(record["currentState"]),
+            state_data=record["stateData"],
+            owners=list(record["owners"]),
+            creation_ordinal=record["creationOrdinal"],
+            sequence_number=record["sequenceNumber"],
+            status=record["status"],
+            previous_update_ordinal=record.get("previousUpdateOrdinal"),
+            latest_update_ordinal=record.get("latestUpdateOrdinal"),
+            last_receipt=record.get("lastReceipt"),
+            parent_fiber_id=record.get("parentFiberId"),
+            child_fiber_ids=list(record.get("childFiberIds") or []),
+        )
+
+
+@dataclass(frozen=True)
+class Proof:
+    address: str
+    id: str
+    signature: str
+
+
+@dataclass(frozen=True)
+class PendingUpdate:
+    """A signed update DL1 accepted: the message, its signers, and its hash."""
+
+    message: dict[str, Any]
+    proofs: tuple[Proof, ...]
+    hash: str
+
+    @property
+    def kind(self) -> str:
+        return next(iter(self.message))
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return self.message[self.kind]
+
+    @property
+    def signers(self) -> list[str]:
+        return [proof.address for proof in self.proofs]
+
+
+@dataclass
+class Rejection:
+    """An update dropped at consensus: the shape of ML0's `transaction.rejected` notification."""
+
+    ordinal: int
+    update_type: str
+    fiber_id: str | None
+    target_sequence_number: int | None
+    code: str
+    message: str
+    signers: list[str]
+    update_hash: str
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "event": "transaction.rejected",
+            "ordinal": self.ordinal,
+            "rejection": {
+                "updateType": self.update_type,
+                "fiberId": self.fiber_id,
+                "targetSequenceNumber": self.target_sequence_number,
+                "errors": [{"code": self.code, "message": self.message}],
+                "signers": self.signers,
+                "updateHash": self.update_hash,
+            },
+        }
+
+
+@dataclass
+class Applied:
+    """One event that changed a fiber (for audits: no (fiber, sequence) may appear twice)."""
+
+    ordinal: int
+    fiber_id: str
+    sequence_number: int
+    event: str
+    update_hash: str | None
+
+
+@dataclass
+class ChainState:
+    ordinal: int = 0
+    last_snapshot_hash: str = "0" * 64
+    fibers: dict[str, Fiber] = field(default_factory=dict)
+    balances: dict[str, int] = field(default_factory=dict)
+    rejections: list[Rejection] = field(default_factory=list)
+    applied: list[Applied] = field(default_factory=list)
+    latest_logs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "ordinal": self.ordinal,
+                "lastSnapshotHash": self.last_snapshot_hash,
+                "fibers": [fiber.to_wire() for fiber in self.fibers.values()],
+                "balances": self.balances,
+                "rejections": [asdict(r) for r in self.rejections],
+                "applied": [asdict(a) for a in self.applied],
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> ChainState:
+        data = json.loads(text)
+        return cls(
+            ordinal=data["ordinal"],
+            last_snapshot_hash=data["lastSnapshotHash"],
+            fibers={record["fiberId"]: Fiber.from_wire(record) for record in data["fibers"]},
+            balances={address: int(amount) for address, amount in data["balances"].items()},
+            rejections=[Rejection(**r) for r in data.get("rejections", [])],
+            applied=[Applied(**a) for a in data.get("applied", [])],
+        )
+
+
+# --- L1 validation (DL1, at submission) -------------------------------------------------------
+
+
+def validate_at_l1(state: ChainState, update: PendingUpdate, pending_creates: Iterable[str] = ()) -> None:
+    """What DL1 checks against its view of the chain: structure, unknown ids, stale sequence numbers.
+
+    Ownership, status and event names are ML0's business: such updates pass here and are dropped at
+    consensus, exactly as on a real network.
+    """
+    if len(update.message) != 1 or update.kind not in ("CreateStateMachine", "TransitionStateMachine", "ArchiveStateMachine"):
+        raise UpdateRejected("InvalidUpdate", f"unknown update {sorted(update.message)!r}")
+    body = update.body
+    if not isinstance(body, Mapping) or not isinstance(body.get("fiberId"), str):
+        raise UpdateRejected("InvalidUpdate", "fiberId is required")
+    fiber_id = body["fiberId"]
+    if update.kind == "CreateStateMachine":
+        if fiber_id in state.fibers or fiber_id in pending_creates:
+            raise UpdateRejected("CidAlreadyExists", f"Resource with ID {fiber_id} already exists")
+        validate_definition(normalize_definition(body.get("definition")))
+        initial = body.get("initialData")
+        if not isinstance(initial, Mapping):
+            raise UpdateRejected("NotMapValue", "initialData must be an object")
+        if len(canonical_json(initial)) > MAX_INITIAL_DATA_BYTES:
+            raise UpdateRejected("ValueTooLarge", "initialData exceeds 1 MB")
+        parent = body.get("parentFiberId")
+        if parent is not None and parent not in state.fibers:
+            raise UpdateRejected("ParentFiberNotFound", f"parent fiber {parent} not found")
+        return
+    fiber = state.fibers.get(fiber_id)
+    if fiber is None:
+        raise UpdateRejected("CidNotFound", f"Resource with ID {fiber_id} not found")
+    target = body.get("targetSequenceNumber")
+    if not isinstance(target, int) or isinstance(target, bool) or target < 0:
+        raise UpdateRejected("InvalidUpdate", "targetSequenceNumber must be a non-negative integer")
+    if target < fiber.sequence_number:
+        raise UpdateRejected(
+            "SequenceNumberMismatch",
+            f"Sequence number mismatch for fiber {fiber_id}: update targets {target} but fiber is at {fiber.sequence_number}",
+        )
+    if update.kind == "TransitionStateMachine":
+        if body.get("payload") is None:
+            raise UpdateRejected("ValueIsNull", "payload must not be null")
+        if len(canonical_json(body["payload"])) > MAX_PAYLOAD_BYTES:
+            raise UpdateRejected("ValueTooLarge", "payload exceeds 100 KB")
+        if not isinstance(body.get("eventName"), str) or not body["eventName"]:
+            raise UpdateRejected("InvalidUpdate", "eventName is required")
+
+
+# --- consensus (ML0, at each snapshot) --------------------------------------------------------
+
+
+def combine(state: ChainState, updates: list[PendingUpdate]) -> ChainState:
+    """Apply one snapshot's updates and advance the ordinal; rejected updates leave no trace in state."""
+    state.ordinal += 1
+    state.last_snapshot_hash = sha256_hex(
+        canonical_json({"previous": state.last_snapshot_hash, "ordinal": state.ordinal, "updates": [u.hash for u in updates]})
+    )
+    state.latest_logs = {}
+    creates = [u for u in updates if u.kind == "CreateStateMachine"]
+    others = sorted(
+        (u for u in updates if u.kind != "CreateStateMachine"),
+        key=lambda u: (u.body.get("fiberId", ""), u.body.get("targetSequenceNumber", 0)),
+    )
+    for update in [*creates, *others]:
+        try:
+            if update.kind == "CreateStateMachine":
+                _create(state, update)
+            elif update.kind == "TransitionStateMachine":
+                _transition(state, update)
+            else:
+                _archive(state, update)
+        except UpdateRejected as rejected:
+            body = update.body if isinstance(update.body, Mapping) else {}
+            state.rejections.append(
+                Rejection(
+                    ordinal=state.ordinal,
+                    update_type=update.kind,
+                    fiber_id=body.get("fiberId"),
+                    target_sequence_number=body.get("targetSequenceNumber"),
+                    code=rejected.code,
+                    message=rejected.message,
+                    signers=[proof.id for proof in update.proofs],
+                    update_hash=update.hash,
+                )
+            )
+    return state
+
+
+def _create(state: ChainState, update: PendingUpdate) -> None:
+    validate_at_l1(state, update)
+    body = update.body
+    if not update.proofs:
+        raise UpdateRejected("NoProofsProvided", "a create needs at least one signature")
+    definition = normalize_definition(body["definition"])
+    owners = list(dict.fromkeys(update.signers))
+    fiber = Fiber(
+        fiber_id=body["fiberId"],
+        definition=definition,
+        current_state=definition["initialState"],
+        state_data=copy.deepcopy(dict(body["initialData"])),
+        owners=owners,
+        creation_ordinal=state.ordinal,
+        parent_fiber_id=body.get("parentFiberId"),
+    )
+    state.fibers[fiber.fiber_id] = fiber
+    if fiber.parent_fiber_id:
+        state.fibers[fiber.parent_fiber_id].child_fiber_ids.append(fiber.fiber_id)
+
+
+def _archive(state: ChainState, update: PendingUpdate) -> None:
+    fiber = _owned_fiber(state, update)
+    fiber.status = ARCHIVED
+    fiber.previous_update_ordinal, fiber.latest_update_ordinal = fiber.latest_update_ordinal, state.ordinal
+
+
+def _owned_fiber(state: ChainState, update: PendingUpdate) -> Fiber:
+    body = update.body
+    fiber = state.fibers.get(body.get("fiberId"))
+    if fiber is None:
+        raise UpdateRejected("CidNotFound", f"Resource with ID {body.get('fiberId')} not found")
+    if fiber.status != ACTIVE:
+        raise UpdateRejected("FiberNotActive", f"fiber {fiber.fiber_id} is {fiber.status}")
+    if not set(update.signers) & set(fiber.owners):
+        raise UpdateRejected("NotSignedByOwner", "Update not signed by any fiber owner")
+    if body.get("targetSequenceNumber") != fiber.sequence_number:
+        raise UpdateRejected(
+            "SequenceNumberMismatch",
+            f"Sequence number mismatch for fiber {fiber.fiber_id}: update targets "
+            f"{body.get('targetSequenceNumber')} but fiber is at {fiber.sequence_number}",
+        )
+    return fiber
+
+
+def _transition(state: ChainState, update: PendingUpdate) -> None:
+    fiber = _owned_fiber(state, update)
+    body = update.body
+    event = body["eventName"]
+    if not _candidates(fiber, event):
+        raise UpdateRejected("NoTransitionForEvent", f"No transition from state {fiber.current_state} for event {event}")
+
+    run = _EventRun(state, proofs=update.proofs, update_hash=update.hash)
+    try:
+        run.fire(fiber.fiber_id, event, body["payload"], source=None, depth=0)
+    except _Abort as abort:
+        # Nothing of the run is kept; only the receipt of the failed event.
+        fiber.last_receipt = _receipt(
+            fiber.fiber_id, fiber.sequence_number, event, state.ordinal, fiber.current_state, fiber.current_state,
+            gas=run.gas, triggers=0, error=str(abort),
+        )
+        state.latest_logs.setdefault(fiber.fiber_id, []).append({"EventReceipt": fiber.last_receipt})
+        return
+    run.commit()
+
+
+def _candidates(fiber: Fiber, event: str) -> list[dict[str, Any]]:
+    return [
+        t for t in fiber.definition["transitions"] if t["from"] == fiber.current_state and t["eventName"] == event
+    ]
+
+
+def _receipt(
+    fiber_id: str, sequence: int, event: str, ordinal: int, from_state: str, to_state: str, *,
+    gas: int, triggers: int, error: str | None = None, source: str | None = None, emitted: list[Any] | None = None,
+) -> dict[str, Any]:
+    """An EventReceipt: a success carries the new sequence number, a failure the unchanged one."""
+    return {
+        "fiberId": fiber_id,
+        "sequenceNumber": sequence,
+        "eventName": event,
+        "ordinal": ordinal,
+        "fromState": from_state,
+        "toState": to_state,
+        "success": error is None,
+        "gasUsed": gas,
+        "triggersFired": triggers,
+        "errorMessage": error,
+        "sourceFiberId": source,
+        "emittedEvents": emitted or [],
+    }
+
+
+class _EventRun:
+    """One external event and every trigger it fires, applied to copies and committed together."""
+
+    def __init__(self, state: ChainState, *, proofs: tuple[Proof, ...], update_hash: str) -> None:
+        self.state = state
+        self.proofs = proofs
+        self.update_hash = update_hash
+        self.gas = 0
+        self.working: dict[str, Fiber] = {}
+        self.created: dict[str, Fiber] = {}
+        self.receipts: list[tuple[str, dict[str, Any]]] = []
+        self.active_path: list[tuple[str, str]] = []
+
+    def fiber(self, fiber_id: str) -> Fiber:
+        if fiber_id not in self.working:
+            source = self.created.get(fiber_id) or self.state.fibers.get(fiber_id)
+            if source is None:
+                raise _Abort(f"trigger target {fiber_id} not found")
+            self.working[fiber_id] = copy.deepcopy(source)
+        return self.working[fiber_id]
+
+    def fire(self, fiber_id: str, event: str, payload: Any, *, source: str | None, depth: int) -> None:
+        if depth > MAX_TRIGGER_DEPTH:
+            raise _Abort(f"trigger depth exceeds {MAX_TRIGGER_DEPTH}")
+        if (fiber_id, event) in self.active_path:
+            raise _Abort(f"trigger cycle through {fiber_id} {event}")
+        fiber = self.fiber(fiber_id)
+        if fiber.status != ACTIVE:
+            raise _Abort(f"fiber {fiber_id} is {fiber.status}")
+        candidates = _candidates(fiber, event)
+        if not candidates:
+            raise _Abort(f"No transition from state {fiber.current_state} for event {event}")
+        context = self._context(fiber, event, payload)
+        chosen = None
+        for transition in candidates:
+            verdict = self._evaluate(transition["guard"], context, "guard")
+            if verdict is True:
+                chosen = transition
+                break
+            if verdict is not False:
+                raise _Abort(f"EvaluationError: guard returned {json.dumps(verdict)[:40]}, not a boolean")
+        if chosen is None:
+            raise _Abort(f"NoGuardMatched: no guard for {fiber.current_state} --{event}-> passed")
+
+        result = self._evaluate(chosen["effect"], context, "effect")
+        updates = _effect_updates(result)
+        triggers = updates.pop("_triggers", None) or []
+        emitted = updates.pop("_emit", None) or []
+        if "_oracleCall" in updates:
+            raise _Abort("oracle calls are not supported by this node")
+        spawns = chosen["effect"].get("_spawn") if isinstance(chosen["effect"], dict) else None
+        new_data = {**fiber.state_data, **{k: v for k, v in updates.items() if not k.startswith("_")}}
+        if len(canonical_json(new_data)) > MAX_STATE_BYTES:
+            raise _Abort("state data exceeds 1 MB")
+
+        from_state = fiber.current_state
+        fiber.state_data = new_data
+        fiber.current_state = chosen["to"]
+        fiber.sequence_number += 1
+        fiber.previous_update_ordinal, fiber.latest_update_ordinal = fiber.latest_update_ordinal, self.state.ordinal
+        for child in spawns or []:
+            self._spawn(fiber, child)
+
+        self.active_path.append((fiber_id, event))
+        fired = 0
+        for trigger in triggers if isinstance(triggers, list) else []:
+            if not isinstance(trigger, Mapping) or not isinstance(trigger.get("targetMachineId"), str):
+                continue  # malformed entries are skipped, as on the chain
+            self.fire(trigger["targetMachineId"], str(trigger.get("eventName")), trigger.get("payload") or {}, source=fiber_id, depth=depth + 1)
+            fired += 1
+        self.active_path.pop()
+
+        receipt = _receipt(
+            fiber_id, fiber.sequence_number, event, self.state.ordinal, from_state, fiber.current_state,
+            gas=self.gas, triggers=fired, source=source,
+            emitted=[e for e in emitted if isinstance(e, Mapping)] if isinstance(emitted, list) else [],
+        )
+        fiber.last_receipt = receipt
+        self.receipts.append((fiber_id, receipt))
+
+    def _spawn(self, parent: Fiber, spec: Any) -> None:
+        if not isinstance(spec, Mapping) or not isinstance(spec.get("childId"), str):
+            raise _Abort("a _spawn entry needs a literal childId")
+        child_id = spec["childId"]
+        if child_id in self.state.fibers or child_id in self.created:
+            raise _Abort(f"spawned fiber {child_id} already exists")
+        try:
+            definition = normalize_definition(spec.get("definition"))
+            validate_definition(definition)
+        except UpdateRejected as rejected:
+            raise _Abort(f"spawn of {child_id}: {rejected}") from None
+        owners = spec.get("owners") if isinstance(spec.get("owners"), list) else parent.owners
+        child = Fiber(
+            fiber_id=child_id,
+            definition=definition,
+            current_state=definition["initialState"],
+            state_data=dict(spec.get("initialData") or {}),
+            owners=list(owners),
+            creation_ordinal=self.state.ordinal,
+            parent_fiber_id=parent.fiber_id,
+        )
+        self.created[child_id] = child
+        parent.child_fiber_ids.append(child_id)
+
+    def _evaluate(self, expression: Any, context: dict[str, Any], what: str) -> Any:
+        try:
+            result, used = evaluate_metered(expression, context, gas_limit=GAS_LIMIT - self.gas)
+        except GasExhaustedError:
+            raise _Abort(f"EvaluationError: {what} ran out of gas") from None
+        except JlvmError as err:
+            raise _Abort(f"EvaluationError: {what}: {err}") from None
+        self.gas += used
+        return result
+
+    def _context(self, fiber: Fiber, event: str, payload: Any) -> dict[str, Any]:
+        dependencies = {
+            dep for t in fiber.definition["transitions"] if t["from"] == fiber.current_state for dep in t["dependencies"]
+        }
+        machines = {}
+        for dep in dependencies:
+            other = self.working.get(dep) or self.state.fibers.get(dep)
+            if other is not None:
+                machines[dep] = {
+                    "state": other.state_data,
+                    "currentStateId": other.current_state,
+                    "sequenceNumber": other.sequence_number,
+                }
+        parent = self.state.fibers.get(fiber.parent_fiber_id) if fiber.parent_fiber_id else None
+        return {
+            "state": fiber.state_data,
+            "event": payload,
+            "eventName": event,
+            "machineId": fiber.fiber_id,
+            "currentStateId": fiber.current_state,
+            "sequenceNumber": fiber.sequence_number,
+            "$ordinal": self.state.ordinal,
+            "$lastSnapshotHash": self.state.last_snapshot_hash,
+            "$epochProgress": 0,
+            "proofs": [{"address": p.address, "id": p.id, "signature": p.signature} for p in self.proofs],
+            "machines": machines,
+            "scripts": {},
+            "parent": None
+            if parent is None
+            else {
+                "machineId": parent.fiber_id,
+                "state": parent.state_data,
+                "currentStateId": parent.current_state,
+                "sequenceNumber": parent.sequence_number,
+            },
+            "children": {
+                child_id: {
+                    "state": self.state.fibers[child_id].state_data,
+                    "currentStateId": self.state.fibers[child_id].current_state,
+                    "sequenceNumber": self.state.fibers[child_id].sequence_number,
+                }
+                for child_id in fiber.child_fiber_ids
+                if child_id in self.state.fibers
+            },
+        }
+
+    def commit(self) -> None:
+        self.state.fibers.update(self.created)
+        self.state.fibers.update(self.working)
+        for fiber_id, receipt in self.receipts:
+            self.state.latest_logs.setdefault(fiber_id, []).append({"EventReceipt": receipt})
+            self.state.applied.append(
+                Applied(
+                    ordinal=self.state.ordinal,
+                    fiber_id=fiber_id,
+                    sequence_number=receipt["sequenceNumber"],
+                    event=receipt["eventName"],
+                    update_hash=self.update_hash if receipt["sourceFiberId"] is None else None,
+                )
+            )
+
+
+def _effect_updates(result: Any) -> dict[str, Any]:
+    """An effect yields a map, or an array of [key, value] pairs; anything else aborts."""
+    if isinstance(result, dict):
+        return dict(result)
+    if isinstance(result, list) and all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in result):
+        return {key: value for key, value in result}
+    raise _Abort(f"EvaluationError: effect must produce a map, got {json.dumps(result)[:40]}")
+
