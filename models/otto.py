@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class SignatureProof(BaseModel):
@@ -68,3 +69,200 @@ class WalletAgent(BaseModel):
     stats: AgentStats = Field(default_factory=AgentStats)
     identity_fiber_id: str | None = Field(None, description="AgentIdentity fiber, once registered")
     status: str = Field("generated", description="generated, registered or active")
+
+
+class OttoEndpoints(BaseModel):
+    """Where each OttoChain layer answers. Workflows carry these; the CLI resolves them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bridge_url: str
+    dl1_url: str
+    ml0_url: str
+    cl1_url: str
+    indexer_url: str
+
+    @classmethod
+    def embedded(cls, base_url: str) -> OttoEndpoints:
+        base = base_url.rstrip("/")
+        return cls(
+            bridge_url=f"{base}/bridge",
+            dl1_url=f"{base}/dl1",
+            ml0_url=f"{base}/ml0",
+            cl1_url=f"{base}/cl1",
+            indexer_url=f"{base}/indexer",
+        )
+
+
+def _plain_state(value: Any) -> Any:
+    """Both eras' state ids, ``"X"`` and ``{"value": "X"}``, read as ``"X"``."""
+    if isinstance(value, dict) and set(value) == {"value"}:
+        return value["value"]
+    return value
+
+
+class EventReceipt(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    fiber_id: str = Field(alias="fiberId")
+    sequence_number: int = Field(alias="sequenceNumber")
+    event_name: str = Field(alias="eventName")
+    ordinal: int
+    from_state: str = Field(alias="fromState")
+    to_state: str = Field(alias="toState")
+    success: bool
+    gas_used: int = Field(0, alias="gasUsed")
+    triggers_fired: int = Field(0, alias="triggersFired")
+    error_message: str | None = Field(None, alias="errorMessage")
+
+    @field_validator("from_state", "to_state", mode="before")
+    @classmethod
+    def _state(cls, value: Any) -> Any:
+        return _plain_state(value)
+
+
+class FiberRecord(BaseModel):
+    """A state machine as ML0 serves it; accepts either era's status and state-id spelling."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    fiber_id: str = Field(alias="fiberId")
+    current_state: str = Field(alias="currentState")
+    state_data: dict[str, Any] = Field(alias="stateData")
+    sequence_number: int = Field(alias="sequenceNumber")
+    owners: list[str]
+    status: str
+    last_receipt: EventReceipt | None = Field(None, alias="lastReceipt")
+    latest_update_ordinal: int | None = Field(None, alias="latestUpdateOrdinal")
+    definition: dict[str, Any] | None = None
+
+    @field_validator("current_state", mode="before")
+    @classmethod
+    def _state(cls, value: Any) -> Any:
+        return _plain_state(value)
+
+    @property
+    def active(self) -> bool:
+        return self.status.lower() == "active"
+
+
+class Rejection(BaseModel):
+    """An update dropped at consensus (ML0's `transaction.rejected`), as the indexer reports it."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    update_type: str = Field(alias="updateType")
+    fiber_id: str | None = Field(None, alias="fiberId")
+    target_sequence_number: int | None = Field(None, alias="targetSequenceNumber")
+    errors: list[dict[str, str]]
+    update_hash: str = Field(alias="updateHash")
+
+    @property
+    def code(self) -> str:
+        return self.errors[0]["code"] if self.errors else "Rejected"
+
+    @property
+    def message(self) -> str:
+        return self.errors[0].get("message", "") if self.errors else ""
+
+
+# --- activity boundaries: agents are named by id; keys stay in the wallet file ----------------
+
+
+class CreateFiber(BaseModel):
+    endpoints: OttoEndpoints
+    wallets: str = Field(description="wallet file the signers' keys are loaded from")
+    fiber_id: str
+    definition: dict[str, Any]
+    initial_data: dict[str, Any]
+    signers: list[str] = Field(min_length=1, description="agent ids; every signer becomes an owner")
+
+
+class SubmitTransition(BaseModel):
+    endpoints: OttoEndpoints
+    wallets: str
+    fiber_id: str
+    event: str
+    payload: dict[str, Any]
+    target_sequence: int = Field(ge=0)
+    signer: str = Field(description="agent id")
+
+
+class Submitted(BaseModel):
+    """DL1 accepted the update (``hash``), or the chain already shows it (``already_applied``)."""
+
+    hash: str | None = None
+    already_applied: bool = False
+
+
+class AwaitFiber(BaseModel):
+    """Poll ML0 until the fiber exists / changes / the chain's ordinal reaches a floor, or time runs out."""
+
+    endpoints: OttoEndpoints
+    fiber_id: str
+    known_sequence: int | None = Field(None, description="return once the sequence number differs from this")
+    known_receipt_ordinal: int | None = Field(None, description="…or the last receipt is newer than this")
+    min_ordinal: int | None = Field(None, description="return once the snapshot ordinal reaches this")
+    watch_update: str | None = Field(None, description="an update hash to look for among rejections")
+    timeout_seconds: float = 60.0
+
+
+class FiberObservation(BaseModel):
+    record: FiberRecord | None
+    ordinal: int
+    rejection: Rejection | None = None
+    timed_out: bool = False
+
+
+# --- fiber lifecycles ------------------------------------------------------------------------
+
+
+class Party(BaseModel):
+    agent_id: str
+    address: str
+
+
+class FiberSpec(BaseModel):
+    """One lifecycle to drive: who takes part, which outcome they play for, where the chain is."""
+
+    fiber_type: str
+    parties: list[Party] = Field(min_length=2, description="initiator first")
+    outcome: str | None = Field(None, description="the terminal outcome to play for; drawn from the seed if None")
+    seed: int = 0
+    endpoints: OttoEndpoints
+    wallets: str
+    fiber_id: str | None = None
+    timeout_seconds: float = Field(600.0, gt=0, description="durable timer: no terminal state by then is a TIMEOUT")
+    owners: str = Field(
+        "all", pattern="^(all|initiator)$",
+        description="who signs the create; 'initiator' reproduces V1's bug (counterparties own nothing)",
+    )
+
+
+class FiberProgress(BaseModel):
+    """What the `progress` query answers: enough for the Web UI and `simctl stuck` to say why."""
+
+    fiber_id: str
+    fiber_type: str
+    state: str
+    sequence: int
+    transitions: int
+    last_event: str | None = None
+    waiting_on: str | None = Field(None, description="agent id whose move (or the chain) the fiber waits for")
+    since: datetime
+
+
+class FiberOutcome(BaseModel):
+    fiber_id: str
+    fiber_type: str
+    parties: list[str]
+    planned_outcome: str
+    outcome: str | None
+    terminal_state: str | None
+    success: bool
+    status: str = Field(description="COMPLETED, TIMEOUT or FAILED")
+    transitions: int
+    guard_failures: int
+    ordinals: int = Field(description="chain snapshots elapsed: the lifecycle's simulated duration")
+    wall_seconds: float
+    state_data: dict[str, Any] = Field(default_factory=dict)

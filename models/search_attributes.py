@@ -14,6 +14,7 @@ CAMPAIGN = SearchAttributeKey.for_keyword("Campaign")
 SIM_DAY = SearchAttributeKey.for_int("SimDay")
 FIBER_TYPE = SearchAttributeKey.for_keyword("FiberType")
 FIBER_STATE = SearchAttributeKey.for_keyword("FiberState")
+FIBER_STATE_SINCE = SearchAttributeKey.for_datetime("FiberStateSince")
 INITIATOR = SearchAttributeKey.for_keyword("Initiator")
 COUNTERPARTY = SearchAttributeKey.for_keyword("Counterparty")
 AGENT = SearchAttributeKey.for_keyword("Agent")
@@ -26,6 +27,7 @@ ALL: tuple[SearchAttributeKey, ...] = (
     SIM_DAY,
     FIBER_TYPE,
     FIBER_STATE,
+    FIBER_STATE_SINCE,
     INITIATOR,
     COUNTERPARTY,
     AGENT,

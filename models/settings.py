@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     log_level: LogLevel = "info"
     trace_file: Path | None = None
     wallet_passphrase: SecretStr | None = None
+    # OttoChain layers; with none set, simctl runs an embedded node (state in the state directory).
+    otto_bridge_url: str | None = None
+    otto_dl1_url: str | None = None
+    otto_ml0_url: str | None = None
+    otto_cl1_url: str | None = None
+    otto_indexer_url: str | None = None
 
     @field_validator("temporal_address")
     @classmethod

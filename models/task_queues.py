@@ -8,3 +8,5 @@ from enum import StrEnum
 class TaskQueue(StrEnum):
     # Store activities (ledger, ground truth) shared by every domain.
     PLATFORM = "simctl-platform"
+    # OttoChain traffic: fiber lifecycles, identity, evolution.
+    OTTO = "simctl-otto"

@@ -56,12 +56,15 @@ def global_options(
 
 
 def _register_commands() -> None:
-    from simctl.commands import audit, status, up, wallet
+    from simctl.commands import audit, localnet, otto, status, stuck, up, wallet
 
     app.command("up")(up.up)
     app.command("status")(status.status)
+    app.command("stuck")(stuck.stuck)
     app.command("audit")(audit.audit)
     app.add_typer(wallet.app, name="wallet")
+    app.add_typer(otto.app, name="otto")
+    app.add_typer(localnet.app, name="localnet")
 
 
 _register_commands()

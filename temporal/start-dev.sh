@@ -14,6 +14,7 @@ exec "$temporal_cli" server start-dev --ip 127.0.0.1 --port 7233 \
   --search-attribute Experiment=Keyword --search-attribute Scenario=Keyword \
   --search-attribute Campaign=Keyword --search-attribute SimDay=Int \
   --search-attribute FiberType=Keyword --search-attribute FiberState=Keyword \
+  --search-attribute FiberStateSince=Datetime \
   --search-attribute Initiator=Keyword --search-attribute Counterparty=Keyword \
   --search-attribute Agent=Keyword --search-attribute Generation=Int \
   --log-level warn "$@"

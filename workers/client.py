@@ -8,7 +8,9 @@ import time
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
-from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue as TaskQueueRef
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -76,3 +78,15 @@ async def ensure_search_attributes(client: Client) -> list[str]:
             return []
         log.info("registered search attributes %s", ", ".join(sorted(missing)))
     return sorted(missing)
+
+
+async def pollers(client: Client, queue: str, kind: TaskQueueType.ValueType) -> list[str]:
+    """Identities of the workers that recently polled ``queue`` for tasks of ``kind``."""
+    response = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(namespace=client.namespace, task_queue=TaskQueueRef(name=queue), task_queue_type=kind)
+    )
+    return [poller.identity for poller in response.pollers]
+
+
+async def has_pollers(client: Client, queue: str) -> bool:
+    return bool(await pollers(client, queue, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW))

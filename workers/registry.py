@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from activities.ledger import LedgerActivities
+from activities.otto.fibers import FiberActivities
+from activities.otto.keyring import Keyring
 from models.settings import Settings
 from models.task_queues import TaskQueue
+from store.engine import open_store
+from workflows.otto.fiber import FiberWorkflow
 
 
 @dataclass(frozen=True)
@@ -17,6 +24,17 @@ class WorkerResources:
 
     settings: Settings
     engine: AsyncEngine
+    http: httpx.AsyncClient
+    keyring: Keyring
+
+
+@asynccontextmanager
+async def open_resources(settings: Settings) -> AsyncIterator[WorkerResources]:
+    passphrase = settings.wallet_passphrase.get_secret_value() if settings.wallet_passphrase else None
+    timeout = httpx.Timeout(10.0, connect=5.0)
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+    async with open_store(settings.store_url) as engine, httpx.AsyncClient(timeout=timeout, limits=limits) as http:
+        yield WorkerResources(settings=settings, engine=engine, http=http, keyring=Keyring(passphrase))
 
 
 @dataclass(frozen=True)
@@ -30,8 +48,14 @@ def platform_activities(resources: WorkerResources) -> Sequence[Callable]:
     return [LedgerActivities(resources.engine).append]
 
 
+def otto_activities(resources: WorkerResources) -> Sequence[Callable]:
+    fibers = FiberActivities(resources.http, resources.keyring)
+    return [fibers.create_fiber, fibers.submit_transition, fibers.await_fiber]
+
+
 QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec(TaskQueue.PLATFORM, workflows=(), activities=platform_activities),
+    QueueSpec(TaskQueue.OTTO, workflows=(FiberWorkflow,), activities=otto_activities),
 )
 
 

@@ -13,11 +13,10 @@ from temporalio.client import Client
 
 from localnet.temporal_dev import DevServer, DevServerConfig, port_open
 from models.settings import Settings
-from store.engine import open_store
-from workers.client import TemporalUnreachable, connect, ensure_search_attributes, wait_for_namespace
-from workers.metrics import MetricsEndpoint, serve_metrics
 from models.task_queues import TaskQueue
-from workers.registry import WorkerResources
+from workers.client import TemporalUnreachable, connect, ensure_search_attributes, has_pollers, wait_for_namespace
+from workers.metrics import MetricsEndpoint, serve_metrics
+from workers.registry import open_resources
 from workers.service import running_workers
 
 log = logging.getLogger(__name__)
@@ -26,7 +25,8 @@ LOCAL_HOSTS = ("localhost", "127.0.0.1")
 
 
 # "if-embedded": a server we started has no other worker; an existing one is assumed to have its own.
-WorkerMode = Literal["always", "never", "if-embedded"]
+# "if-unpolled": also run one when nobody polls the queues a command needs.
+WorkerMode = Literal["always", "never", "if-embedded", "if-unpolled"]
 
 
 @dataclass
@@ -61,7 +61,11 @@ def dev_server_config(settings: Settings, *, headless: bool = False) -> DevServe
 
 @asynccontextmanager
 async def open_stack(
-    settings: Settings, *, worker: WorkerMode, metrics_port: int | None = None
+    settings: Settings,
+    *,
+    worker: WorkerMode,
+    metrics_port: int | None = None,
+    needs: tuple[TaskQueue, ...] = (),
 ) -> AsyncIterator[Stack]:
     """Connect to Temporal, starting an embedded dev server when none answers and ``settings.embedded``.
 
@@ -83,8 +87,23 @@ async def open_stack(
         await ensure_search_attributes(client)
         stack = Stack(settings=settings, client=client, server=server, metrics=metrics)
 
-        if worker == "always" or (worker == "if-embedded" and server is not None):
-            stack.engine = await exits.enter_async_context(open_store(settings.store_url))
-            resources = WorkerResources(settings=settings, engine=stack.engine)
+        if await _wants_worker(worker, client, embedded=server is not None, needs=needs):
+            resources = await exits.enter_async_context(open_resources(settings))
+            stack.engine = resources.engine
             stack.queues = await exits.enter_async_context(running_workers(client, resources))
         yield stack
+
+
+async def _wants_worker(mode: WorkerMode, client: Client, *, embedded: bool, needs: tuple[TaskQueue, ...]) -> bool:
+    if mode == "always":
+        return True
+    if mode == "never":
+        return False
+    if embedded:
+        return True
+    if mode == "if-unpolled":
+        for queue in needs:
+            if not await has_pollers(client, queue):
+                log.info("nobody polls %s: running a worker in this process", queue)
+                return True
+    return False

@@ -10,17 +10,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from temporalio.api.enums.v1 import NamespaceState, TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue as TaskQueueRef
-from temporalio.api.workflowservice.v1 import (
-    DescribeNamespaceRequest,
-    DescribeTaskQueueRequest,
-    GetSystemInfoRequest,
-)
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, GetSystemInfoRequest
 from temporalio.client import Client
 
 from models.settings import Settings
 from models.status import QueueStatus, StatusReport, WorkflowCount
 from simctl.runner import configure_logging, run_async
+from workers.client import pollers
 from workers.registry import QUEUES, workflow_types
 from workers.stack import Stack, open_stack
 
@@ -75,20 +71,14 @@ def _polled(queue: QueueStatus) -> bool:
 async def _queue_status(client: Client) -> list[QueueStatus]:
     result = []
     for spec in QUEUES:
-        pollers = {}
-        for kind in (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY):
-            response = await client.workflow_service.describe_task_queue(
-                DescribeTaskQueueRequest(
-                    namespace=client.namespace, task_queue=TaskQueueRef(name=spec.queue.value), task_queue_type=kind
-                )
-            )
-            pollers[kind] = [poller.identity for poller in response.pollers]
+        workflow_pollers = await pollers(client, spec.queue, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW)
+        activity_pollers = await pollers(client, spec.queue, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY)
         result.append(
             QueueStatus(
                 name=spec.queue.value,
-                workflow_pollers=len(pollers[TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW]),
-                activity_pollers=len(pollers[TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY]),
-                identities=sorted({identity for identities in pollers.values() for identity in identities}),
+                workflow_pollers=len(workflow_pollers),
+                activity_pollers=len(activity_pollers),
+                identities=sorted(set(workflow_pollers) | set(activity_pollers)),
             )
         )
     return result

@@ -51,8 +51,14 @@ def generate(
     path = output or settings.default_wallets
     if path.exists():
         raise CliError(f"{path} exists: a pool is generated once and reused (choose another --output)")
+    create_pool(path, passphrase(settings, confirm=True), count=count, seed=seed)
+    typer.echo(f"{count} agents written to {path} (mode 0600)")
+
+
+def create_pool(path: Path, secret: str, *, count: int, seed: int | None) -> WalletStore:
+    """A new wallet file of ``count`` agents: fresh keys, traits and profiles drawn from ``seed``."""
     try:
-        store = WalletStore.create(path, passphrase(settings, confirm=True))
+        store = WalletStore.create(path, secret)
     except WalletError as err:
         raise CliError(str(err)) from None
     rng = random.Random(seed)
@@ -60,7 +66,7 @@ def generate(
         pair = new_keypair()
         store.add(agent_id(index), pair.address, pair.private_key, public_key=pair.public_key_id, **public_profile(index, rng))
     store.save()
-    typer.echo(f"{count} agents written to {path} (mode 0600)")
+    return store
 
 
 @app.command("export-genesis")

@@ -1,0 +1,150 @@
+"""Fiber activities: create (signed by every party), transition (signed by the mover), await ML0.
+
+Each write is idempotent. Fiber ids and target sequence numbers are chosen by the workflow, so a
+retried create finds its fiber (or DL1 says it exists) and a retried transition finds the sequence
+number already past its target; neither is applied twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+from prometheus_client import Counter
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.otto.clients import MetagraphClient
+from activities.otto.keyring import Keyring
+from models.otto import AwaitFiber, CreateFiber, FiberObservation, Submitted, SubmitTransition
+from sim.otto import signing
+
+BRIDGE_FAILURES = Counter(
+    "traffic_simulator_bridge_failures", "OttoChain requests that failed transiently (retried)", ["layer"]
+)
+TRANSITIONS_SUBMITTED = Counter("traffic_simulator_transitions_submitted", "Fiber transitions accepted by DL1")
+
+_POLL_FIRST, _POLL_MAX, _POLL_GROWTH = 0.05, 1.0, 1.5
+
+
+class FiberActivities:
+    def __init__(self, http: httpx.AsyncClient, keyring: Keyring) -> None:
+        self._http = http
+        self._keyring = keyring
+
+    @activity.defn(name="otto.create_fiber")
+    async def create_fiber(self, request: CreateFiber) -> Submitted:
+        chain = MetagraphClient(self._http, request.endpoints)
+        if await _counted(chain.fiber(request.fiber_id)) is not None:
+            return Submitted(already_applied=True)
+        keys = [self._keyring.private_key(request.wallets, signer) for signer in request.signers]
+        message = {
+            "CreateStateMachine": {
+                "fiberId": request.fiber_id,
+                "definition": request.definition,
+                "initialData": request.initial_data,
+                "parentFiberId": None,
+            }
+        }
+        try:
+            update_hash = await _counted(chain.submit(signing.sign(message, keys)))
+        except ApplicationError as err:
+            if err.type == "CidAlreadyExists":  # an earlier attempt's create got there first
+                return Submitted(already_applied=True)
+            raise
+        return Submitted(hash=update_hash)
+
+    @activity.defn(name="otto.submit_transition")
+    async def submit_transition(self, request: SubmitTransition) -> Submitted:
+        chain = MetagraphClient(self._http, request.endpoints)
+        record = await _counted(chain.fiber(request.fiber_id))
+        if record is None:
+            raise ApplicationError(f"fiber {request.fiber_id} is not on ML0 yet", type="NotYetOnChain")
+        if record.sequence_number > request.target_sequence:
+            return Submitted(already_applied=True)
+        key = self._keyring.private_key(request.wallets, request.signer)
+        message = {
+            "TransitionStateMachine": {
+                "fiberId": request.fiber_id,
+                "eventName": request.event,
+                "payload": request.payload,
+                "targetSequenceNumber": request.target_sequence,
+            }
+        }
+        try:
+            update_hash = await _counted(chain.submit(signing.sign(message, [key])))
+        except ApplicationError as err:
+            # The retry of an attempt that was applied meanwhile: DL1 now sees the number as stale.
+            if err.type == "SequenceNumberMismatch":
+                current = await _counted(chain.fiber(request.fiber_id))
+                if current is not None and current.sequence_number > request.target_sequence:
+                    return Submitted(already_applied=True)
+            raise
+        TRANSITIONS_SUBMITTED.inc()
+        return Submitted(hash=update_hash)
+
+    @activity.defn(name="otto.await_fiber")
+    async def await_fiber(self, request: AwaitFiber) -> FiberObservation:
+        """Durable polling: heartbeats while it waits; a crashed worker's retry simply polls again."""
+        chain = MetagraphClient(self._http, request.endpoints)
+        deadline = time.monotonic() + request.timeout_seconds
+        delay = _POLL_FIRST
+        checked_rejections_at = -1
+        record, ordinal = None, 0
+        while True:
+            activity.heartbeat()
+            try:
+                record = await chain.fiber(request.fiber_id)
+                ordinal = await chain.latest_ordinal()
+            except ApplicationError as err:
+                if err.non_retryable:
+                    raise
+                BRIDGE_FAILURES.labels(layer="ml0").inc()
+            else:
+                if _satisfied(request, record, ordinal):
+                    return FiberObservation(record=record, ordinal=ordinal)
+                # A dropped update never changes the fiber: once a snapshot has passed, ask the indexer.
+                if request.watch_update and ordinal > checked_rejections_at:
+                    checked_rejections_at = ordinal
+                    rejection = await _find_rejection(chain, request.fiber_id, request.watch_update)
+                    if rejection is not None:
+                        return FiberObservation(record=record, ordinal=ordinal, rejection=rejection)
+            if time.monotonic() >= deadline:
+                return FiberObservation(record=record, ordinal=ordinal, timed_out=True)
+            await asyncio.sleep(delay)
+            delay = min(delay * _POLL_GROWTH, _POLL_MAX)
+
+
+def _satisfied(request: AwaitFiber, record, ordinal: int) -> bool:
+    if request.min_ordinal is not None and ordinal < request.min_ordinal:
+        return False
+    if record is None:
+        return False
+    if request.known_sequence is None:
+        return True
+    if record.sequence_number != request.known_sequence:
+        return True
+    receipt = record.last_receipt
+    return receipt is not None and receipt.ordinal > (request.known_receipt_ordinal or -1)
+
+
+async def _find_rejection(chain: MetagraphClient, fiber_id: str, update_hash: str):
+    try:
+        rejections = await chain.rejections(fiber_id)
+    except ApplicationError as err:
+        if err.non_retryable:
+            raise
+        BRIDGE_FAILURES.labels(layer="indexer").inc()
+        return None
+    return next((r for r in rejections if r.update_hash == update_hash), None)
+
+
+async def _counted(awaitable):
+    """Await a client call, counting transient failures before they propagate to Temporal's retry."""
+    try:
+        return await awaitable
+    except ApplicationError as err:
+        if not err.non_retryable:
+            BRIDGE_FAILURES.labels(layer="metagraph").inc()
+        raise

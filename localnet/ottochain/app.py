@@ -1,0 +1,252 @@
+"""HTTP face of the embedded chain: DL1, ML0, CL1 and indexer routes, plus the bridge.
+
+Each layer is mounted under its own prefix (``/dl1``, ``/ml0``, ``/cl1``, ``/indexer``, ``/bridge``) and
+clients take one base URL per layer, so pointing them at a real deployment changes only the URLs.
+``/debug`` holds what only a stand-in has: fault knobs, the faucet, the applied-event log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ValidationError
+
+from localnet.ottochain.chain import Chain, Faults
+from localnet.ottochain.engine import ACTIVE, UpdateRejected
+from models.otto import SignedUpdate
+from sim.canonical import canonical_json, sha256_hex
+
+NODE_VERSION = "0.6.0-simctl"
+
+
+def dl1_error(rejected: UpdateRejected) -> JSONResponse:
+    # DL1's ApplicationError body; the reason carries OttoChain's error name first.
+    if rejected.code in ("InvalidSignature", "NoProofsProvided"):
+        return JSONResponse({"error": f"{rejected.code}: {rejected.message}"}, status_code=400)
+    return JSONResponse(
+        {
+            "code": 3,
+            "message": "Invalid request body",
+            "retriable": False,
+            "details": {"reason": f"Invalid data update, reason: {rejected.code}: {rejected.message}"},
+        },
+        status_code=400,
+    )
+
+
+def node_info(chain: Chain, layer: str, request: Request) -> dict[str, Any]:
+    return {
+        "state": "Ready",
+        "session": 1,
+        "clusterSession": 1,
+        "version": NODE_VERSION,
+        "host": request.url.hostname,
+        "publicPort": request.url.port,
+        "p2pPort": None,
+        "id": sha256_hex(layer) * 2,
+    }
+
+
+def onchain(chain: Chain) -> dict[str, Any]:
+    return {
+        "fiberCommits": {
+            fiber_id: {
+                "recordHash": sha256_hex(canonical_json(fiber.to_wire())),
+                "stateDataHash": sha256_hex(canonical_json(fiber.state_data)),
+                "sequenceNumber": fiber.sequence_number,
+            }
+            for fiber_id, fiber in chain.state.fibers.items()
+        },
+        "latestLogs": chain.state.latest_logs,
+    }
+
+
+def dl1_app(chain: Chain) -> FastAPI:
+    app = FastAPI(title="OttoChain DL1 (embedded)")
+
+    @app.post("/data")
+    async def post_data(request: Request) -> Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            return JSONResponse({"error": "body is not JSON"}, status_code=400)
+        # The bridge sends {"data": Signed, "fee": null}; SDKs send Signed bare.
+        envelope = body.get("data", body) if isinstance(body, dict) else body
+        try:
+            signed = SignedUpdate.model_validate(envelope)
+        except ValidationError:
+            return JSONResponse({"error": "expected {value, proofs}"}, status_code=400)
+        try:
+            update_hash = chain.submit(signed)
+        except UpdateRejected as rejected:
+            return dl1_error(rejected)
+        return JSONResponse({"hash": update_hash, "feeHash": None})
+
+    @app.get("/data-application/v1/onchain")
+    async def get_onchain() -> dict[str, Any]:
+        return onchain(chain)
+
+    @app.get("/node/info")
+    async def get_node_info(request: Request) -> dict[str, Any]:
+        return node_info(chain, "dl1", request)
+
+    return app
+
+
+def ml0_app(chain: Chain) -> FastAPI:
+    app = FastAPI(title="OttoChain ML0 (embedded)")
+    prefix = "/data-application/v1"
+
+    @app.get("/node/info")
+    async def get_node_info(request: Request) -> dict[str, Any]:
+        return node_info(chain, "ml0", request)
+
+    @app.get("/snapshots/latest/ordinal")
+    async def latest_ordinal() -> Response:
+        if chain.state.ordinal == 0:
+            return JSONResponse({"message": "Node is not ready yet"}, status_code=503)
+        return JSONResponse({"value": chain.state.ordinal})
+
+    @app.get(f"{prefix}/checkpoint")
+    async def checkpoint() -> dict[str, Any]:
+        machines = {fiber_id: fiber.to_wire() for fiber_id, fiber in chain.state.fibers.items()}
+        return {"ordinal": chain.state.ordinal, "state": {"stateMachines": machines, "scripts": {}}}
+
+    @app.get(f"{prefix}/state-machines")
+    async def state_machines(status: str | None = None) -> dict[str, Any]:
+        return {
+            fiber_id: fiber.to_wire()
+            for fiber_id, fiber in chain.state.fibers.items()
+            if status is None or fiber.status.lower() == status.lower()
+        }
+
+    @app.get(f"{prefix}/state-machines/{{fiber_id}}")
+    async def state_machine(fiber_id: str) -> Response:
+        fiber = chain.state.fibers.get(fiber_id)
+        # An unknown fiber is `200 null`, not 404: clients and the real bridge rely on that.
+        return JSONResponse(fiber.to_wire() if fiber else None)
+
+    @app.get(f"{prefix}/state-machines/{{fiber_id}}/events")
+    async def events(fiber_id: str) -> list[Any]:
+        return [entry["EventReceipt"] for entry in chain.state.latest_logs.get(fiber_id, [])]
+
+    @app.get(f"{prefix}/onchain")
+    async def get_onchain() -> dict[str, Any]:
+        return onchain(chain)
+
+    @app.get("/currency/{address}/balance")
+    async def balance(address: str) -> dict[str, Any]:
+        return {"balance": chain.balance(address), "ordinal": chain.state.ordinal}
+
+    @app.get("/transactions/last-reference/{address}")
+    async def last_reference(address: str) -> dict[str, Any]:
+        return chain.last_reference(address)
+
+    return app
+
+
+def cl1_app(chain: Chain) -> FastAPI:
+    app = FastAPI(title="OttoChain currency L1 (embedded)")
+
+    @app.post("/transactions")
+    async def post_transaction(request: Request) -> Response:
+        try:
+            tx_hash = chain.submit_transfer(await request.json())
+        except (UpdateRejected, ValueError) as err:
+            return JSONResponse({"error": str(err)}, status_code=400)
+        return JSONResponse({"hash": tx_hash})
+
+    @app.get("/transactions/last-reference/{address}")
+    async def last_reference(address: str) -> dict[str, Any]:
+        return chain.last_reference(address)
+
+    return app
+
+
+def indexer_app(chain: Chain) -> FastAPI:
+    """The indexer's view of ML0's `transaction.rejected` notifications: how a dropped update is seen."""
+    app = FastAPI(title="OttoChain indexer (embedded)")
+
+    @app.get("/fibers/{fiber_id}/rejections")
+    async def rejections(fiber_id: str) -> dict[str, Any]:
+        found = [r.to_wire() for r in chain.state.rejections if r.fiber_id == fiber_id]
+        return {"rejections": found, "total": len(found)}
+
+    return app
+
+
+class FaultSettings(BaseModel):
+    error_rate: float | None = None
+    latency: float | None = None
+    snapshot_interval: float | None = None
+    snapshot_stall: bool | None = None
+
+
+class FaucetRequest(BaseModel):
+    address: str
+    amount: int
+
+
+def create_app(chain: Chain) -> FastAPI:
+    from localnet.ottochain.bridge import bridge_app
+
+    app = FastAPI(title="OttoChain (embedded)")
+    app.mount("/dl1", dl1_app(chain))
+    app.mount("/ml0", ml0_app(chain))
+    app.mount("/cl1", cl1_app(chain))
+    app.mount("/indexer", indexer_app(chain))
+    app.mount("/bridge", bridge_app(chain))
+
+    @app.middleware("http")
+    async def inject_faults(request: Request, call_next):
+        if request.url.path.startswith("/debug"):
+            return await call_next(request)
+        if chain.faults.latency:
+            await asyncio.sleep(chain.faults.latency)
+        fault = chain.draw_fault()
+        if fault == "before":
+            return JSONResponse({"error": "injected fault (before handling)"}, status_code=503)
+        response = await call_next(request)
+        if fault == "after":
+            # The request took effect; only the reply is lost. Idempotent clients must cope.
+            return JSONResponse({"error": "injected fault (after handling)"}, status_code=500)
+        return response
+
+    @app.get("/debug/faults")
+    async def get_faults() -> dict[str, Any]:
+        return vars(chain.faults)
+
+    @app.post("/debug/faults")
+    async def set_faults(settings: FaultSettings) -> dict[str, Any]:
+        for key, value in settings.model_dump(exclude_none=True).items():
+            setattr(chain.faults, key, value)
+        return vars(chain.faults)
+
+    @app.post("/debug/faucet")
+    async def faucet(request: FaucetRequest) -> dict[str, Any]:
+        chain.faucet(request.address, request.amount)
+        return {"address": request.address, "balance": chain.balance(request.address)}
+
+    @app.get("/debug/applied")
+    async def applied() -> list[dict[str, Any]]:
+        return [vars(a) for a in chain.state.applied]
+
+    @app.get("/debug/summary")
+    async def summary() -> dict[str, Any]:
+        fibers = chain.state.fibers.values()
+        return {
+            "ordinal": chain.state.ordinal,
+            "fibers": len(chain.state.fibers),
+            "active": sum(f.status == ACTIVE for f in fibers),
+            "pending": len(chain.pending),
+            "rejections": len(chain.state.rejections),
+            "faults": vars(chain.faults),
+        }
+
+    return app
+
+
+__all__ = ["create_app", "Chain", "Faults"]

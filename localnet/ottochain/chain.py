@@ -1,0 +1,203 @@
+"""The embedded chain: a DL1 queue, ML0 snapshots, currency balances, and an optional state file.
+
+Updates accepted by DL1 become visible on ML0 only at the next snapshot, so clients must handle
+"accepted, not yet on chain" exactly as on a real network. Everything runs on one event loop, so the
+state needs no locks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import logging
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from constellation_sdk import hash_data
+from constellation_sdk.currency_transaction import hash_currency_transaction, verify_currency_transaction
+from constellation_sdk.currency_types import CurrencyTransactionValue, TransactionReference
+from constellation_sdk.types import SignatureProof as SdkProof
+from constellation_sdk.types import Signed
+
+from localnet.ottochain.engine import ChainState, PendingUpdate, Proof, UpdateRejected, combine, validate_at_l1
+from models.otto import SignedUpdate
+from sim.otto.signing import InvalidSignature, dag_address, valid_signers
+from store.files import write_atomically
+
+log = logging.getLogger(__name__)
+
+GENESIS_REFERENCE = {"hash": "0" * 64, "ordinal": 0}
+
+
+@dataclass
+class Faults:
+    """Knobs for misbehaviour: what later tests and benchmarks use to prove the clients cope."""
+
+    error_rate: float = 0.0  # share of requests answered with a 5xx
+    latency: float = 0.0  # seconds added to every request
+    snapshot_interval: float = 0.2  # seconds between snapshots
+    snapshot_stall: bool = False  # no snapshots at all while set
+    seed: int = 0
+
+
+@dataclass
+class PendingTransfer:
+    hash: str
+    source: str
+    destination: str
+    amount: int
+    fee: int
+    parent_ordinal: int
+
+
+@dataclass
+class Chain:
+    faults: Faults = field(default_factory=Faults)
+    state_file: Path | None = None
+    state: ChainState = field(default_factory=ChainState)
+    pending: list[PendingUpdate] = field(default_factory=list)
+    transfers: list[PendingTransfer] = field(default_factory=list)
+    last_references: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _snapshot_event: asyncio.Event | None = None
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.faults.seed)
+        if self.state_file is not None and self.state_file.exists():
+            self.state = ChainState.from_json(self.state_file.read_text())
+            log.info("OttoChain state restored from %s at ordinal %d", self.state_file, self.state.ordinal)
+
+    # --- genesis and currency ------------------------------------------------------------------
+
+    def load_genesis(self, path: Path) -> int:
+        """`address,balance` lines (balance in 1e-8 units), as the metagraph's genesis.csv."""
+        if self.state.ordinal > 0:
+            return 0  # a chain that already ran keeps its balances
+        count = 0
+        with path.open(newline="") as stream:
+            for row in csv.reader(stream):
+                if row:
+                    address, amount = row[0].strip(), int(row[1])
+                    self.state.balances[address] = self.state.balances.get(address, 0) + amount
+                    count += 1
+        return count
+
+    def balance(self, address: str) -> int:
+        return self.state.balances.get(address, 0)
+
+    def faucet(self, address: str, amount: int) -> None:
+        self.state.balances[address] = self.balance(address) + amount
+
+    def last_reference(self, address: str) -> dict[str, Any]:
+        return self.last_references.get(address, GENESIS_REFERENCE)
+
+    def submit_transfer(self, body: dict[str, Any]) -> str:
+        """CL1: verify a signed currency transaction and queue it for the next snapshot."""
+        try:
+            value = body["value"]
+            transaction = Signed(
+                value=CurrencyTransactionValue(
+                    source=value["source"],
+                    destination=value["destination"],
+                    amount=int(value["amount"]),
+                    fee=int(value["fee"]),
+                    parent=TransactionReference(hash=value["parent"]["hash"], ordinal=int(value["parent"]["ordinal"])),
+                    salt=str(value["salt"]),
+                ),
+                proofs=[SdkProof(id=p["id"], signature=p["signature"]) for p in body["proofs"]],
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise UpdateRejected("InvalidTransaction", f"malformed transaction: {err}") from None
+        if not verify_currency_transaction(transaction).is_valid:
+            raise UpdateRejected("InvalidSignature", "transaction signature does not verify")
+        source = transaction.value.source
+        if dag_address(transaction.proofs[0].id) != source:
+            raise UpdateRejected("InvalidSigner", "transaction is not signed by its source")
+        if transaction.value.parent.hash != self.last_reference(source)["hash"]:
+            raise UpdateRejected("ParentMismatch", "transaction parent is not the source's last reference")
+        spent = sum(t.amount + t.fee for t in self.transfers if t.source == source)
+        if self.balance(source) - spent < transaction.value.amount + transaction.value.fee:
+            raise UpdateRejected("InsufficientBalance", f"{source} cannot cover {transaction.value.amount}")
+        tx_hash = hash_currency_transaction(transaction).value
+        self.transfers.append(
+            PendingTransfer(
+                hash=tx_hash,
+                source=source,
+                destination=transaction.value.destination,
+                amount=transaction.value.amount,
+                fee=transaction.value.fee,
+                parent_ordinal=transaction.value.parent.ordinal,
+            )
+        )
+        self.last_references[source] = {"hash": tx_hash, "ordinal": transaction.value.parent.ordinal + 1}
+        return tx_hash
+
+    # --- data updates (DL1) ----------------------------------------------------------------------
+
+    def submit(self, signed: SignedUpdate) -> str:
+        """DL1 `POST /data`: verify signatures, validate against the chain, queue. Returns the hash.
+
+        A value already queued is accepted again with the same hash instead of being queued twice.
+        """
+        update_hash = hash_data(signed.value, is_data_update=True).value
+        if any(update.hash == update_hash for update in self.pending):
+            return update_hash
+        if not signed.proofs:
+            raise UpdateRejected("NoProofsProvided", "an update needs at least one signature")
+        try:
+            signer_ids = valid_signers(signed)
+        except InvalidSignature as err:
+            raise UpdateRejected("InvalidSignature", str(err)) from None
+        proofs = tuple(
+            Proof(address=dag_address(key_id), id=key_id, signature=proof.signature)
+            for key_id, proof in zip(signer_ids, signed.proofs)
+        )
+        update = PendingUpdate(message=dict(signed.value), proofs=proofs, hash=update_hash)
+        pending_creates = [u.body.get("fiberId") for u in self.pending if u.kind == "CreateStateMachine"]
+        validate_at_l1(self.state, update, pending_creates)
+        self.pending.append(update)
+        return update_hash
+
+    # --- snapshots (ML0) -------------------------------------------------------------------------
+
+    def snapshot(self) -> int:
+        updates, self.pending = self.pending, []
+        transfers, self.transfers = self.transfers, []
+        combine(self.state, updates)
+        for transfer in transfers:
+            if self.balance(transfer.source) >= transfer.amount + transfer.fee:
+                self.state.balances[transfer.source] -= transfer.amount + transfer.fee
+                self.faucet(transfer.destination, transfer.amount)
+        if self.state_file is not None:
+            write_atomically(self.state_file, self.state.to_json().encode("utf-8"))
+        if self._snapshot_event is not None:
+            self._snapshot_event.set()
+            self._snapshot_event = asyncio.Event()
+        return self.state.ordinal
+
+    async def produce_snapshots(self) -> None:
+        """Snapshot at the configured interval until cancelled; a stall pauses it."""
+        self._snapshot_event = asyncio.Event()
+        while True:
+            await asyncio.sleep(self.faults.snapshot_interval)
+            if not self.faults.snapshot_stall:
+                self.snapshot()
+
+    async def next_snapshot(self, timeout: float) -> None:
+        """Wait until the next snapshot (used by the bridge's wait-for-sync)."""
+        if self._snapshot_event is None:
+            await asyncio.sleep(timeout)
+            return
+        try:
+            await asyncio.wait_for(self._snapshot_event.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+
+    # --- faults ----------------------------------------------------------------------------------
+
+    def draw_fault(self) -> str | None:
+        """None, or when to fail this request: 'before' it is handled, or 'after' (reply lost)."""
+        if self.faults.error_rate and self.rng.random() < self.faults.error_rate:
+            return self.rng.choice(("before", "after"))
+        return None

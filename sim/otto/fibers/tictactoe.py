@@ -1,0 +1,174 @@
+"""TicTacToe: two players alternate marks on a 3x3 board; the chain checks every result claimed.
+
+The board is nine keys ``c0``..``c8`` ("" empty, "X", "O"), so a move is a plain key write. A move
+never ends the game by itself: the winner claims the win (the guard checks their line), either player
+claims a draw on a full board without a line, and a player who stops moving loses once the other
+claims the timeout after the per-move deadline. The clock starts with the first move, since the
+chain exposes no creation ordinal to the definition.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sim.otto.fibers.base import FiberKind, FiberView, Move, Outcome, Plan, Wait
+from sim.otto.fibers.expressions import (
+    ORDINAL,
+    Expr,
+    all_of,
+    any_of,
+    eq,
+    gt,
+    if_,
+    increment,
+    machine,
+    not_,
+    plus,
+    signed_by,
+    transition,
+    var,
+    when,
+)
+
+PLAYER_X, PLAYER_O = 0, 1
+MARKS = ("X", "O")
+CELLS = tuple(f"c{i}" for i in range(9))
+LINES = ((0, 1, 2), (3, 4, 5), (6, 7, 8), (0, 3, 6), (1, 4, 7), (2, 5, 8), (0, 4, 8), (2, 4, 6))
+
+_X_TO_MOVE = eq(var("state.turn"), "X")
+_MOVER = if_(_X_TO_MOVE, var("state.playerX"), var("state.playerO"))
+_WAITER = if_(_X_TO_MOVE, var("state.playerO"), var("state.playerX"))
+
+
+def _line_of(mark: Expr) -> Expr:
+    return any_of(*(all_of(*(eq(var(f"state.c{i}"), mark) for i in line)) for line in LINES))
+
+
+_ANY_LINE = any_of(_line_of("X"), _line_of("O"))
+
+
+def _move(cell: int) -> dict[str, Any]:
+    # Once a line stands the game is decided: no more moves, only the claim.
+    guard = all_of(eq(var("event.cell"), cell), eq(var(f"state.c{cell}"), ""), signed_by(_MOVER), not_(_ANY_LINE))
+    effect = {
+        f"c{cell}": var("state.turn"),
+        "turn": if_(_X_TO_MOVE, "O", "X"),
+        "moveCount": increment("state.moveCount"),
+        "deadline": plus(ORDINAL, var("state.moveTimeout")),
+    }
+    return transition("playing", "playing", "make_move", guard, effect)
+
+
+def _win(mark: str) -> dict[str, Any]:
+    player = f"state.player{mark}"
+    return transition(
+        "playing", "won", "claim_win", all_of(signed_by(player), _line_of(mark)),
+        {"winner": var(player), "winnerMark": mark, "endedAt": ORDINAL},
+    )
+
+
+DEFINITION = machine(
+    "TicTacToe",
+    initial="playing",
+    states=("playing",),
+    finals=("won", "drawn", "timed_out"),
+    transitions=(
+        *(_move(cell) for cell in range(9)),
+        _win("X"),
+        _win("O"),
+        transition(
+            "playing", "drawn", "claim_draw",
+            all_of(any_of(signed_by("state.playerX"), signed_by("state.playerO")), eq(var("state.moveCount"), 9), not_(_ANY_LINE)),
+            {"endedAt": ORDINAL},
+        ),
+        transition(
+            "playing", "timed_out", "claim_timeout",
+            # No deadline before the first move; `>` would read a null deadline as 0.
+            all_of(signed_by(_WAITER), when(not_(eq(var("state.deadline"), None)), gt(ORDINAL, var("state.deadline")))),
+            {"winner": _WAITER, "timedOut": _MOVER, "endedAt": ORDINAL},
+        ),
+    ),
+)
+
+
+def winning_mark(board: Mapping[str, Any]) -> str | None:
+    """The mark with three in a row on ``board`` (keys c0..c8), if any."""
+    for a, b, c in LINES:
+        if board[f"c{a}"] and board[f"c{a}"] == board[f"c{b}"] == board[f"c{c}"]:
+            return str(board[f"c{a}"])
+    return None
+
+
+def _random_game(rng: random.Random) -> tuple[list[int], str | None]:
+    """Random alternating play until a line or a full board: the cells played and the winning mark."""
+    cells = list(range(9))
+    rng.shuffle(cells)
+    board = {key: "" for key in CELLS}
+    for n, cell in enumerate(cells):
+        board[f"c{cell}"] = MARKS[n % 2]
+        winner = winning_mark(board)
+        if winner:
+            return cells[: n + 1], winner
+    return cells, None
+
+
+class TicTacToe(FiberKind):
+    name = "TicTacToe"
+    outcomes = (Outcome("win", "won", True), Outcome("draw", "drawn", True), Outcome("timeout", "timed_out", False))
+
+    def definition(self) -> dict[str, Any]:
+        return copy.deepcopy(DEFINITION)
+
+    def initial_data(self, parties: Sequence[str], plan: Plan) -> dict[str, Any]:
+        return {
+            "playerX": parties[PLAYER_X],
+            "playerO": parties[PLAYER_O],
+            **{key: "" for key in CELLS},
+            "turn": "X",
+            "moveCount": 0,
+            "moveTimeout": plan.params["move_timeout"],
+            "deadline": None,
+        }
+
+    def plan(self, outcome: str, parties: Sequence[str], rng: random.Random) -> Plan:
+        self.outcome(outcome)
+        params: dict[str, Any] = {"move_timeout": rng.randint(2, 5)}
+        if outcome == "timeout":
+            # Four moves or fewer can hold no line; the player to move after them stalls.
+            cells = list(range(9))
+            rng.shuffle(cells)
+            params["moves"] = cells[: rng.randint(2, 4)]
+            return Plan(outcome, params)
+        wanted = rng.choice(MARKS) if outcome == "win" else None
+        for _ in range(10_000):
+            moves, winner = _random_game(rng)
+            if winner == wanted:
+                break
+        else:  # pragma: no cover - random play reaches every result within a few dozen games
+            raise RuntimeError(f"no {outcome} game found")
+        params["moves"] = moves
+        if outcome == "win":
+            params["winner"] = wanted
+        else:
+            params["claimer"] = rng.choice((PLAYER_X, PLAYER_O))
+        return Plan(outcome, params)
+
+    def next_move(self, view: FiberView, parties: Sequence[str], plan: Plan, rng: random.Random) -> Move | Wait | None:
+        if view.state != "playing":
+            return None
+        p, data = plan.params, view.data
+        to_move = PLAYER_X if data["turn"] == "X" else PLAYER_O
+        played = data["moveCount"]
+        if played < len(p["moves"]):
+            return Move(to_move, "make_move", {"cell": p["moves"][played]})
+        if plan.outcome == "win":
+            return Move(MARKS.index(p["winner"]), "claim_win", {})
+        if plan.outcome == "draw":
+            return Move(p["claimer"], "claim_draw", {})
+        deadline = data["deadline"]
+        if view.ordinal <= deadline:
+            return Wait(until_ordinal=deadline + 1)
+        return Move(1 - to_move, "claim_timeout", {})

@@ -1,0 +1,1 @@
+"""OttoChain workflows: fiber lifecycles and identity."""
