@@ -11,6 +11,7 @@ import asyncio
 import csv
 import logging
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,7 @@ class Chain:
     pending: list[PendingUpdate] = field(default_factory=list)
     transfers: list[PendingTransfer] = field(default_factory=list)
     last_references: dict[str, dict[str, Any]] = field(default_factory=dict)
+    injected: Counter[str] = field(default_factory=Counter)
     _snapshot_event: asyncio.Event | None = None
 
     def __post_init__(self) -> None:
@@ -199,5 +201,7 @@ class Chain:
     def draw_fault(self) -> str | None:
         """None, or when to fail this request: 'before' it is handled, or 'after' (reply lost)."""
         if self.faults.error_rate and self.rng.random() < self.faults.error_rate:
-            return self.rng.choice(("before", "after"))
+            when = self.rng.choice(("before", "after"))
+            self.injected[when] += 1
+            return when
         return None
