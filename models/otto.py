@@ -81,6 +81,7 @@ class OttoEndpoints(BaseModel):
     ml0_url: str
     cl1_url: str
     indexer_url: str
+    faucet_url: str | None = Field(None, description="test networks only; the embedded node has one")
 
     @classmethod
     def embedded(cls, base_url: str) -> OttoEndpoints:
@@ -91,6 +92,7 @@ class OttoEndpoints(BaseModel):
             ml0_url=f"{base}/ml0",
             cl1_url=f"{base}/cl1",
             indexer_url=f"{base}/indexer",
+            faucet_url=f"{base}/debug/faucet",
         )
 
 
@@ -266,3 +268,92 @@ class FiberOutcome(BaseModel):
     ordinals: int = Field(description="chain snapshots elapsed: the lifecycle's simulated duration")
     wall_seconds: float
     state_data: dict[str, Any] = Field(default_factory=dict)
+
+
+# --- identity --------------------------------------------------------------------------------
+
+
+class IdentitySpec(BaseModel):
+    endpoints: OttoEndpoints
+    wallets: str
+    agent_id: str
+    address: str
+    display_name: str
+    platform: str
+    platform_user_id: str
+    activate: bool = True
+
+
+class IdentityResult(BaseModel):
+    agent_id: str
+    address: str
+    fiber_id: str
+    state: str
+    registered_now: bool
+    activated_now: bool
+
+
+class FindIdentity(BaseModel):
+    endpoints: OttoEndpoints
+    address: str
+
+
+class RegisterIdentity(BaseModel):
+    endpoints: OttoEndpoints
+    wallets: str
+    agent_id: str
+    display_name: str
+    platform: str
+    platform_user_id: str
+
+
+class ActivateIdentity(BaseModel):
+    endpoints: OttoEndpoints
+    wallets: str
+    agent_id: str
+    fiber_id: str
+
+
+class AttestationSpec(BaseModel):
+    endpoints: OttoEndpoints
+    wallets: str
+    kind: str = Field(pattern="^(skill|vouch|verification)$")
+    issuer: Party
+    subject: Party
+    subject_identity: str = Field(description="the subject's AgentIdentity fiber id")
+    claim: str
+    evidence: str = ""
+    attestation_id: str | None = None
+
+
+class AttestationResult(BaseModel):
+    fiber_id: str
+    kind: str
+    issuer: str
+    subject: str
+    state: str
+    issued: bool
+    refusal: str | None = Field(None, description="why the chain refused to issue it, if it did")
+
+
+class TopUp(BaseModel):
+    endpoints: OttoEndpoints
+    wallets: str
+    address: str
+    target_balance: int = Field(ge=0, description="1e-8 units")
+    funder: str | None = Field(None, description="agent id paying by currency transaction; None = faucet")
+
+
+class FundSpec(BaseModel):
+    endpoints: OttoEndpoints
+    wallets: str
+    recipients: list[Party]
+    target_balance: int = Field(ge=0)
+    funder: str | None = None
+
+
+class TopUpResult(BaseModel):
+    address: str
+    before: int
+    after: int
+    paid: int

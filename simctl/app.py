@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from temporalio.client import WorkflowFailureError
 
 from localnet.temporal_dev import DevServerError
 from models.settings import LogLevel, SettingsError, load_settings
-from simctl.errors import CliError
+from simctl.errors import CliError, failure_message
 from workers.client import TemporalUnreachable
 
 app = typer.Typer(
@@ -81,6 +82,8 @@ def run(argv: list[str]) -> int:
         return _fail(err.format_message(), getattr(err, "exit_code", 2))
     except (CliError, SettingsError, TemporalUnreachable, DevServerError) as err:
         return _fail(str(err), getattr(err, "exit_code", 2))
+    except WorkflowFailureError as err:
+        return _fail(f"workflow failed: {failure_message(err)}", 1)
     except OSError as err:  # a port in use, an unwritable state directory
         return _fail(str(err), 2)
     except (typer.Abort, KeyboardInterrupt):

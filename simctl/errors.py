@@ -9,3 +9,11 @@ class CliError(Exception):
     def __init__(self, message: str, exit_code: int = 2) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def failure_message(err: BaseException) -> str:
+    """The innermost cause of a workflow or activity failure: the part that says what went wrong."""
+    cause = err
+    while getattr(cause, "cause", None) is not None:
+        cause = cause.cause
+    return getattr(cause, "message", None) or str(cause)

@@ -29,6 +29,10 @@ def configure_logging(settings: Settings, default: str = "warning") -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    if default == "warning" and "log_level" not in settings.model_fields_set:
+        # The in-process worker reports every failed attempt with a traceback; the command itself
+        # reports the failure that matters in one line.
+        logging.getLogger("temporalio").setLevel(logging.CRITICAL)
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:

@@ -112,6 +112,16 @@ class WalletStore:
             raise WalletError(f"wrong passphrase for {path}") from None
         return cls(path=path, data=data, _cipher=cipher)
 
+    @staticmethod
+    def read_public(path: Path) -> WalletFile:
+        """The file without its keys opened: addresses and profiles are public, no passphrase needed."""
+        try:
+            return WalletFile.model_validate_json(path.read_bytes())
+        except FileNotFoundError:
+            raise WalletError(f"{path}: no such wallet file") from None
+        except ValidationError as err:
+            raise WalletError(f"{path} is not a wallet file ({_first_error(err)})") from None
+
     @property
     def agents(self) -> list[WalletAgent]:
         return self.data.agents

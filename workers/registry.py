@@ -11,11 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from activities.ledger import LedgerActivities
 from activities.otto.fibers import FiberActivities
+from activities.otto.identity import IdentityActivities
 from activities.otto.keyring import Keyring
 from models.settings import Settings
 from models.task_queues import TaskQueue
 from store.engine import open_store
 from workflows.otto.fiber import FiberWorkflow
+from workflows.otto.identity import AttestationWorkflow, FundAgentsWorkflow, IdentityWorkflow
 
 
 @dataclass(frozen=True)
@@ -50,12 +52,25 @@ def platform_activities(resources: WorkerResources) -> Sequence[Callable]:
 
 def otto_activities(resources: WorkerResources) -> Sequence[Callable]:
     fibers = FiberActivities(resources.http, resources.keyring)
-    return [fibers.create_fiber, fibers.submit_transition, fibers.await_fiber]
+    identity = IdentityActivities(resources.http, resources.keyring)
+    return [
+        fibers.create_fiber,
+        fibers.submit_transition,
+        fibers.await_fiber,
+        identity.find_identity,
+        identity.register_identity,
+        identity.activate_identity,
+        identity.top_up,
+    ]
 
 
 QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec(TaskQueue.PLATFORM, workflows=(), activities=platform_activities),
-    QueueSpec(TaskQueue.OTTO, workflows=(FiberWorkflow,), activities=otto_activities),
+    QueueSpec(
+        TaskQueue.OTTO,
+        workflows=(FiberWorkflow, IdentityWorkflow, AttestationWorkflow, FundAgentsWorkflow),
+        activities=otto_activities,
+    ),
 )
 
 

@@ -2,39 +2,37 @@
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
-from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
 from temporalio.client import WorkflowFailureError
 
-from models.otto import FiberOutcome, FiberSpec, OttoEndpoints, Party
+from models.otto import AttestationResult, AttestationSpec, FiberOutcome, FiberSpec, OttoEndpoints, Party
 from models.settings import Settings
 from models.task_queues import TaskQueue
 from sim.otto.fibers import fiber_kind
-from simctl.commands.wallet import create_pool, open_wallets, passphrase
+from sim.otto.reputation import reputation_of, to_dot, trust_graph
+from simctl.wallet_access import create_pool, open_wallets
 from simctl.durations import parse_duration
-from simctl.errors import CliError
+from simctl.errors import CliError, failure_message
 from simctl.ottochain import ottochain
+from simctl.otto_session import otto_session, with_passphrase
 from simctl.runner import configure_logging, run_async
-from workers.stack import open_stack
+from store.wallets import WalletError, WalletStore
 from workflows.otto.fiber import FiberWorkflow
+from workflows.otto.identity import AttestationWorkflow
 
 app = typer.Typer(help="OttoChain traffic: fiber lifecycles, identity, reputation.", no_args_is_help=True)
 
 DEFAULT_POOL = 8
-
-
-def with_passphrase(settings: Settings) -> Settings:
-    """Settings whose in-process worker can open the wallet file (asking for the passphrase once)."""
-    if settings.wallet_passphrase is not None:
-        return settings
-    return settings.model_copy(update={"wallet_passphrase": SecretStr(passphrase(settings))})
 
 
 @app.command()
@@ -104,20 +102,14 @@ def _choose_parties(agents, requested: str | None, count: int, seed: int) -> lis
 
 
 async def run_fiber(settings: Settings, spec: FiberSpec, bridge_url: str | None) -> FiberOutcome:
-    # The node outlives the worker: activities may still be talking to it while the worker drains.
-    async with ottochain(settings, bridge_url) as endpoints, open_stack(
-        settings, worker="if-unpolled", needs=(TaskQueue.OTTO,)
-    ) as stack:
+    async with otto_session(settings, bridge_url) as (endpoints, stack):
         spec = spec.model_copy(update={"endpoints": endpoints})
         workflow_id = f"fiber-{spec.fiber_type}-{uuid.uuid4().hex[:12]}"
         handle = await stack.client.start_workflow(FiberWorkflow.run, spec, id=workflow_id, task_queue=TaskQueue.OTTO)
         try:
             return await handle.result()
         except WorkflowFailureError as err:
-            cause = err.cause
-            while getattr(cause, "cause", None) is not None:
-                cause = cause.cause
-            raise CliError(f"{workflow_id} failed: {getattr(cause, 'message', cause)}", exit_code=1) from None
+            raise CliError(f"{workflow_id} failed: {failure_message(err)}", exit_code=1) from None
 
 
 def print_outcome(result: FiberOutcome) -> None:
@@ -137,3 +129,148 @@ def print_outcome(result: FiberOutcome) -> None:
     for key, value in rows.items():
         table.add_row(key, value)
     Console().print(table)
+
+
+@app.command()
+def attest(
+    ctx: typer.Context,
+    kind: Annotated[str, typer.Option("--kind", help="skill (self-claim), vouch (peer) or verification (platform proof)")],
+    issuer: Annotated[str, typer.Option("--issuer", help="agent id that signs the attestation")],
+    subject: Annotated[str | None, typer.Option("--subject", help="agent id it is about (default: the issuer)")] = None,
+    claim: Annotated[str, typer.Option("--claim", help="what is attested, e.g. solidity-developer, trustworthy")] = "trustworthy",
+    evidence: Annotated[str, typer.Option("--evidence", help="a proof or link")] = "",
+    wallets: Annotated[Path | None, typer.Option("--wallets", help="wallet file [.simctl/wallets.json]")] = None,
+    bridge_url: Annotated[str | None, typer.Option("--bridge-url", help="OttoChain bridge (default: an embedded node)")] = None,
+) -> None:
+    """Issue an attestation fiber; issuing it records the claim on the subject's identity."""
+    settings = with_passphrase(ctx.obj)
+    configure_logging(settings)
+    if kind not in ("skill", "vouch", "verification"):
+        raise CliError(f"--kind must be skill, vouch or verification, not {kind!r}")
+    store = open_wallets(settings, (wallets or settings.default_wallets).resolve())
+    by_id = {agent.id: agent for agent in store.agents}
+    subject = subject or issuer
+    for agent_id in (issuer, subject):
+        if agent_id not in by_id:
+            raise CliError(f"no agent {agent_id!r} in the wallet file")
+    identity = by_id[subject].identity_fiber_id
+    if identity is None:
+        raise CliError(f"{subject} has no identity yet: run `simctl wallet activate` first")
+    spec = AttestationSpec(
+        endpoints=OttoEndpoints.embedded("http://unset"),
+        wallets=str(store.path),
+        kind=kind,
+        issuer=Party(agent_id=issuer, address=by_id[issuer].address),
+        subject=Party(agent_id=subject, address=by_id[subject].address),
+        subject_identity=identity,
+        claim=claim,
+        evidence=evidence,
+    )
+
+    async def run() -> AttestationResult:
+        async with otto_session(settings, bridge_url) as (endpoints, stack):
+            return await stack.client.execute_workflow(
+                AttestationWorkflow.run, spec.model_copy(update={"endpoints": endpoints}),
+                id=f"attest-{uuid.uuid4().hex[:12]}", task_queue=TaskQueue.OTTO,
+            )
+
+    result = run_async(run())
+    if result.issued:
+        typer.echo(f"{kind} attestation {result.fiber_id} issued by {issuer} about {subject}")
+    else:
+        raise CliError(f"the chain refused the {kind} attestation {result.fiber_id}: {result.refusal}", exit_code=1)
+
+
+@app.command()
+def reputation(
+    ctx: typer.Context,
+    agent: Annotated[str, typer.Argument(help="agent id from the wallet file, or a DAG address")],
+    wallets: Annotated[Path | None, typer.Option("--wallets", help="wallet file [.simctl/wallets.json]")] = None,
+    bridge_url: Annotated[str | None, typer.Option("--bridge-url", help="OttoChain bridge (default: an embedded node)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+) -> None:
+    """An agent's reputation, from its on-chain identity and the attestations about it."""
+    settings: Settings = ctx.obj
+    configure_logging(settings)
+    labels = _labels(settings, wallets)
+    address = _address(agent, labels)
+    report = reputation_of(address, run_async(_records(settings, bridge_url)))
+    if report.identity_fiber_id is None:
+        raise CliError(f"{agent} has no identity on chain")
+    if as_json:
+        typer.echo(json.dumps({**asdict(report), "agent": labels.get(address), "identity_bonus": report.identity_bonus}, indent=2))
+        return
+    table = Table(show_header=False, title=f"Reputation of {labels.get(address, address)}", title_justify="left")
+    for key, value in {
+        "address": address,
+        "identity fiber": f"{report.identity_fiber_id} ({report.state})",
+        "on-chain reputation": str(report.reputation),
+        "vouches received / given": f"{report.vouches_received} / {report.vouches_given}",
+        "skills claimed": ", ".join(report.skills) or "-",
+        "verifications": str(report.verifications),
+        "contracts completed / violations": f"{report.completed_contracts} / {report.violations}",
+        "identity fitness bonus": f"{report.identity_bonus:.2f}",
+    }.items():
+        table.add_row(key, value)
+    Console().print(table)
+
+
+@app.command("trust-graph")
+def trust_graph_command(
+    ctx: typer.Context,
+    agent: Annotated[str, typer.Argument(help="agent id from the wallet file, or a DAG address")],
+    depth: Annotated[int, typer.Option("--depth", min=0, max=10, help="hops from the agent")] = 2,
+    output_format: Annotated[str, typer.Option("--format", help="json or dot")] = "json",
+    wallets: Annotated[Path | None, typer.Option("--wallets", help="wallet file [.simctl/wallets.json]")] = None,
+    bridge_url: Annotated[str | None, typer.Option("--bridge-url", help="OttoChain bridge (default: an embedded node)")] = None,
+) -> None:
+    """Who vouches for and verifies whom around an agent, from on-chain identity state."""
+    settings: Settings = ctx.obj
+    configure_logging(settings)
+    if output_format not in ("json", "dot"):
+        raise CliError(f"--format must be json or dot, not {output_format!r}")
+    labels = _labels(settings, wallets)
+    root = _address(agent, labels)
+    nodes, edges = trust_graph(root, depth, run_async(_records(settings, bridge_url)))
+    if output_format == "dot":
+        typer.echo(to_dot(root, nodes, edges, labels), nl=False)
+        return
+    typer.echo(
+        json.dumps(
+            {
+                "root": root,
+                "depth": depth,
+                "nodes": [{"address": node, "agent": labels.get(node)} for node in nodes],
+                "edges": [{"from": e.source, "to": e.target, "kind": e.kind} for e in edges],
+            },
+            indent=2,
+        )
+    )
+
+
+def _labels(settings: Settings, wallets: Path | None) -> dict[str, str]:
+    """Address -> agent id, from the wallet file's public part (no passphrase needed)."""
+    path = (wallets or settings.default_wallets).resolve()
+    if not path.exists():
+        return {}
+    try:
+        return {agent.address: agent.id for agent in WalletStore.read_public(path).agents}
+    except WalletError as err:
+        raise CliError(str(err)) from None
+
+
+def _address(agent: str, labels: dict[str, str]) -> str:
+    if agent.startswith("DAG"):
+        return agent
+    for address, agent_id in labels.items():
+        if agent_id == agent:
+            return address
+    raise CliError(f"no agent {agent!r} in the wallet file (give a DAG address instead)")
+
+
+async def _records(settings: Settings, bridge_url: str | None) -> list[dict]:
+    async with ottochain(settings, bridge_url) as endpoints, httpx.AsyncClient(timeout=30) as http:
+        response = await http.get(f"{endpoints.ml0_url}/data-application/v1/state-machines")
+        if response.status_code != 200:
+            raise CliError(f"ML0 answered {response.status_code} for the state machines")
+        return list(response.json().values())

@@ -2,41 +2,21 @@
 
 from __future__ import annotations
 
-import random
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import track
 from rich.table import Table
 
 from models.settings import Settings
-from sim.otto.agents import agent_id, public_profile
-from sim.otto.signing import new_keypair
 from simctl.errors import CliError
+from simctl.wallet_access import create_pool, open_wallets, passphrase
 from store.files import write_atomically
-from store.wallets import WalletError, WalletStore
 
 app = typer.Typer(help="Generate, export, register, activate and fund the agent wallet pool.", no_args_is_help=True)
 
 UNITS_PER_TOKEN = 100_000_000
-
-
-def passphrase(settings: Settings, *, confirm: bool = False) -> str:
-    if settings.wallet_passphrase is not None:
-        return settings.wallet_passphrase.get_secret_value()
-    if not sys.stdin.isatty():
-        raise CliError("set SIMCTL_WALLET_PASSPHRASE (no terminal to ask for the wallet passphrase)")
-    return typer.prompt("Wallet passphrase", hide_input=True, confirmation_prompt=confirm)
-
-
-def open_wallets(settings: Settings, path: Path) -> WalletStore:
-    try:
-        return WalletStore.open(path, passphrase(settings))
-    except WalletError as err:
-        raise CliError(str(err)) from None
 
 
 @app.command()
@@ -53,20 +33,6 @@ def generate(
         raise CliError(f"{path} exists: a pool is generated once and reused (choose another --output)")
     create_pool(path, passphrase(settings, confirm=True), count=count, seed=seed)
     typer.echo(f"{count} agents written to {path} (mode 0600)")
-
-
-def create_pool(path: Path, secret: str, *, count: int, seed: int | None) -> WalletStore:
-    """A new wallet file of ``count`` agents: fresh keys, traits and profiles drawn from ``seed``."""
-    try:
-        store = WalletStore.create(path, secret)
-    except WalletError as err:
-        raise CliError(str(err)) from None
-    rng = random.Random(seed)
-    for index in track(range(count), description="generating keys", console=Console(stderr=True), transient=True):
-        pair = new_keypair()
-        store.add(agent_id(index), pair.address, pair.private_key, public_key=pair.public_key_id, **public_profile(index, rng))
-    store.save()
-    return store
 
 
 @app.command("export-genesis")
@@ -101,3 +67,79 @@ def list_agents(
     for agent in store.agents:
         table.add_row(agent.id, agent.address, agent.platform, agent.status, agent.identity_fiber_id or "")
     Console().print(table)
+
+
+@app.command()
+def register(
+    ctx: typer.Context,
+    wallets: Annotated[Path | None, typer.Option("--wallets", help="wallet file [.simctl/wallets.json]")] = None,
+    bridge_url: Annotated[str | None, typer.Option("--bridge-url", help="OttoChain bridge (default: an embedded node)")] = None,
+) -> None:
+    """Register every agent's own wallet with the bridge; agents that already have an identity are reused."""
+    _identities(ctx.obj, wallets, bridge_url, activate=False)
+
+
+@app.command()
+def activate(
+    ctx: typer.Context,
+    wallets: Annotated[Path | None, typer.Option("--wallets", help="wallet file [.simctl/wallets.json]")] = None,
+    bridge_url: Annotated[str | None, typer.Option("--bridge-url", help="OttoChain bridge (default: an embedded node)")] = None,
+) -> None:
+    """Activate every agent's identity (registering first where needed)."""
+    _identities(ctx.obj, wallets, bridge_url, activate=True)
+
+
+@app.command()
+def fund(
+    ctx: typer.Context,
+    amount: Annotated[int, typer.Option("--amount", min=1, help="top every agent up to this many tokens")] = 1000,
+    funder: Annotated[str | None, typer.Option("--from", help="agent id that pays (default: the network's faucet)")] = None,
+    wallets: Annotated[Path | None, typer.Option("--wallets", help="wallet file [.simctl/wallets.json]")] = None,
+    bridge_url: Annotated[str | None, typer.Option("--bridge-url", help="OttoChain bridge (default: an embedded node)")] = None,
+) -> None:
+    """Top every agent up to --amount tokens, by faucet or by transfers from a funder agent."""
+    from simctl.otto_identity import fund_agents
+
+    settings, store = _opened(ctx.obj, wallets)
+    if funder is not None:
+        store.agent(funder) if any(a.id == funder for a in store.agents) else _unknown(funder)
+    results = fund_agents(settings, store, amount * UNITS_PER_TOKEN, funder, bridge_url)
+    table = Table(title=f"Balances (target {amount} tokens)", title_justify="left")
+    for column in ("address", "before", "after", "paid"):
+        table.add_column(column, justify="right" if column != "address" else "left")
+    for result in results:
+        table.add_row(result.address, _tokens(result.before), _tokens(result.after), _tokens(result.paid))
+    Console().print(table)
+
+
+def _identities(settings: Settings, wallets: Path | None, bridge_url: str | None, *, activate: bool) -> None:
+    from simctl.otto_identity import ensure_identities
+
+    settings, store = _opened(settings, wallets)
+    results = ensure_identities(settings, store, bridge_url, activate=activate)
+    for result in results:
+        agent = store.agent(result.agent_id)
+        status = "active" if result.state == "ACTIVE" else "registered"
+        store.replace(agent.model_copy(update={"identity_fiber_id": result.fiber_id, "status": status}))
+    store.save()
+    new = sum(r.registered_now for r in results)
+    activated = sum(r.activated_now for r in results)
+    typer.echo(
+        f"{len(results)} agents: {new} registered now, {len(results) - new} already registered (reused)"
+        + (f", {activated} activated now" if activate else "")
+    )
+
+
+def _opened(settings: Settings, wallets: Path | None):
+    from simctl.otto_session import with_passphrase
+
+    settings = with_passphrase(settings)
+    return settings, open_wallets(settings, (wallets or settings.default_wallets).resolve())
+
+
+def _unknown(agent: str):
+    raise CliError(f"no agent {agent!r} in the wallet file")
+
+
+def _tokens(units: int) -> str:
+    return f"{units / UNITS_PER_TOKEN:,.2f}"

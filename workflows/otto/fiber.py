@@ -14,7 +14,6 @@ import random
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -32,13 +31,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from sim.otto.fibers import fiber_kind
     from sim.otto.fibers.base import FiberKind, FiberView, Move, Plan, Wait
+    from workflows.otto.chain import CHAIN_RETRY, await_fiber, awaiting
 
-CHAIN_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=100),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=5),
-)
-POLL_SECONDS = 30.0
 MAX_GUARD_FAILURES = 3
 
 
@@ -132,7 +126,7 @@ class _Lifecycle:
                 return self.outcome(status="FAILED")
             if isinstance(step, Wait):
                 self._report(waiting_on="chain")
-                await self._observe(AwaitFiber(endpoints=self.spec.endpoints, fiber_id=self.fiber_id, min_ordinal=step.until_ordinal, timeout_seconds=POLL_SECONDS))
+                await self._observe(awaiting(self.spec.endpoints, self.fiber_id, min_ordinal=step.until_ordinal))
             else:
                 await self._move(step)
 
@@ -151,10 +145,7 @@ class _Lifecycle:
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=CHAIN_RETRY,
         )
-        await self._observe(
-            AwaitFiber(endpoints=self.spec.endpoints, fiber_id=self.fiber_id, watch_update=submitted.hash, timeout_seconds=POLL_SECONDS),
-            what="create",
-        )
+        await self._observe(awaiting(self.spec.endpoints, self.fiber_id, watch_update=submitted.hash), what="create")
 
     async def _move(self, move: Move) -> None:
         assert self.record is not None
@@ -177,13 +168,12 @@ class _Lifecycle:
         )
         self.last_event = move.event
         await self._observe(
-            AwaitFiber(
-                endpoints=self.spec.endpoints,
-                fiber_id=self.fiber_id,
+            awaiting(
+                self.spec.endpoints,
+                self.fiber_id,
                 known_sequence=before.sequence_number,
                 known_receipt_ordinal=before.last_receipt.ordinal if before.last_receipt else None,
                 watch_update=submitted.hash,
-                timeout_seconds=POLL_SECONDS,
             ),
             what=f"{move.event} by {signer}",
         )
@@ -194,24 +184,7 @@ class _Lifecycle:
             self.guard_failures += 1
 
     async def _observe(self, request: AwaitFiber, *, what: str = "wait") -> FiberObservation:
-        """Await ML0 until the request is satisfied; a dropped update ends the workflow with its reason."""
-        while True:
-            observation = await workflow.execute_activity_method(
-                FiberActivities.await_fiber,
-                request,
-                start_to_close_timeout=timedelta(seconds=request.timeout_seconds + 30),
-                heartbeat_timeout=timedelta(seconds=20),
-                retry_policy=CHAIN_RETRY,
-            )
-            if observation.rejection is not None:
-                rejection = observation.rejection
-                raise ApplicationError(
-                    f"{self.kind.name} {self.fiber_id}: {what} rejected by the chain: {rejection.code}: {rejection.message}",
-                    type=rejection.code,
-                    non_retryable=True,
-                )
-            if not observation.timed_out:
-                break
+        observation = await await_fiber(request, f"{self.kind.name} {self.fiber_id}: {what}")
         self.ordinal = observation.ordinal
         if self.first_ordinal is None:
             self.first_ordinal = observation.ordinal

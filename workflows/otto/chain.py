@@ -1,0 +1,44 @@
+"""Waiting for the chain from workflow code: the retry policy and the await loop all otto workflows share."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.otto.fibers import FiberActivities
+    from models.otto import AwaitFiber, FiberObservation, OttoEndpoints
+
+CHAIN_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=100),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=5),
+)
+POLL_SECONDS = 30.0
+
+
+def awaiting(endpoints: OttoEndpoints, fiber_id: str, **conditions) -> AwaitFiber:
+    return AwaitFiber(endpoints=endpoints, fiber_id=fiber_id, timeout_seconds=POLL_SECONDS, **conditions)
+
+
+async def await_fiber(request: AwaitFiber, what: str) -> FiberObservation:
+    """Wait for ML0, polling again after quiet spells; an update the chain dropped fails with its reason."""
+    while True:
+        observation = await workflow.execute_activity_method(
+            FiberActivities.await_fiber,
+            request,
+            start_to_close_timeout=timedelta(seconds=request.timeout_seconds + 30),
+            heartbeat_timeout=timedelta(seconds=20),
+            retry_policy=CHAIN_RETRY,
+        )
+        if observation.rejection is not None:
+            raise ApplicationError(
+                f"{what} rejected by the chain: {observation.rejection.code}: {observation.rejection.message}",
+                type=observation.rejection.code,
+                non_retryable=True,
+            )
+        if not observation.timed_out:
+            return observation

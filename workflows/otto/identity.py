@@ -1,0 +1,153 @@
+"""Identity workflows: an agent's registration and activation, attestations, and funding."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.otto.fibers import FiberActivities
+    from activities.otto.identity import IdentityActivities
+    from models import search_attributes as sa
+    from models.otto import (
+        ActivateIdentity,
+        AttestationResult,
+        AttestationSpec,
+        CreateFiber,
+        FindIdentity,
+        FundSpec,
+        IdentityResult,
+        IdentitySpec,
+        RegisterIdentity,
+        SubmitTransition,
+        TopUp,
+        TopUpResult,
+    )
+    from sim.otto.fibers.attestation import ATTESTATION_DEFINITION, attestation_initial_data
+    from workflows.otto.chain import CHAIN_RETRY, await_fiber, awaiting
+
+_CALL = {"start_to_close_timeout": timedelta(seconds=30), "retry_policy": CHAIN_RETRY}
+
+
+@workflow.defn
+class IdentityWorkflow:
+    """Register an agent's own wallet with the bridge (unless it already has an identity), then activate."""
+
+    @workflow.run
+    async def run(self, spec: IdentitySpec) -> IdentityResult:
+        workflow.upsert_search_attributes([sa.AGENT.value_set(spec.agent_id)])
+        fiber_id = await workflow.execute_activity_method(
+            IdentityActivities.find_identity, FindIdentity(endpoints=spec.endpoints, address=spec.address), **_CALL
+        )
+        registered_now = fiber_id is None
+        if fiber_id is None:
+            fiber_id = await workflow.execute_activity_method(
+                IdentityActivities.register_identity,
+                RegisterIdentity(
+                    endpoints=spec.endpoints, wallets=spec.wallets, agent_id=spec.agent_id,
+                    display_name=spec.display_name, platform=spec.platform, platform_user_id=spec.platform_user_id,
+                ),
+                start_to_close_timeout=timedelta(seconds=90),
+                heartbeat_timeout=timedelta(seconds=20),
+                retry_policy=CHAIN_RETRY,
+            )
+        record = (await await_fiber(awaiting(spec.endpoints, fiber_id), f"registration of {spec.agent_id}")).record
+        assert record is not None
+
+        activated_now = False
+        if spec.activate and record.current_state == "REGISTERED":
+            submitted = await workflow.execute_activity_method(
+                IdentityActivities.activate_identity,
+                ActivateIdentity(endpoints=spec.endpoints, wallets=spec.wallets, agent_id=spec.agent_id, fiber_id=fiber_id),
+                **_CALL,
+            )
+            observed = await await_fiber(
+                awaiting(spec.endpoints, fiber_id, known_sequence=record.sequence_number, watch_update=submitted.hash),
+                f"activation of {spec.agent_id}",
+            )
+            record = observed.record
+            assert record is not None
+            if record.current_state != "ACTIVE":
+                reason = record.last_receipt.error_message if record.last_receipt else "no receipt"
+                raise ApplicationError(f"activation of {spec.agent_id} refused: {reason}", type="ActivationRefused", non_retryable=True)
+            activated_now = not submitted.already_applied
+        return IdentityResult(
+            agent_id=spec.agent_id, address=spec.address, fiber_id=fiber_id, state=record.current_state,
+            registered_now=registered_now, activated_now=activated_now,
+        )
+
+
+@workflow.defn
+class AttestationWorkflow:
+    """An Attestation fiber signed by its issuer; issuing it records the claim on the subject's identity."""
+
+    @workflow.run
+    async def run(self, spec: AttestationSpec) -> AttestationResult:
+        fiber_id = spec.attestation_id or str(workflow.uuid4())
+        workflow.upsert_search_attributes([sa.AGENT.value_set(spec.issuer.agent_id), sa.COUNTERPARTY.value_set(spec.subject.agent_id)])
+        created = await workflow.execute_activity_method(
+            FiberActivities.create_fiber,
+            CreateFiber(
+                endpoints=spec.endpoints,
+                wallets=spec.wallets,
+                fiber_id=fiber_id,
+                definition=ATTESTATION_DEFINITION,
+                initial_data=attestation_initial_data(
+                    spec.kind, spec.issuer.address, spec.subject.address, spec.subject_identity, spec.claim, spec.evidence
+                ),
+                signers=[spec.issuer.agent_id],
+            ),
+            **_CALL,
+        )
+        record = (await await_fiber(awaiting(spec.endpoints, fiber_id, watch_update=created.hash), f"attestation {fiber_id}")).record
+        assert record is not None
+        if record.current_state == "DRAFT":
+            submitted = await workflow.execute_activity_method(
+                FiberActivities.submit_transition,
+                SubmitTransition(
+                    endpoints=spec.endpoints, wallets=spec.wallets, fiber_id=fiber_id, event="issue", payload={},
+                    target_sequence=record.sequence_number, signer=spec.issuer.agent_id,
+                ),
+                **_CALL,
+            )
+            observed = await await_fiber(
+                awaiting(
+                    spec.endpoints, fiber_id, known_sequence=record.sequence_number,
+                    known_receipt_ordinal=record.last_receipt.ordinal if record.last_receipt else None,
+                    watch_update=submitted.hash,
+                ),
+                f"issue of attestation {fiber_id}",
+            )
+            record = observed.record
+            assert record is not None
+        issued = record.current_state == "ISSUED"
+        refusal = None if issued or record.last_receipt is None else record.last_receipt.error_message
+        return AttestationResult(
+            fiber_id=fiber_id, kind=spec.kind, issuer=spec.issuer.agent_id, subject=spec.subject.agent_id,
+            state=record.current_state, issued=issued, refusal=refusal,
+        )
+
+
+@workflow.defn
+class FundAgentsWorkflow:
+    """Top every recipient up to the target balance, one after another (a funder's transfers chain)."""
+
+    @workflow.run
+    async def run(self, spec: FundSpec) -> list[TopUpResult]:
+        results = []
+        for recipient in spec.recipients:
+            results.append(
+                await workflow.execute_activity_method(
+                    IdentityActivities.top_up,
+                    TopUp(
+                        endpoints=spec.endpoints, wallets=spec.wallets, address=recipient.address,
+                        target_balance=spec.target_balance, funder=spec.funder,
+                    ),
+                    start_to_close_timeout=timedelta(seconds=120),
+                    heartbeat_timeout=timedelta(seconds=20),
+                    retry_policy=CHAIN_RETRY,
+                )
+            )
+        return results
