@@ -9,7 +9,6 @@ from pydantic import SecretStr
 
 from models.otto import OttoEndpoints
 from models.settings import Settings
-from models.task_queues import TaskQueue
 from simctl.wallet_access import passphrase
 from simctl.ottochain import ottochain
 from workers.stack import Stack, open_stack
@@ -25,7 +24,5 @@ def with_passphrase(settings: Settings) -> Settings:
 @asynccontextmanager
 async def otto_session(settings: Settings, bridge_url: str | None) -> AsyncIterator[tuple[OttoEndpoints, Stack]]:
     # The node outlives the worker: activities may still be talking to it while the worker drains.
-    async with ottochain(settings, bridge_url) as endpoints, open_stack(
-        settings, worker="if-unpolled", needs=(TaskQueue.OTTO,)
-    ) as stack:
+    async with ottochain(settings, bridge_url) as endpoints, open_stack(settings, worker="always") as stack:
         yield endpoints, stack

@@ -87,6 +87,3 @@ async def pollers(client: Client, queue: str, kind: TaskQueueType.ValueType) -> 
     )
     return [poller.identity for poller in response.pollers]
 
-
-async def has_pollers(client: Client, queue: str) -> bool:
-    return bool(await pollers(client, queue, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW))

@@ -14,7 +14,7 @@ from temporalio.client import Client
 from localnet.temporal_dev import DevServer, DevServerConfig, port_open
 from models.settings import Settings
 from models.task_queues import TaskQueue
-from workers.client import TemporalUnreachable, connect, ensure_search_attributes, has_pollers, wait_for_namespace
+from workers.client import TemporalUnreachable, connect, ensure_search_attributes, wait_for_namespace
 from workers.metrics import MetricsEndpoint, serve_metrics
 from workers.registry import open_resources
 from workers.service import running_workers
@@ -24,9 +24,10 @@ log = logging.getLogger(__name__)
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 
 
+# "always": commands that wait for their own workflows run a worker, so they finish even when no other
+#   worker runs (a server's poller list cannot tell a live worker from one that exited a minute ago).
 # "if-embedded": a server we started has no other worker; an existing one is assumed to have its own.
-# "if-unpolled": also run one when nobody polls the queues a command needs.
-WorkerMode = Literal["always", "never", "if-embedded", "if-unpolled"]
+WorkerMode = Literal["always", "never", "if-embedded"]
 
 
 @dataclass
@@ -65,7 +66,6 @@ async def open_stack(
     *,
     worker: WorkerMode,
     metrics_port: int | None = None,
-    needs: tuple[TaskQueue, ...] = (),
 ) -> AsyncIterator[Stack]:
     """Connect to Temporal, starting an embedded dev server when none answers and ``settings.embedded``.
 
@@ -87,23 +87,8 @@ async def open_stack(
         await ensure_search_attributes(client)
         stack = Stack(settings=settings, client=client, server=server, metrics=metrics)
 
-        if await _wants_worker(worker, client, embedded=server is not None, needs=needs):
+        if worker == "always" or (worker == "if-embedded" and server is not None):
             resources = await exits.enter_async_context(open_resources(settings))
             stack.engine = resources.engine
             stack.queues = await exits.enter_async_context(running_workers(client, resources))
         yield stack
-
-
-async def _wants_worker(mode: WorkerMode, client: Client, *, embedded: bool, needs: tuple[TaskQueue, ...]) -> bool:
-    if mode == "always":
-        return True
-    if mode == "never":
-        return False
-    if embedded:
-        return True
-    if mode == "if-unpolled":
-        for queue in needs:
-            if not await has_pollers(client, queue):
-                log.info("nobody polls %s: running a worker in this process", queue)
-                return True
-    return False

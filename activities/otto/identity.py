@@ -129,6 +129,12 @@ async def _existing_identity(bridge: BridgeClient, address: str) -> str | None:
 async def _wait_past(chain: MetagraphClient, ordinal: int, timeout: float = 60) -> None:
     """Until a snapshot after ``ordinal`` exists, so everything accepted before it is visible."""
     async with asyncio.timeout(timeout):
-        while await chain.latest_ordinal() <= ordinal:
+        while True:
             activity.heartbeat(ordinal)
+            try:
+                if await chain.latest_ordinal() > ordinal:
+                    return
+            except ApplicationError as err:
+                if err.non_retryable:
+                    raise  # a poll that fails transiently is simply polled again
             await asyncio.sleep(0.05)
