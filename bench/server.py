@@ -30,7 +30,7 @@ async def benchmark_client(address: str | None, *, in_memory: bool = False) -> A
             log_file=Path(state) / "server.log",
         )
         async with DevServer(config):
-            client = await connect(Settings(temporal_address=config.address))
+            client = await connect(Settings(temporal_address=config.address), patience=30)
             await wait_for_namespace(client)
             storage = "in memory" if in_memory else "SQLite file, WAL"
             yield client, f"embedded dev server ({storage})"

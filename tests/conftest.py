@@ -51,7 +51,7 @@ def settings_for(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Sett
 
 @pytest.fixture(scope="session")
 async def client(temporal_address: str, settings_for: Callable[..., Settings]) -> Client:
-    client = await connect(settings_for(temporal_address=temporal_address))
+    client = await connect(settings_for(temporal_address=temporal_address), patience=30)
     await ensure_search_attributes(client)
     return client
 

@@ -27,18 +27,25 @@ class TemporalUnreachable(Exception):
     """No usable Temporal server at the configured address."""
 
 
-async def connect(settings: Settings, *, runtime: Runtime | None = None) -> Client:
-    try:
-        return await Client.connect(
-            settings.temporal_address,
-            namespace=settings.namespace,
-            data_converter=pydantic_data_converter,
-            interceptors=[TracingInterceptor()],
-            runtime=runtime,
-        )
-    except RuntimeError as err:  # the core reports every connection failure this way
-        reason = str(err).removeprefix("Failed client connect: ").split("\n")[0]
-        raise TemporalUnreachable(f"cannot connect to Temporal at {settings.temporal_address}: {reason}") from None
+async def connect(settings: Settings, *, runtime: Runtime | None = None, patience: float = 0.0) -> Client:
+    """A client for the configured server; with ``patience``, keep trying that long (a server that
+    has just started accepts connections a moment before its frontend reports healthy)."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return await Client.connect(
+                settings.temporal_address,
+                namespace=settings.namespace,
+                data_converter=pydantic_data_converter,
+                interceptors=[TracingInterceptor()],
+                runtime=runtime,
+            )
+        except RuntimeError as err:  # the core reports every connection failure this way
+            if time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+                continue
+            reason = str(err).removeprefix("Failed client connect: ").split("\n")[0]
+            raise TemporalUnreachable(f"cannot connect to Temporal at {settings.temporal_address}: {reason}") from None
 
 
 async def wait_for_namespace(client: Client, timeout: float = 30.0) -> None:

@@ -82,7 +82,7 @@ async def open_stack(
                 raise TemporalUnreachable(f"no Temporal server answers at {settings.temporal_address}")
             server = await exits.enter_async_context(DevServer(dev_server_config(settings)))
 
-        client = await connect(settings, runtime=metrics.runtime if metrics else None)
+        client = await connect(settings, runtime=metrics.runtime if metrics else None, patience=30 if server else 0)
         await wait_for_namespace(client)
         await ensure_search_attributes(client)
         stack = Stack(settings=settings, client=client, server=server, metrics=metrics)

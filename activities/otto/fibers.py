@@ -8,6 +8,7 @@ number already past its target; neither is applied twice.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
 import httpx
@@ -26,6 +27,7 @@ BRIDGE_FAILURES = Counter(
 TRANSITIONS_SUBMITTED = Counter("traffic_simulator_transitions_submitted", "Fiber transitions accepted by DL1")
 
 _POLL_FIRST, _POLL_MAX, _POLL_GROWTH = 0.05, 1.0, 1.5
+_REJECTION_EVERY = 3
 
 
 class FiberActivities:
@@ -86,39 +88,39 @@ class FiberActivities:
 
     @activity.defn(name="otto.await_fiber")
     async def await_fiber(self, request: AwaitFiber) -> FiberObservation:
-        """Durable polling: heartbeats while it waits; a crashed worker's retry simply polls again."""
+        """Durable polling: heartbeats while it waits; a crashed worker's retry simply polls again.
+
+        One request per poll (the fiber, or the ordinal while waiting for one); the indexer is asked
+        about rejections only every few polls, since a dropped update is rare and stays dropped.
+        """
         chain = MetagraphClient(self._http, request.endpoints)
         deadline = time.monotonic() + request.timeout_seconds
         delay = _POLL_FIRST
-        checked_rejections_at = -1
-        record, ordinal = None, 0
-        while True:
+        record = None
+        for poll in itertools.count():
             activity.heartbeat()
             try:
-                record = await chain.fiber(request.fiber_id)
-                ordinal = await chain.latest_ordinal()
+                if request.min_ordinal is not None and await chain.latest_ordinal() < request.min_ordinal:
+                    pass
+                else:
+                    record = await chain.fiber(request.fiber_id)
+                    if _changed(request, record):
+                        return FiberObservation(record=record, ordinal=await chain.latest_ordinal())
+                    if request.watch_update and poll % _REJECTION_EVERY == _REJECTION_EVERY - 1:
+                        rejection = await _find_rejection(chain, request.fiber_id, request.watch_update)
+                        if rejection is not None:
+                            return FiberObservation(record=record, ordinal=await chain.latest_ordinal(), rejection=rejection)
             except ApplicationError as err:
                 if err.non_retryable:
                     raise
                 BRIDGE_FAILURES.labels(layer="ml0").inc()
-            else:
-                if _satisfied(request, record, ordinal):
-                    return FiberObservation(record=record, ordinal=ordinal)
-                # A dropped update never changes the fiber: once a snapshot has passed, ask the indexer.
-                if request.watch_update and ordinal > checked_rejections_at:
-                    checked_rejections_at = ordinal
-                    rejection = await _find_rejection(chain, request.fiber_id, request.watch_update)
-                    if rejection is not None:
-                        return FiberObservation(record=record, ordinal=ordinal, rejection=rejection)
             if time.monotonic() >= deadline:
-                return FiberObservation(record=record, ordinal=ordinal, timed_out=True)
+                return FiberObservation(record=record, ordinal=0, timed_out=True)
             await asyncio.sleep(delay)
             delay = min(delay * _POLL_GROWTH, _POLL_MAX)
 
 
-def _satisfied(request: AwaitFiber, record, ordinal: int) -> bool:
-    if request.min_ordinal is not None and ordinal < request.min_ordinal:
-        return False
+def _changed(request: AwaitFiber, record) -> bool:
     if record is None:
         return False
     if request.known_sequence is None:

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from localnet.ottochain.chain import Chain, Faults
 from localnet.ottochain.engine import ACTIVE, UpdateRejected
@@ -190,6 +191,35 @@ class FaucetRequest(BaseModel):
     amount: int
 
 
+class FaultInjection:
+    """Latency and 5xx answers on every layer but /debug (plain ASGI: it sits on every request)."""
+
+    def __init__(self, app: ASGIApp, chain: Chain) -> None:
+        self.app = app
+        self.chain = chain
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/debug"):
+            await self.app(scope, receive, send)
+            return
+        if self.chain.faults.latency:
+            await asyncio.sleep(self.chain.faults.latency)
+        fault = self.chain.draw_fault()
+        if fault == "before":
+            await JSONResponse({"error": "injected fault (before handling)"}, status_code=503)(scope, receive, send)
+            return
+        if fault is None:
+            await self.app(scope, receive, send)
+            return
+
+        async def discard(_message: Message) -> None:
+            pass
+
+        # The request takes effect; only its reply is lost. Idempotent clients must cope.
+        await self.app(scope, receive, discard)
+        await JSONResponse({"error": "injected fault (after handling)"}, status_code=500)(scope, receive, send)
+
+
 def create_app(chain: Chain) -> FastAPI:
     from localnet.ottochain.bridge import bridge_app
 
@@ -200,20 +230,7 @@ def create_app(chain: Chain) -> FastAPI:
     app.mount("/indexer", indexer_app(chain))
     app.mount("/bridge", bridge_app(chain))
 
-    @app.middleware("http")
-    async def inject_faults(request: Request, call_next):
-        if request.url.path.startswith("/debug"):
-            return await call_next(request)
-        if chain.faults.latency:
-            await asyncio.sleep(chain.faults.latency)
-        fault = chain.draw_fault()
-        if fault == "before":
-            return JSONResponse({"error": "injected fault (before handling)"}, status_code=503)
-        response = await call_next(request)
-        if fault == "after":
-            # The request took effect; only the reply is lost. Idempotent clients must cope.
-            return JSONResponse({"error": "injected fault (after handling)"}, status_code=500)
-        return response
+    app.add_middleware(FaultInjection, chain=chain)
 
     @app.get("/debug/faults")
     async def get_faults() -> dict[str, Any]:

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from constellation_sdk import hash_data
 from constellation_sdk.currency_transaction import hash_currency_transaction, verify_currency_transaction
 from constellation_sdk.currency_types import CurrencyTransactionValue, TransactionReference
 from constellation_sdk.types import SignatureProof as SdkProof
@@ -24,7 +23,7 @@ from constellation_sdk.types import Signed
 
 from localnet.ottochain.engine import ChainState, PendingUpdate, Proof, UpdateRejected, combine, validate_at_l1
 from models.otto import SignedUpdate
-from sim.otto.signing import InvalidSignature, dag_address, valid_signers
+from sim.otto.signing import InvalidSignature, dag_address, update_hash, valid_signers
 from store.files import write_atomically
 
 log = logging.getLogger(__name__)
@@ -142,24 +141,24 @@ class Chain:
 
         A value already queued is accepted again with the same hash instead of being queued twice.
         """
-        update_hash = hash_data(signed.value, is_data_update=True).value
-        if any(update.hash == update_hash for update in self.pending):
-            return update_hash
+        digest = update_hash(signed.value)
+        if any(update.hash == digest for update in self.pending):
+            return digest
         if not signed.proofs:
             raise UpdateRejected("NoProofsProvided", "an update needs at least one signature")
         try:
-            signer_ids = valid_signers(signed)
+            signer_ids = valid_signers(signed, digest=digest)
         except InvalidSignature as err:
             raise UpdateRejected("InvalidSignature", str(err)) from None
         proofs = tuple(
             Proof(address=dag_address(key_id), id=key_id, signature=proof.signature)
             for key_id, proof in zip(signer_ids, signed.proofs)
         )
-        update = PendingUpdate(message=dict(signed.value), proofs=proofs, hash=update_hash)
+        update = PendingUpdate(message=dict(signed.value), proofs=proofs, hash=digest)
         pending_creates = [u.body.get("fiberId") for u in self.pending if u.kind == "CreateStateMachine"]
         validate_at_l1(self.state, update, pending_creates)
         self.pending.append(update)
-        return update_hash
+        return digest
 
     # --- snapshots (ML0) -------------------------------------------------------------------------
 

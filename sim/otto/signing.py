@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from constellation_sdk import sign_data_update
-from constellation_sdk.verify import verify_signature
-from constellation_sdk.types import SignatureProof as SdkProof
+from constellation_sdk import hash_data, sign_hash
+from constellation_sdk.verify import verify_hash
 from constellation_sdk.wallet import generate_key_pair, get_address, key_pair_from_private_key
 
 from models.otto import SignatureProof, SignedUpdate
@@ -49,23 +48,31 @@ def dag_address(public_key: str) -> str:
     return get_address(public_key)
 
 
-def sign(value: dict[str, Any], private_keys: list[str]) -> SignedUpdate:
-    """Sign ``value`` with every key: one proof per signer, in the order given."""
-    proofs = []
-    for private_key in private_keys:
-        proof = sign_data_update(value, private_key)
-        proofs.append(SignatureProof(id=proof.id, signature=proof.signature))
+def update_hash(value: dict[str, Any]) -> str:
+    """The DataUpdate digest of ``value``: what every signer signs and what DL1 answers as its hash."""
+    return hash_data(value, is_data_update=True).value
+
+
+def sign(value: dict[str, Any], private_keys: list[str], *, digest: str | None = None) -> SignedUpdate:
+    """Sign ``value`` with every key: one proof per signer, in the order given.
+
+    Canonicalising a large definition costs more than a signature, so the digest is computed once.
+    """
+    digest = digest or update_hash(value)
+    proofs = [
+        SignatureProof(id=keypair_from_private_key(key).public_key_id, signature=sign_hash(digest, key))
+        for key in private_keys
+    ]
     return SignedUpdate(value=value, proofs=proofs)
 
 
-def valid_signers(update: SignedUpdate) -> list[str]:
+def valid_signers(update: SignedUpdate, *, digest: str | None = None) -> list[str]:
     """Proof ids whose signature over the value verifies; raises if any proof does not."""
-    signers = []
+    digest = digest or update_hash(update.value)
     for proof in update.proofs:
-        if not verify_signature(update.value, SdkProof(id=proof.id, signature=proof.signature), is_data_update=True):
+        if not verify_hash(digest, proof.signature, proof.id):
             raise InvalidSignature(f"signature of {proof.id[:16]}… does not verify")
-        signers.append(proof.id)
-    return signers
+    return [proof.id for proof in update.proofs]
 
 
 class InvalidSignature(ValueError):
