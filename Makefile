@@ -12,14 +12,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The demo pool in .simctl/ gets a fixed passphrase unless you bring your own.
+run: export SIMCTL_WALLET_PASSPHRASE ?= simctl-demo
 run: $(STAMP)
 	$(BIN)/simctl status
+	$(BIN)/simctl otto fiber --type TicTacToe --outcome win
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.temporal_baseline
+	$(BIN)/python -m bench.otto_lifecycles
 
 clean:
 	rm -rf $(VENV) .simctl .pytest_cache .hypothesis

@@ -136,7 +136,8 @@ class FiberRecord(BaseModel):
     status: str
     last_receipt: EventReceipt | None = Field(None, alias="lastReceipt")
     latest_update_ordinal: int | None = Field(None, alias="latestUpdateOrdinal")
-    definition: dict[str, Any] | None = None
+    # The definition is left out on purpose: workflows carry records in their history, and the
+    # definition is the bulk of a record and never changes.
 
     @field_validator("current_state", mode="before")
     @classmethod

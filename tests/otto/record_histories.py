@@ -1,0 +1,72 @@
+"""Record the histories that tests/otto/test_funding_and_replay.py replays.
+
+    python -m tests.otto.record_histories   (needs nothing running: starts what it needs)
+
+Re-record only on purpose: after an intended, versioned change to workflow code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import tempfile
+import uuid
+from pathlib import Path
+
+import httpx
+from temporalio.worker import Worker
+
+from activities.otto.fibers import FiberActivities
+from activities.otto.identity import IdentityActivities
+from activities.otto.keyring import Keyring
+from bench.server import benchmark_client
+from localnet.ottochain.chain import Faults
+from localnet.ottochain.server import OttoChainServer
+from models.otto import AttestationSpec, FiberSpec, IdentitySpec, Party
+from sim.otto.agents import agent_id, public_profile
+from sim.otto.signing import new_keypair
+from store.wallets import WalletStore
+from workflows.otto.fiber import FiberWorkflow
+from workflows.otto.identity import AttestationWorkflow, IdentityWorkflow
+
+OUT = Path(__file__).parent / "histories"
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "wallets.json"
+        store = WalletStore.create(path, "record")
+        rng = random.Random(3)
+        for index in range(4):
+            pair = new_keypair()
+            store.add(agent_id(index), pair.address, pair.private_key, public_key=pair.public_key_id, **public_profile(index, rng))
+        store.save()
+        parties = [Party(agent_id=a.id, address=a.address) for a in store.agents]
+        async with benchmark_client(None, in_memory=True) as (client, _), OttoChainServer(faults=Faults(snapshot_interval=0.05)) as node, httpx.AsyncClient() as http:
+            fibers, identity = FiberActivities(http, Keyring("record")), IdentityActivities(http, Keyring("record"))
+            queue = f"record-{uuid.uuid4().hex[:6]}"
+            async with Worker(
+                client, task_queue=queue, workflows=[FiberWorkflow, IdentityWorkflow, AttestationWorkflow],
+                activities=[fibers.create_fiber, fibers.submit_transition, fibers.await_fiber, identity.find_identity,
+                            identity.register_identity, identity.activate_identity],
+            ):
+                runs = {
+                    "fiber-tictactoe-win": (FiberWorkflow.run, FiberSpec(fiber_type="TicTacToe", parties=parties[:2], outcome="win", seed=1, endpoints=node.endpoints, wallets=str(path))),
+                    "fiber-voting-passed": (FiberWorkflow.run, FiberSpec(fiber_type="Voting", parties=parties[:4], outcome="passed", seed=2, endpoints=node.endpoints, wallets=str(path))),
+                    "identity-activate": (IdentityWorkflow.run, IdentitySpec(endpoints=node.endpoints, wallets=str(path), agent_id=parties[0].agent_id, address=parties[0].address, display_name="a", platform="github", platform_user_id="a")),
+                }
+                for name, (run, spec) in runs.items():
+                    handle = await client.start_workflow(run, spec, id=name, task_queue=queue)
+                    result = await handle.result()
+                    if name == "identity-activate":
+                        attest = AttestationSpec(endpoints=node.endpoints, wallets=str(path), kind="skill", issuer=parties[0], subject=parties[0], subject_identity=result.fiber_id, claim="python")
+                        attest_handle = await client.start_workflow(AttestationWorkflow.run, attest, id="attestation-skill", task_queue=queue)
+                        await attest_handle.result()
+                        (OUT / "attestation-skill.json").write_text(json.dumps(json.loads((await attest_handle.fetch_history()).to_json()), indent=1))
+                    (OUT / f"{name}.json").write_text(json.dumps(json.loads((await handle.fetch_history()).to_json()), indent=1))
+    print(f"histories written to {OUT}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

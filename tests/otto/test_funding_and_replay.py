@@ -1,0 +1,79 @@
+"""Funding by faucet and by signed currency transfers; fiber histories replay deterministically."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import httpx
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+from temporalio.client import WorkflowHistory
+
+from activities.otto.identity import IdentityActivities
+from activities.otto.keyring import Keyring
+from models.otto import FiberSpec, FundSpec, OttoEndpoints
+from tests.otto.conftest import PASSPHRASE, Pool
+from workflows.otto.fiber import FiberWorkflow
+from workflows.otto.identity import AttestationWorkflow, FundAgentsWorkflow, IdentityWorkflow
+
+HISTORIES = Path(__file__).parent / "histories"
+TOKENS = 100_000_000
+
+
+async def balance(http: httpx.AsyncClient, endpoints: OttoEndpoints, address: str) -> int:
+    return (await http.get(f"{endpoints.ml0_url}/currency/{address}/balance")).json()["balance"]
+
+
+async def test_fund_by_faucet_then_by_transfer_from_a_funder(
+    client: Client, otto_worker, task_queue: str, pool: Pool, endpoints: OttoEndpoints, http: httpx.AsyncClient
+):
+    funder, *recipients = pool.take(4)
+    identity = IdentityActivities(http, Keyring(PASSPHRASE))
+    async with otto_worker(FundAgentsWorkflow, extra_activities=[identity.top_up]):
+        async def fund(spec: FundSpec):
+            return await client.execute_workflow(FundAgentsWorkflow.run, spec, id=f"fund-{uuid.uuid4().hex[:8]}", task_queue=task_queue)
+
+        by_faucet = await fund(FundSpec(endpoints=endpoints, wallets=str(pool.path), recipients=[funder, *recipients], target_balance=1000 * TOKENS))
+        again = await fund(FundSpec(endpoints=endpoints, wallets=str(pool.path), recipients=recipients, target_balance=1000 * TOKENS))
+        by_transfer = await fund(
+            FundSpec(endpoints=endpoints, wallets=str(pool.path), recipients=recipients, target_balance=1200 * TOKENS, funder=funder.agent_id)
+        )
+
+    assert [r.paid for r in by_faucet] == [1000 * TOKENS] * 4
+    assert [r.paid for r in again] == [0, 0, 0], "topping up is idempotent"
+    assert [r.after for r in by_transfer] == [1200 * TOKENS] * 3
+    assert await balance(http, endpoints, funder.address) == (1000 - 3 * 200) * TOKENS
+    reference = (await http.get(f"{endpoints.cl1_url}/transactions/last-reference/{funder.address}")).json()
+    assert reference["ordinal"] == 3, "three chained transfers from the funder"
+
+
+async def test_fiber_history_replays_with_the_current_code(
+    client: Client, otto_worker, task_queue: str, pool: Pool, endpoints: OttoEndpoints
+):
+    spec = FiberSpec(
+        fiber_type="TicTacToe", parties=pool.take(2), outcome="timeout", seed=2,
+        endpoints=endpoints, wallets=str(pool.path), timeout_seconds=120,
+    )
+    async with otto_worker():
+        handle = await client.start_workflow(FiberWorkflow.run, spec, id=f"replay-{uuid.uuid4().hex[:8]}", task_queue=task_queue)
+        assert (await handle.result()).outcome == "timeout"
+    history = await handle.fetch_history()
+    result = await Replayer(workflows=[FiberWorkflow], data_converter=pydantic_data_converter).replay_workflow(history)
+    assert result.replay_failure is None
+
+
+async def test_saved_histories_still_replay():
+    """Histories recorded from earlier runs: a change that makes workflow code nondeterministic fails here."""
+    files = sorted(HISTORIES.glob("*.json"))
+    assert files, "no saved histories"
+    replayer = Replayer(
+        workflows=[FiberWorkflow, IdentityWorkflow, AttestationWorkflow, FundAgentsWorkflow],
+        data_converter=pydantic_data_converter,
+    )
+    for path in files:
+        history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
+        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+        assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
