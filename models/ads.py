@@ -1,0 +1,254 @@
+"""Programmatic-advertising models: the study's world, its negotiations, deals, deliveries and claims.
+
+Money is integer micros (1 USD = 1,000,000) everywhere; a CPM is the price of 1000 impressions in
+micros. Days are simulated days of the flight, 1-based.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.ledger import AppendBatch
+
+MICROS = 1_000_000
+
+Channel = Literal["display", "native", "video", "ctv", "mobile"]
+Tier = Literal["PUBLIC", "SEAT", "AGENCY", "ADVERTISER"]
+DealType = Literal["PG", "PD", "PA"]
+KpiType = Literal["impressions", "clicks", "conversions", "viewability"]
+Scenario = Literal["A", "B", "C"]
+AgentType = Literal["buyer", "seller", "exchange"]
+ClaimType = Literal["inventory", "price", "history", "delivery"]
+AuctionType = Literal["first", "second"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+# --- the world --------------------------------------------------------------------------------
+
+
+class Product(_Frozen):
+    id: str
+    seller_id: str
+    name: str
+    channel: Channel
+    base_cpm: int = Field(description="list CPM, micros")
+    floor_cpm: int = Field(description="lowest CPM the seller takes, micros")
+    daily_avails: int = Field(description="impressions the product offers per day")
+    segments: tuple[str, ...]
+    deal_types: tuple[DealType, ...]
+
+
+class Seller(_Frozen):
+    id: str
+    name: str
+    products: tuple[Product, ...]
+
+
+class Buyer(_Frozen):
+    id: str
+    name: str
+    tier: Tier
+
+
+class Campaign(_Frozen):
+    id: str
+    buyer_id: str
+    name: str
+    budget: int = Field(description="micros")
+    daily_budget: int = Field(description="micros")
+    kpi: KpiType
+    kpi_target: int = Field(description="impressions, clicks or conversions; viewable impressions for viewability")
+    target_impressions: int
+    target_cpm: int = Field(description="the CPM the buyer aims for, micros")
+    max_cpm: int = Field(description="the most the buyer pays, micros")
+    channels: tuple[Channel, ...]
+    segments: tuple[str, ...]
+    start_day: int = Field(ge=1)
+    end_day: int
+
+
+class World(_Frozen):
+    """Everything generated from the seed: sellers with products, buyers, campaigns."""
+
+    seed: int
+    days: int
+    sellers: tuple[Seller, ...]
+    buyers: tuple[Buyer, ...]
+    campaigns: tuple[Campaign, ...]
+
+    def buyer(self, buyer_id: str) -> Buyer:
+        return next(b for b in self.buyers if b.id == buyer_id)
+
+    def products(self) -> list[Product]:
+        return [product for seller in self.sellers for product in seller.products]
+
+
+# --- parameters -------------------------------------------------------------------------------
+
+
+class AdsParams(_Frozen):
+    """Every tunable number of the study; a report lists these as parameters, never as findings."""
+
+    exchange_fee: float = Field(0.15, ge=0, lt=1, description="scenario A: share of buyer spend the exchange keeps")
+    auction: AuctionType = "first"
+    bid_shading: float = Field(0.85, gt=0, le=1, description="first-price: bid = shading x value")
+    competing_bidders: int = Field(4, ge=0, description="scenario A: background bidders per auction")
+    context_survival: float = Field(0.98, ge=0, le=1, description="per-day chance a memory item survives")
+    restart_probability: float = Field(0.01, ge=0, le=1, description="per-day chance an agent restarts (memory wiped)")
+    hallucination_rate: float = Field(0.05, ge=0, le=1, description="share of claims that are fabricated")
+    hallucination_scenarios: tuple[Scenario, ...] = ("B", "C")
+    detection_tolerance: float = Field(0.05, ge=0, description="relative error above which a claim is flagged")
+    major_severity: float = Field(0.20, ge=0, description="relative error from which a flagged claim is major")
+    max_rounds_buyer: int = Field(5, ge=1)
+    buyer_step: float = Field(0.05, gt=0, description="buyer concession per round, share of target CPM")
+    proposals_per_day: int = Field(3, ge=1, description="sellers a buyer proposes to when it needs deals")
+    # Ledger costs (scenario C), every price a parameter.
+    sui_reference_gas_price_mist: int = 1000
+    sui_computation_units: int = 1000
+    sui_storage_price_mist: int = 76
+    sui_storage_units_per_byte: int = 100
+    sui_object_overhead_units: int = 50
+    sui_storage_rebate: float = 0.99
+    walrus_unit_bytes: int = 1_048_576
+    walrus_price_per_unit_epoch_frost: int = 100_000
+    walrus_write_fee_per_unit_frost: int = 20_000
+    walrus_encoding_expansion: float = 5.0
+    walrus_epochs: int = 2
+    ledger_batch_records: int = Field(50, ge=1, description="records per Walrus blob (Quilt-style batching)")
+    sui_usd: float = 1.50
+    wal_usd: float = 0.40
+
+
+# --- negotiation and auctions -----------------------------------------------------------------
+
+
+class Quote(_Frozen):
+    """What a seller says about a product: its price and what is available (either may be fabricated)."""
+
+    product_id: str
+    seller_id: str
+    cpm: int
+    avails: int
+
+
+class NegotiationStep(_Frozen):
+    round: int
+    actor: AgentType
+    action: Literal["propose", "counter", "final", "accept", "reject", "walk_away"]
+    cpm: int
+
+
+class Negotiation(_Frozen):
+    """One buyer-seller negotiation over a product: every step, and the deal if one was struck."""
+
+    campaign_id: str
+    seller_id: str
+    product_id: str
+    steps: tuple[NegotiationStep, ...]
+    agreed_cpm: int | None
+    deal_type: DealType | None
+
+
+class Bid(_Frozen):
+    bidder_id: str
+    cpm: int
+
+
+class AuctionResult(_Frozen):
+    winner_id: str | None
+    clearing_cpm: int | None
+    bids: tuple[Bid, ...]
+    floor: int
+
+
+# --- what happens -----------------------------------------------------------------------------
+
+
+class Deal(_Frozen):
+    id: str
+    scenario: Scenario
+    campaign_id: str
+    buyer_id: str
+    seller_id: str
+    product_id: str
+    deal_type: DealType
+    cpm: int
+    daily_impressions: int
+    start_day: int
+    end_day: int
+    rounds: int
+    created_day: int
+
+
+class Delivery(_Frozen):
+    """One deal's day. ``impressions`` is the truth; ``reported`` is what the seller claimed and was paid for."""
+
+    deal_id: str
+    campaign_id: str
+    seller_id: str
+    day: int
+    impressions: int
+    reported: int
+    clicks: int
+    conversions: int
+    viewable: int
+    buyer_spend: int
+    seller_revenue: int
+    exchange_fee: int
+
+
+class Claim(_Frozen):
+    """A fact an agent asserted and a decision rested on, with the ground truth beside it."""
+
+    id: str
+    day: int
+    agent_id: str
+    agent_type: AgentType
+    claim_type: ClaimType
+    subject: str
+    claimed: int
+    actual: int
+    injected: bool = Field(description="the simulation fabricated it (the injected set)")
+    checked: bool = Field(description="the agent verified it against a record before acting (scenario C)")
+
+
+class ContextEvent(_Frozen):
+    day: int
+    agent_id: str
+    kind: Literal["decay", "restart"]
+    items_before: int
+    items_lost: int
+    items_recovered: int
+    recovered_correctly: int
+
+
+class Event(_Frozen):
+    """A line of the event log (JSON lines in the report)."""
+
+    day: int
+    kind: str
+    data: dict[str, Any]
+
+
+class DayRecord(BaseModel):
+    """One campaign-day, written in one `ads.record_day` activity: ground truth, events, ledger."""
+
+    experiment_id: str
+    scenario: Scenario
+    campaign_id: str
+    day: int
+    deals: list[Deal] = Field(default_factory=list)
+    deliveries: list[Delivery] = Field(default_factory=list)
+    claims: list[Claim] = Field(default_factory=list)
+    context: list[ContextEvent] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list)
+    ledger: AppendBatch | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.experiment_id}/{self.scenario}/{self.campaign_id}/{self.day}"

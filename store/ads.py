@@ -1,0 +1,115 @@
+"""Ads persistence: an experiment's inputs and ground truth, and each campaign-day's records.
+
+A campaign-day is written in one transaction and marked in `ads_days`, so a retried write finds the
+mark and writes nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from models.ads import DayRecord
+from store.tables import (
+    AdsClaimRow,
+    AdsContextRow,
+    AdsDayRow,
+    AdsDealRow,
+    AdsDeliveryRow,
+    AdsEventRow,
+    AdsExperimentRow,
+    AdsInventoryRow,
+)
+
+
+class ExperimentConflict(Exception):
+    """An experiment id reused with other parameters."""
+
+
+async def register_experiment(
+    engine: AsyncEngine, *, experiment_id: str, seed: int, spec_json: str, world_json: str, inventory: Sequence[dict[str, Any]]
+) -> bool:
+    """Store an experiment's inputs and ground-truth inventory once; True if written now."""
+    async with engine.begin() as connection:
+        existing = (
+            await connection.execute(select(AdsExperimentRow.spec_json).where(AdsExperimentRow.id == experiment_id))
+        ).scalar_one_or_none()
+        if existing is not None:
+            if existing != spec_json:
+                raise ExperimentConflict(f"experiment {experiment_id!r} already exists with other parameters")
+            return False
+        await connection.execute(
+            insert(AdsExperimentRow).values(id=experiment_id, seed=seed, spec_json=spec_json, world_json=world_json)
+        )
+        if inventory:
+            await connection.execute(insert(AdsInventoryRow), [{"experiment_id": experiment_id, **row} for row in inventory])
+    return True
+
+
+async def record_day(engine: AsyncEngine, record: DayRecord) -> bool:
+    """Write one campaign-day atomically; False when a previous attempt already did."""
+    key = {"experiment_id": record.experiment_id, "scenario": record.scenario}
+    try:
+        async with engine.begin() as connection:
+            done = (
+                await connection.execute(
+                    select(AdsDayRow.day).where(
+                        AdsDayRow.experiment_id == record.experiment_id,
+                        AdsDayRow.scenario == record.scenario,
+                        AdsDayRow.campaign_id == record.campaign_id,
+                        AdsDayRow.day == record.day,
+                    )
+                )
+            ).first()
+            if done is not None:
+                return False
+            await connection.execute(insert(AdsDayRow).values(**key, campaign_id=record.campaign_id, day=record.day))
+            rows = {
+                AdsDealRow: [{**key, "deal_id": d.id, **d.model_dump(exclude={"id", "scenario"})} for d in record.deals],
+                AdsDeliveryRow: [{**key, **d.model_dump()} for d in record.deliveries],
+                AdsClaimRow: [
+                    {**key, "claim_id": c.id, "campaign_id": record.campaign_id, **c.model_dump(exclude={"id"})}
+                    for c in record.claims
+                ],
+                AdsContextRow: [{**key, "campaign_id": record.campaign_id, **c.model_dump()} for c in record.context],
+                AdsEventRow: [
+                    {**key, "campaign_id": record.campaign_id, "day": e.day, "seq": seq, "kind": e.kind,
+                     "data_json": json.dumps(e.data, sort_keys=True)}
+                    for seq, e in enumerate(record.events)
+                ],
+            }
+            for table, values in rows.items():
+                if values:
+                    await connection.execute(insert(table), values)
+    except IntegrityError:
+        # A concurrent attempt of the same day committed first.
+        return False
+    return True
+
+
+async def experiment(engine: AsyncEngine, experiment_id: str) -> AdsExperimentRow | None:
+    async with engine.connect() as connection:
+        row = (
+            await connection.execute(select(AdsExperimentRow.__table__).where(AdsExperimentRow.id == experiment_id))
+        ).mappings().one_or_none()
+    return AdsExperimentRow(**row) if row else None
+
+
+async def experiment_ids(engine: AsyncEngine) -> list[str]:
+    async with engine.connect() as connection:
+        return sorted((await connection.execute(select(AdsExperimentRow.id))).scalars())
+
+
+async def rows(engine: AsyncEngine, table: type, experiment_id: str) -> list[dict[str, Any]]:
+    """Every row of one ads table for an experiment, in primary-key order."""
+    columns = table.__table__.primary_key.columns
+    async with engine.connect() as connection:
+        result = await connection.execute(
+            select(table.__table__).where(table.experiment_id == experiment_id).order_by(*columns)
+        )
+        return [dict(row) for row in result.mappings()]
