@@ -107,6 +107,8 @@ class AdsParams(_Frozen):
     max_rounds_buyer: int = Field(5, ge=1)
     buyer_step: float = Field(0.05, gt=0, description="buyer concession per round, share of target CPM")
     proposals_per_day: int = Field(3, ge=1, description="sellers a buyer proposes to when it needs deals")
+    buyer_avails_share: float = Field(0.02, gt=0, le=1, description="share of a product's daily avails one buyer can book")
+    renegotiate_after_days: int = Field(3, ge=1, description="after a negotiation that found nothing, wait this long")
     # Ledger costs (scenario C), every price a parameter.
     sui_reference_gas_price_mist: int = 1000
     sui_computation_units: int = 1000
@@ -252,3 +254,90 @@ class DayRecord(BaseModel):
     @property
     def key(self) -> str:
         return f"{self.experiment_id}/{self.scenario}/{self.campaign_id}/{self.day}"
+
+
+# --- workflow boundaries ----------------------------------------------------------------------
+
+
+class LlmConfig(_Frozen):
+    """An OpenAI-compatible chat endpoint that plays the buyer; the rules answer whenever it cannot."""
+
+    url: str
+    model: str = "gpt-4o-mini"
+    calls_per_campaign: int = Field(20, ge=0, description="the budget: LLM calls one campaign may make")
+    timeout_seconds: float = 20.0
+
+
+class ExperimentSpec(_Frozen):
+    id: str
+    scenarios: tuple[Scenario, ...] = ("A", "B", "C")
+    days: int = Field(30, ge=1)
+    buyers: int = Field(5, ge=1)
+    sellers: int = Field(5, ge=1)
+    campaigns_per_buyer: int = Field(10, ge=1)
+    seed: int = 0
+    acceleration: float = Field(0.0, ge=0, description="simulated seconds per real second; 0 = no waiting")
+    params: AdsParams = Field(default_factory=AdsParams)
+    llm: LlmConfig | None = None
+
+
+class CampaignSpec(_Frozen):
+    experiment_id: str
+    scenario: Scenario
+    seed: int
+    days: int
+    acceleration: float
+    campaign: Campaign
+    buyer: Buyer
+    products: tuple[Product, ...] = Field(description="the products the campaign's channels and segments can use")
+    params: AdsParams
+    llm: LlmConfig | None = None
+
+    @property
+    def chain_id(self) -> str:
+        return f"ads/{self.experiment_id}/{self.scenario}/{self.campaign.id}"
+
+
+class CampaignSummary(_Frozen):
+    scenario: Scenario
+    campaign_id: str
+    deals: int
+    impressions: int
+    buyer_spend: int
+    exchange_fee: int
+    negotiations: int
+
+
+class Offer(_Frozen):
+    product: Product
+    quote: Quote
+
+
+class NegotiationRequest(_Frozen):
+    experiment_id: str
+    scenario: Scenario
+    day: int
+    campaign: Campaign
+    tier: Tier
+    offers: tuple[Offer, ...]
+    params: AdsParams
+    seed: int
+    llm: LlmConfig | None = None
+    llm_calls_left: int = 0
+
+
+class NegotiationOutcome(_Frozen):
+    negotiations: tuple[Negotiation, ...]
+    engine: Literal["rules", "llm"]
+    llm_calls: int = 0
+    llm_fallbacks: int = 0
+
+
+class ExperimentSetup(_Frozen):
+    spec: ExperimentSpec
+    world: World
+
+
+class ExperimentSummary(_Frozen):
+    experiment_id: str
+    campaigns: tuple[CampaignSummary, ...]

@@ -10,3 +10,5 @@ class TaskQueue(StrEnum):
     PLATFORM = "simctl-platform"
     # OttoChain traffic: fiber lifecycles, identity, evolution.
     OTTO = "simctl-otto"
+    # Programmatic advertising: experiments, campaigns, negotiation, their store writes.
+    ADS = "simctl-ads"

@@ -10,11 +10,13 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from models.ads import DayRecord
+from store import ledger
+from store.engine import run_write
 from store.tables import (
     AdsClaimRow,
     AdsContextRow,
@@ -35,60 +37,67 @@ async def register_experiment(
     engine: AsyncEngine, *, experiment_id: str, seed: int, spec_json: str, world_json: str, inventory: Sequence[dict[str, Any]]
 ) -> bool:
     """Store an experiment's inputs and ground-truth inventory once; True if written now."""
-    async with engine.begin() as connection:
-        existing = (
-            await connection.execute(select(AdsExperimentRow.spec_json).where(AdsExperimentRow.id == experiment_id))
+
+    def write(connection: Connection) -> bool:
+        existing = connection.execute(
+            select(AdsExperimentRow.spec_json).where(AdsExperimentRow.id == experiment_id)
         ).scalar_one_or_none()
         if existing is not None:
             if existing != spec_json:
                 raise ExperimentConflict(f"experiment {experiment_id!r} already exists with other parameters")
             return False
-        await connection.execute(
+        connection.execute(
             insert(AdsExperimentRow).values(id=experiment_id, seed=seed, spec_json=spec_json, world_json=world_json)
         )
         if inventory:
-            await connection.execute(insert(AdsInventoryRow), [{"experiment_id": experiment_id, **row} for row in inventory])
-    return True
+            connection.execute(insert(AdsInventoryRow), [{"experiment_id": experiment_id, **row} for row in inventory])
+        return True
+
+    return await run_write(engine, write)
 
 
 async def record_day(engine: AsyncEngine, record: DayRecord) -> bool:
-    """Write one campaign-day atomically; False when a previous attempt already did."""
-    key = {"experiment_id": record.experiment_id, "scenario": record.scenario}
+    """Write one campaign-day, its ledger entries included, atomically; False when a previous
+    attempt already did."""
     try:
-        async with engine.begin() as connection:
-            done = (
-                await connection.execute(
-                    select(AdsDayRow.day).where(
-                        AdsDayRow.experiment_id == record.experiment_id,
-                        AdsDayRow.scenario == record.scenario,
-                        AdsDayRow.campaign_id == record.campaign_id,
-                        AdsDayRow.day == record.day,
-                    )
-                )
-            ).first()
-            if done is not None:
-                return False
-            await connection.execute(insert(AdsDayRow).values(**key, campaign_id=record.campaign_id, day=record.day))
-            rows = {
-                AdsDealRow: [{**key, "deal_id": d.id, **d.model_dump(exclude={"id", "scenario"})} for d in record.deals],
-                AdsDeliveryRow: [{**key, **d.model_dump()} for d in record.deliveries],
-                AdsClaimRow: [
-                    {**key, "claim_id": c.id, "campaign_id": record.campaign_id, **c.model_dump(exclude={"id"})}
-                    for c in record.claims
-                ],
-                AdsContextRow: [{**key, "campaign_id": record.campaign_id, **c.model_dump()} for c in record.context],
-                AdsEventRow: [
-                    {**key, "campaign_id": record.campaign_id, "day": e.day, "seq": seq, "kind": e.kind,
-                     "data_json": json.dumps(e.data, sort_keys=True)}
-                    for seq, e in enumerate(record.events)
-                ],
-            }
-            for table, values in rows.items():
-                if values:
-                    await connection.execute(insert(table), values)
+        return await run_write(engine, _record_day, record)
     except IntegrityError:
         # A concurrent attempt of the same day committed first.
         return False
+
+
+def _record_day(connection: Connection, record: DayRecord) -> bool:
+    key = {"experiment_id": record.experiment_id, "scenario": record.scenario}
+    done = connection.execute(
+        select(AdsDayRow.day).where(
+            AdsDayRow.experiment_id == record.experiment_id,
+            AdsDayRow.scenario == record.scenario,
+            AdsDayRow.campaign_id == record.campaign_id,
+            AdsDayRow.day == record.day,
+        )
+    ).first()
+    if done is not None:
+        return False
+    connection.execute(insert(AdsDayRow).values(**key, campaign_id=record.campaign_id, day=record.day))
+    if record.ledger is not None:
+        ledger.append_within(connection, record.ledger)
+    rows = {
+        AdsDealRow: [{**key, "deal_id": d.id, **d.model_dump(exclude={"id", "scenario"})} for d in record.deals],
+        AdsDeliveryRow: [{**key, **d.model_dump()} for d in record.deliveries],
+        AdsClaimRow: [
+            {**key, "claim_id": c.id, "campaign_id": record.campaign_id, **c.model_dump(exclude={"id"})}
+            for c in record.claims
+        ],
+        AdsContextRow: [{**key, "campaign_id": record.campaign_id, **c.model_dump()} for c in record.context],
+        AdsEventRow: [
+            {**key, "campaign_id": record.campaign_id, "day": e.day, "seq": seq, "kind": e.kind,
+             "data_json": json.dumps(e.data, sort_keys=True)}
+            for seq, e in enumerate(record.events)
+        ],
+    }
+    for table, values in rows.items():
+        if values:
+            connection.execute(insert(table), values)
     return True
 
 

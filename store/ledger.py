@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import select, union
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from models.ledger import AppendBatch, AppendResult, ChainBreak, ChainHead, ChainVerdict, LedgerEntry
 from sim.hashchain import GENESIS_HASH, verify_chain, verify_segment
+from store.engine import run_write
 from store.tables import LedgerHeadRow, LedgerRow
 
 _COLUMNS = ("chain_id", "seq", "payload_json", "payload_hash", "prev_hash", "entry_hash", "author", "sim_time", "idempotency_key")
@@ -22,13 +24,9 @@ async def append(engine: AsyncEngine, batch: AppendBatch) -> AppendResult:
 
     A retry of the same batch (same idempotency keys) therefore writes nothing twice.
     """
-    broken = verify_segment(batch.entries, prev_hash=batch.entries[0].prev_hash)
-    if broken is not None:
-        raise LedgerConflict(f"chain {batch.chain_id}: batch entry seq {broken.seq}: {broken.detail}")
     for attempt in range(3):
         try:
-            async with engine.begin() as connection:
-                return await _append(connection, batch)
+            return await run_write(engine, append_within, batch)
         except IntegrityError:
             # A concurrent attempt of the same batch won the race: the next pass sees its rows.
             if attempt == 2:
@@ -36,9 +34,13 @@ async def append(engine: AsyncEngine, batch: AppendBatch) -> AppendResult:
     raise AssertionError("unreachable")
 
 
-async def _append(connection: AsyncConnection, batch: AppendBatch) -> AppendResult:
+def append_within(connection: Connection, batch: AppendBatch) -> AppendResult:
+    """``append`` inside a caller's transaction, so other records can commit with the entries."""
+    broken = verify_segment(batch.entries, prev_hash=batch.entries[0].prev_hash)
+    if broken is not None:
+        raise LedgerConflict(f"chain {batch.chain_id}: batch entry seq {broken.seq}: {broken.detail}")
     head = (
-        await connection.execute(
+        connection.execute(
             select(LedgerHeadRow.length, LedgerHeadRow.head_hash)
             .where(LedgerHeadRow.chain_id == batch.chain_id)
             .with_for_update()
@@ -47,7 +49,7 @@ async def _append(connection: AsyncConnection, batch: AppendBatch) -> AppendResu
     length, head_hash = (head.length, head.head_hash) if head else (0, GENESIS_HASH)
 
     keys = [entry.idempotency_key for entry in batch.entries]
-    rows = await connection.execute(
+    rows = connection.execute(
         select(LedgerRow.idempotency_key, LedgerRow.entry_hash).where(LedgerRow.idempotency_key.in_(keys))
     )
     stored = {key: hash_ for key, hash_ in rows}
@@ -67,17 +69,17 @@ async def _append(connection: AsyncConnection, batch: AppendBatch) -> AppendResu
                 f"chain {batch.chain_id}: holds {length} entries ending in {head_hash[:12]}, "
                 f"but the batch continues seq {first.seq} from {first.prev_hash[:12]}"
             )
-        await connection.execute(
+        connection.execute(
             LedgerRow.__table__.insert(), [entry.model_dump(include=set(_COLUMNS)) for entry in fresh]
         )
         length, head_hash = fresh[-1].seq + 1, fresh[-1].entry_hash
         values = {"length": length, "head_hash": head_hash}
         if head:
-            await connection.execute(
+            connection.execute(
                 LedgerHeadRow.__table__.update().where(LedgerHeadRow.chain_id == batch.chain_id).values(**values)
             )
         else:
-            await connection.execute(LedgerHeadRow.__table__.insert().values(chain_id=batch.chain_id, **values))
+            connection.execute(LedgerHeadRow.__table__.insert().values(chain_id=batch.chain_id, **values))
 
     return AppendResult(
         chain_id=batch.chain_id,

@@ -9,13 +9,17 @@ from dataclasses import dataclass, field
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from activities.ads import AdsActivities
 from activities.ledger import LedgerActivities
+from activities.llm import NegotiationActivities
 from activities.otto.fibers import FiberActivities
 from activities.otto.identity import IdentityActivities
 from activities.otto.keyring import Keyring
 from models.settings import Settings
 from models.task_queues import TaskQueue
 from store.engine import open_store
+from workflows.ads.campaign import CampaignWorkflow
+from workflows.ads.experiment import ExperimentWorkflow
 from workflows.otto.fiber import FiberWorkflow
 from workflows.otto.identity import AttestationWorkflow, FundAgentsWorkflow, IdentityWorkflow
 
@@ -64,6 +68,16 @@ def otto_activities(resources: WorkerResources) -> Sequence[Callable]:
     ]
 
 
+def ads_activities(resources: WorkerResources) -> Sequence[Callable]:
+    store = AdsActivities(resources.engine)
+    return [
+        store.register_experiment,
+        store.record_day,
+        store.read_ledger,
+        NegotiationActivities(resources.http).negotiate,
+    ]
+
+
 QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec(TaskQueue.PLATFORM, workflows=(), activities=platform_activities),
     QueueSpec(
@@ -71,6 +85,7 @@ QUEUES: tuple[QueueSpec, ...] = (
         workflows=(FiberWorkflow, IdentityWorkflow, AttestationWorkflow, FundAgentsWorkflow),
         activities=otto_activities,
     ),
+    QueueSpec(TaskQueue.ADS, workflows=(ExperimentWorkflow, CampaignWorkflow), activities=ads_activities),
 )
 
 

@@ -27,7 +27,8 @@ will not accept.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from models.ads import AdsParams, Campaign, DealType, Negotiation, NegotiationStep, Product, Quote, Tier
@@ -123,18 +124,28 @@ def quote_for(product: Product, tier: Tier, campaign: Campaign) -> Quote:
     )
 
 
-def negotiate(
-    campaign: Campaign, tier: Tier, product: Product, quote: Quote, params: AdsParams, rng: random.Random
-) -> Negotiation:
-    """Play the whole negotiation from ``quote`` (which may be fabricated) to a deal or none.
+@dataclass(frozen=True)
+class Ask:
+    """The seller's standing ask the buyer must answer in ``round``; ``last`` when it will not move."""
 
-    The seller opens at the quoted CPM, raised to its floor if below it (a seller never asks
-    under its own floor, so a deflated quote cannot produce a below-floor deal). The volume
-    discount uses the campaign's target impressions, as ``quote_for`` does. The rules are
-    deterministic; ``rng`` is accepted so callers pass one stream whether or not a future rule
-    draws from it.
+    round: int
+    cpm: int
+    last: bool
+
+
+BuyerAnswer = tuple[BuyerAction, int]
+
+
+def bargain(
+    campaign: Campaign, tier: Tier, product: Product, quote: Quote, params: AdsParams
+) -> Generator[Ask, BuyerAnswer, Negotiation]:
+    """The negotiation as a conversation: yields each ask, receives the buyer's answer, returns the result.
+
+    Whoever answers (the rules below, or a language model) the seller follows the same IAB rules.
+    The seller opens at the quoted CPM, raised to its floor if below it (a seller never asks under
+    its own floor, so a deflated quote cannot produce a below-floor deal). The volume discount uses
+    the campaign's target impressions, as ``quote_for`` does.
     """
-    del rng
     impressions = campaign.target_impressions
     ask = max(quote.cpm, effective_floor(product))
     opening = ask
@@ -144,7 +155,9 @@ def negotiate(
     agreed: int | None = None
     round_ = 1
     while True:
-        action, cpm = buyer_move(campaign, ask, round_, params)
+        action, cpm = yield Ask(round=round_, cpm=ask, last=seller_final or seller_stalled)
+        if action == "accept":
+            cpm = ask  # accepting means taking the ask as it stands
         if action == "counter" and (seller_final or seller_stalled):
             action, cpm = "walk_away", ask
         steps.append(NegotiationStep(round=round_, actor="buyer", action=action, cpm=cpm))
@@ -172,6 +185,24 @@ def negotiate(
         agreed_cpm=agreed,
         deal_type=deal_type_for(campaign, product) if agreed is not None else None,
     )
+
+
+def negotiate(
+    campaign: Campaign, tier: Tier, product: Product, quote: Quote, params: AdsParams, rng: random.Random
+) -> Negotiation:
+    """Play the whole negotiation from ``quote`` (which may be fabricated) with the buyer's rules.
+
+    The rules are deterministic; ``rng`` is accepted so callers pass one stream whether or not a
+    future rule draws from it.
+    """
+    del rng
+    conversation = bargain(campaign, tier, product, quote, params)
+    ask = next(conversation)
+    try:
+        while True:
+            ask = conversation.send(buyer_move(campaign, ask.cpm, ask.round, params))
+    except StopIteration as finished:
+        return finished.value
 
 
 def _matches(campaign: Campaign, product: Product) -> bool:

@@ -67,10 +67,17 @@ class ChainWriter:
         self._cursor = ChainHead(chain_id=entry.chain_id, length=seq + 1, head_hash=entry.entry_hash)
         return entry
 
-    async def flush(self) -> AppendResult | None:
+    def take(self) -> AppendBatch | None:
+        """The staged entries as one batch, for an activity that persists them with other records."""
         if not self._staged:
             return None
         batch, self._staged = AppendBatch(entries=self._staged), []
+        return batch
+
+    async def flush(self) -> AppendResult | None:
+        batch = self.take()
+        if batch is None:
+            return None
         return await workflow.execute_activity_method(
             LedgerActivities.append,
             batch,

@@ -1,0 +1,412 @@
+"""One campaign's days, as pure steps the CampaignWorkflow calls in order.
+
+Scenario A: the buyer bids through an exchange; each matching product's daily lot goes to an auction
+against background demand, the exchange keeps its fee, and the exchange's records are authoritative.
+
+Scenarios B and C: the buyer negotiates directly with sellers and keeps what it knows in memory
+(deal terms, delivered counts, spend, history per seller). Memory decays a little every day and is
+wiped on a restart. Sellers' quotes and delivery reports, and the buyer's own recollection of
+history, are sometimes fabricated. In B the buyer acts on memory and claims as they are; in C it
+checks every claim against the ledger before acting and rebuilds lost memory from the ledger.
+
+Every random draw comes from a stream named by (seed, campaign, day, purpose) and shared by the
+scenarios, so B and C face the same rot and the same fabrications: the difference between them is
+what the ledger does, not luck.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from models.ads import (
+    AdsParams,
+    Bid,
+    Buyer,
+    Campaign,
+    Claim,
+    ContextEvent,
+    Deal,
+    Delivery,
+    Event,
+    Negotiation,
+    Offer,
+    Product,
+    Quote,
+    Scenario,
+)
+from sim.ads.auction import competing_bids, exchange_split, first_price, second_price, shade
+from sim.ads.context import decay, restarted
+from sim.ads.delivery import deliver
+from sim.ads.hallucination import inject
+from sim.ads.kpi import kpi_value
+from sim.ads.negotiation import quote_for, rank_products
+from sim.ads.pricing import effective_floor
+
+HISTORY_PREFERENCE = 0.1  # rank boost per remembered past deal with a seller (at most 5 count)
+
+
+def stream(seed: int, campaign_id: str, day: int, purpose: str) -> random.Random:
+    """A random stream for one purpose on one campaign-day, the same in every scenario and replay."""
+    digest = hashlib.sha256(f"{seed}/{campaign_id}/{day}/{purpose}".encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+@dataclass
+class Day:
+    """What one campaign-day produced, ready for the store and the ledger."""
+
+    deals: list[Deal] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
+    context: list[ContextEvent] = field(default_factory=list)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def event(self, event_kind: str, /, **data: Any) -> None:
+        self.events.append((event_kind, data))
+
+
+@dataclass
+class CampaignState:
+    """The campaign's truth (the sellers' and the exchange's records) and the buyer's memory."""
+
+    scenario: Scenario
+    seed: int
+    campaign: Campaign
+    buyer: Buyer
+    products: dict[str, Product]
+    params: AdsParams
+    deals: dict[str, Deal] = field(default_factory=dict)
+    agreed: dict[str, int] = field(default_factory=dict)  # deal id -> the CPM the buyer agreed to
+    memory: dict[str, Any] = field(default_factory=dict)
+    spent: int = 0
+    impressions: int = 0
+    clicks: int = 0
+    conversions: int = 0
+    viewable: int = 0
+    exchange_fees: int = 0
+    negotiations: int = 0
+    last_empty_negotiation: int | None = None
+
+    # --- the buyer's memory, as keyed items that can be lost one by one ------------------------
+
+    def remembered_deals(self) -> list[Deal]:
+        return [Deal.model_validate(value) for key, value in sorted(self.memory.items()) if key.startswith("deal:")]
+
+    def believed_spend(self) -> int:
+        return int(self.memory.get("spend", 0))
+
+    def believed_delivered(self) -> int:
+        return sum(int(v) for k, v in self.memory.items() if k.startswith("delivered:"))
+
+    def history(self, seller_id: str) -> int:
+        return int(self.memory.get(f"history:{seller_id}", 0))
+
+    def true_history(self, seller_id: str) -> int:
+        return sum(1 for deal in self.deals.values() if deal.seller_id == seller_id)
+
+    @property
+    def kpi(self) -> int:
+        return kpi_value(self.campaign.kpi, self.impressions, self.clicks, self.conversions, self.viewable)
+
+    @property
+    def checks_claims(self) -> bool:
+        return self.scenario == "C"
+
+    @property
+    def fabricates(self) -> bool:
+        return self.scenario in self.params.hallucination_scenarios
+
+    def share(self, product: Product) -> int:
+        """The daily impressions of ``product`` that one buyer can really book."""
+        return max(1, int(product.daily_avails * self.params.buyer_avails_share))
+
+
+# --- mornings: context rot and restarts (B, C) --------------------------------------------------
+
+
+def morning(state: CampaignState, day: int, today: Day) -> dict[str, Any]:
+    """Decay or wipe the buyer's memory; returns what was lost (key -> value before the loss)."""
+    rng = stream(state.seed, state.campaign.id, day, "context")
+    before = dict(state.memory)
+    if restarted(rng, state.params.restart_probability):
+        kind, state.memory = "restart", {}
+    else:
+        kind = "decay"
+        state.memory, _ = decay(state.memory, rng, state.params.context_survival)
+    lost = {key: value for key, value in before.items() if key not in state.memory}
+    today.context.append(
+        ContextEvent(day=day, agent_id=state.buyer.id, kind=kind, items_before=len(before), items_lost=len(lost),
+                     items_recovered=0, recovered_correctly=0)
+    )
+    if lost:
+        today.event("context_lost", agent=state.buyer.id, cause=kind, lost=sorted(lost))
+    return lost
+
+
+def memory_from_ledger(payloads: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rebuild the buyer's memory from its campaign's ledger records (scenario C)."""
+    memory: dict[str, Any] = {}
+    for payload in payloads:
+        if payload.get("type") == "deal":
+            deal = payload["deal"]
+            memory[f"deal:{deal['id']}"] = {**deal, "cpm": payload.get("agreed_cpm", deal["cpm"])}
+            memory[f"history:{deal['seller_id']}"] = memory.get(f"history:{deal['seller_id']}", 0) + 1
+        elif payload.get("type") == "delivery":
+            key = f"delivered:{payload['deal_id']}"
+            memory[key] = memory.get(key, 0) + payload["paid"]
+            memory["spend"] = memory.get("spend", 0) + payload["buyer_spend"]
+    return memory
+
+
+def recover(state: CampaignState, day: int, lost: dict[str, Any], ledger: list[dict[str, Any]], today: Day) -> None:
+    """Restore lost items from the ledger; count how many come back exactly as they were."""
+    rebuilt = memory_from_ledger(ledger)
+    recovered = {key: rebuilt[key] for key in lost if key in rebuilt}
+    state.memory.update(recovered)
+    correct = sum(1 for key, value in recovered.items() if value == lost[key])
+    event = today.context[-1]
+    today.context[-1] = event.model_copy(update={"items_recovered": len(recovered), "recovered_correctly": correct})
+    today.event("context_recovered", agent=state.buyer.id, recovered=len(recovered), correct=correct, lost=len(lost))
+
+
+# --- negotiation (B, C) -------------------------------------------------------------------------
+
+
+def needs_deals(state: CampaignState, day: int) -> bool:
+    """The buyer looks for deals when what it knows of cannot carry the rest of the flight."""
+    campaign = state.campaign
+    if day > campaign.end_day or state.believed_spend() >= campaign.budget:
+        return False
+    if state.last_empty_negotiation is not None and day - state.last_empty_negotiation < state.params.renegotiate_after_days:
+        return False
+    booked = sum(deal.daily_impressions for deal in state.remembered_deals() if deal.end_day >= day)
+    return booked < 0.9 * daily_need(state, day)
+
+
+def daily_need(state: CampaignState, day: int) -> int:
+    campaign = state.campaign
+    remaining_days = max(1, campaign.end_day - day + 1)
+    remaining = max(0, campaign.target_impressions - state.believed_delivered())
+    return remaining // remaining_days
+
+
+def offers(state: CampaignState, day: int, today: Day) -> list[Offer]:
+    """Quotes from every seller of a matching product, as the buyer will use them.
+
+    Sellers may fabricate (deflated price, inflated inventory) and the buyer may misremember its
+    history with a seller. Every such claim is recorded beside the truth; in C the buyer uses the
+    truth because it checked, in B what it was told.
+    """
+    rng = stream(state.seed, state.campaign.id, day, "quotes")
+    rate = state.params.hallucination_rate if state.fabricates else 0.0
+    honest: dict[str, Quote] = {}
+    used: list[Quote] = []
+    for product in sorted(state.products.values(), key=lambda p: p.id):
+        truth = quote_for(product, state.buyer.tier, state.campaign).model_copy(update={"avails": state.share(product)})
+        honest[product.id] = truth
+        price, price_injected = inject("price", truth.cpm, rng, rate)
+        avails, avails_injected = inject("inventory", truth.avails, rng, rate)
+        _claim(state, today, day, product.seller_id, "seller", "price", product.id, price, truth.cpm, price_injected)
+        _claim(state, today, day, product.seller_id, "seller", "inventory", product.id, avails, truth.avails, avails_injected)
+        used.append(truth if state.checks_claims else truth.model_copy(update={"cpm": price, "avails": avails}))
+
+    beliefs: dict[str, int] = {}
+    for seller_id in sorted({p.seller_id for p in state.products.values()}):
+        # A buyer only recalls a history it remembers (C reads it from the ledger); its own stream
+        # per seller keeps the draws aligned whatever B has forgotten.
+        remembered = state.checks_claims or f"history:{seller_id}" in state.memory
+        if not remembered:
+            continue
+        truth = state.true_history(seller_id)
+        recalled, injected = inject("history", truth, stream(state.seed, state.campaign.id, day, f"history/{seller_id}"), rate)
+        _claim(state, today, day, state.buyer.id, "buyer", "history", seller_id, recalled, truth, injected)
+        beliefs[seller_id] = truth if state.checks_claims else recalled
+
+    ranked = rank_products(state.campaign, used, state.products)
+    # A buyer leans towards sellers it believes it has dealt with (stable sort keeps EV order otherwise).
+    ranked.sort(key=lambda q: -min(beliefs.get(q.seller_id, 0), 5) * HISTORY_PREFERENCE)
+    chosen = ranked[: state.params.proposals_per_day]
+    today.event("quotes", considered=len(used), chosen=[q.product_id for q in chosen])
+    return [Offer(product=state.products[q.product_id], quote=q) for q in chosen]
+
+
+def _claim(state, today: Day, day: int, agent_id: str, agent_type, claim_type, subject: str, claimed: int, actual: int, injected: bool) -> None:
+    if not state.fabricates:
+        return
+    today.claims.append(
+        Claim(
+            id=f"{state.campaign.id}/{day}/{len(today.claims)}",
+            day=day, agent_id=agent_id, agent_type=agent_type, claim_type=claim_type, subject=subject,
+            claimed=claimed, actual=actual, injected=injected, checked=state.checks_claims,
+        )
+    )
+
+
+def book(state: CampaignState, day: int, negotiations: list[Negotiation], offered: list[Offer], today: Day) -> None:
+    """Turn agreed negotiations into deals and share the remaining daily need between them.
+
+    The seller's record is authoritative: a price the seller's agent never really offered (a
+    fabricated quote) is billed at the seller's true list price, whatever the buyer agreed.
+    """
+    state.negotiations += 1
+    agreed = [n for n in negotiations if n.agreed_cpm is not None]
+    for negotiation in negotiations:
+        today.event("negotiation", seller=negotiation.seller_id, product=negotiation.product_id,
+                    rounds=max(s.round for s in negotiation.steps), agreed_cpm=negotiation.agreed_cpm,
+                    steps=[[s.round, s.actor, s.action, s.cpm] for s in negotiation.steps])
+    if not agreed:
+        state.last_empty_negotiation = day
+        return
+    state.last_empty_negotiation = None
+    quotes = {offer.product.id: offer.quote for offer in offered}
+    need = max(1, daily_need(state, day) - sum(d.daily_impressions for d in state.remembered_deals() if d.end_day >= day))
+    for negotiation in agreed:
+        product = state.products[negotiation.product_id]
+        honest_cpm = quote_for(product, state.buyer.tier, state.campaign).cpm
+        fabricated_price = quotes[product.id].cpm < honest_cpm
+        billed = max(negotiation.agreed_cpm, honest_cpm) if fabricated_price else negotiation.agreed_cpm
+        daily = max(1, min(quotes[product.id].avails, need // len(agreed)))
+        deal = Deal(
+            id=f"{state.campaign.id}-{state.scenario}-d{len(state.deals) + 1:03d}",
+            scenario=state.scenario, campaign_id=state.campaign.id, buyer_id=state.buyer.id,
+            seller_id=product.seller_id, product_id=product.id, deal_type=negotiation.deal_type or "PD",
+            cpm=billed, daily_impressions=daily, start_day=day, end_day=state.campaign.end_day,
+            rounds=max(s.round for s in negotiation.steps), created_day=day,
+        )
+        state.deals[deal.id] = deal
+        state.agreed[deal.id] = negotiation.agreed_cpm
+        state.memory[f"deal:{deal.id}"] = deal.model_copy(update={"cpm": negotiation.agreed_cpm}).model_dump()
+        # The seller's confirmation states the relationship ("your deal #n with us"), so a booking
+        # re-teaches the count even after the buyer forgot it.
+        state.memory[f"history:{deal.seller_id}"] = state.true_history(deal.seller_id)
+        today.deals.append(deal)
+
+
+# --- delivery and payment -----------------------------------------------------------------------
+
+
+def deliver_day(state: CampaignState, day: int, today: Day) -> None:
+    """Serve the deals the buyer still activates; pay for what the seller reports (B) or what the
+    impression log shows (C). Pacing spreads what the buyer believes is left of its budget."""
+    rng = stream(state.seed, state.campaign.id, day, "delivery")
+    rate = state.params.hallucination_rate if state.fabricates else 0.0
+    remaining_days = max(1, state.campaign.end_day - day + 1)
+    allowance = max(0, state.campaign.budget - state.believed_spend()) // remaining_days
+    for believed in state.remembered_deals():
+        deal = state.deals[believed.id]
+        product = state.products[deal.product_id]
+        capped = product.model_copy(update={"daily_avails": state.share(product)})
+        impressions, clicks, conversions, viewable = deliver(deal, capped, state.campaign, day, rng)
+        reported, injected = inject("delivery", impressions, rng, rate)
+        if impressions == 0:
+            continue
+        _claim(state, today, day, deal.seller_id, "seller", "delivery", deal.id, reported, impressions, injected)
+        paid = impressions if state.checks_claims else reported
+        spend = paid * deal.cpm // 1000
+        if spend > allowance:  # pacing: the buyer's DSP stops bidding once today's allowance is used
+            scale = allowance / spend if spend else 0.0
+            impressions, clicks, conversions, viewable = (int(v * scale) for v in (impressions, clicks, conversions, viewable))
+            paid = int(paid * scale)
+            spend = paid * deal.cpm // 1000
+        allowance -= spend
+        _settle(state, deal, day, today, impressions, paid, clicks, conversions, viewable, spend, fee=0)
+
+
+def _settle(state, deal: Deal, day: int, today: Day, impressions: int, paid: int, clicks: int, conversions: int,
+            viewable: int, spend: int, fee: int) -> None:
+    state.spent += spend
+    state.impressions += impressions
+    state.clicks += clicks
+    state.conversions += conversions
+    state.viewable += viewable
+    state.exchange_fees += fee
+    state.memory[f"delivered:{deal.id}"] = int(state.memory.get(f"delivered:{deal.id}", 0)) + paid
+    state.memory["spend"] = state.believed_spend() + spend
+    delivery = Delivery(
+        deal_id=deal.id, campaign_id=state.campaign.id, seller_id=deal.seller_id, day=day,
+        impressions=impressions, reported=paid, clicks=clicks, conversions=conversions, viewable=viewable,
+        buyer_spend=spend, seller_revenue=spend - fee, exchange_fee=fee,
+    )
+    today.deliveries.append(delivery)
+
+
+# --- scenario A: the exchange ---------------------------------------------------------------------
+
+
+def auction_day(state: CampaignState, day: int, today: Day) -> None:
+    """The campaign bids on each matching product's daily lot; the exchange keeps its fee.
+
+    The buyer values an impression at its max CPM and shades first-price bids; background demand
+    competes for the same lot. The exchange's records are authoritative (no memory to lose).
+    """
+    campaign, params = state.campaign, state.params
+    if not campaign.start_day <= day <= campaign.end_day or state.spent >= campaign.budget:
+        return
+    rng = stream(state.seed, campaign.id, day, "auction")
+    remaining_days = max(1, campaign.end_day - day + 1)
+    allowance = (campaign.budget - state.spent) // remaining_days
+    honest = [quote_for(p, state.buyer.tier, campaign).model_copy(update={"avails": state.share(p)}) for p in state.products.values()]
+    candidates = rank_products(campaign, honest, state.products)[: params.proposals_per_day] or sorted(honest, key=lambda q: q.product_id)[:1]
+    need = max(1, (campaign.target_impressions - state.impressions) // remaining_days)
+    lot = max(1, need // len(candidates))
+    for quote in candidates:
+        product = state.products[quote.product_id]
+        value = campaign.max_cpm
+        own = Bid(bidder_id=state.buyer.id, cpm=shade(value, params.bid_shading) if params.auction == "first" else value)
+        background = competing_bids(rng, product, params.competing_bidders, shading=params.bid_shading if params.auction == "first" else 1.0)
+        run = first_price if params.auction == "first" else second_price
+        result = run([own, *background], effective_floor(product))
+        today.event("auction", product=product.id, floor=result.floor, clearing_cpm=result.clearing_cpm,
+                    winner=result.winner_id, bids=[[b.bidder_id, b.cpm] for b in result.bids])
+        if result.winner_id != state.buyer.id or result.clearing_cpm is None:
+            continue
+        deal = _exchange_deal(state, product, day, result.clearing_cpm, lot, today)
+        impressions, clicks, conversions, viewable = deliver(deal, product.model_copy(update={"daily_avails": state.share(product)}), campaign, day, rng)
+        spend = min(impressions * result.clearing_cpm // 1000, allowance)
+        if spend <= 0:
+            continue
+        if spend < impressions * result.clearing_cpm // 1000:
+            scale = spend / (impressions * result.clearing_cpm // 1000)
+            impressions, clicks, conversions, viewable = (int(v * scale) for v in (impressions, clicks, conversions, viewable))
+        allowance -= spend
+        fee, _ = exchange_split(spend, params.exchange_fee)
+        _settle(state, deal, day, today, impressions, impressions, clicks, conversions, viewable, spend, fee=fee)
+
+
+def _exchange_deal(state: CampaignState, product: Product, day: int, cpm: int, lot: int, today: Day) -> Deal:
+    """The private-auction deal id the exchange gives a campaign on a product the first time it wins."""
+    existing = next((d for d in state.deals.values() if d.product_id == product.id), None)
+    if existing is not None:
+        return existing.model_copy(update={"cpm": cpm, "daily_impressions": lot})
+    deal = Deal(
+        id=f"{state.campaign.id}-A-d{len(state.deals) + 1:03d}", scenario="A", campaign_id=state.campaign.id,
+        buyer_id=state.buyer.id, seller_id=product.seller_id, product_id=product.id, deal_type="PA", cpm=cpm,
+        daily_impressions=lot, start_day=day, end_day=state.campaign.end_day, rounds=0, created_day=day,
+    )
+    state.deals[deal.id] = deal
+    state.agreed[deal.id] = cpm
+    today.deals.append(deal)
+    return deal
+
+
+# --- the ledger ---------------------------------------------------------------------------------
+
+
+def ledger_records(state: CampaignState, today: Day) -> list[tuple[str, dict[str, Any]]]:
+    """(author, payload) for the day's ledger entries: deal records in every scenario; in C also
+    every delivery as the impression log has it, which is what lets C recover and verify."""
+    records: list[tuple[str, dict[str, Any]]] = [
+        (deal.seller_id, {"type": "deal", "deal": deal.model_dump(), "agreed_cpm": state.agreed[deal.id]})
+        for deal in today.deals
+    ]
+    if state.scenario == "C":
+        for delivery in today.deliveries:
+            records.append(
+                (delivery.seller_id, {"type": "delivery", "deal_id": delivery.deal_id, "day": delivery.day,
+                                      "impressions": delivery.impressions, "paid": delivery.reported,
+                                      "buyer_spend": delivery.buyer_spend})
+            )
+    return records

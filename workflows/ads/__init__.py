@@ -1,0 +1,1 @@
+"""Ads workflows: the experiment and its campaigns."""

@@ -1,0 +1,130 @@
+"""CampaignWorkflow: one campaign in one scenario, day by simulated day, through its whole flight.
+
+Each day reads like the business it models: in A the buyer bids through the exchange; in B and C the
+buyer wakes up with whatever memory survived the night (in C, rebuilt from the ledger), looks for
+deals if what it knows cannot carry the flight, and is served and pays. The day's records, ledger
+entries included, go to the store in one activity; the ledger entries and their hashes are computed
+here, so a replay of this history re-derives the chain exactly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.ads import AdsActivities
+    from activities.llm import NegotiationActivities
+    from models import search_attributes as sa
+    from models.ads import CampaignSpec, CampaignSummary, DayRecord, Event, NegotiationRequest
+    from sim.ads.campaign import (
+        CampaignState,
+        Day,
+        auction_day,
+        book,
+        deliver_day,
+        ledger_records,
+        morning,
+        needs_deals,
+        offers,
+        recover,
+        stream,
+    )
+    from workflows.common.clock import ClockState, SimClock
+    from workflows.common.ledger import ChainWriter, new_chain
+
+STORE_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
+DAY = 86_400
+# Every search-attribute update is a visibility write; at full speed a day passes in well under a
+# second, so SimDay is published at most this often (and always on the last day).
+PROGRESS_EVERY = timedelta(seconds=5)
+
+
+@workflow.defn
+class CampaignWorkflow:
+    def __init__(self) -> None:
+        self._day = 0
+        self._published_at: datetime | None = None
+
+    @workflow.query
+    def day(self) -> int:
+        return self._day
+
+    @workflow.run
+    async def run(self, spec: CampaignSpec) -> CampaignSummary:
+        campaign = spec.campaign
+        state = CampaignState(
+            scenario=spec.scenario, seed=spec.seed, campaign=campaign, buyer=spec.buyer,
+            products={p.id: p for p in spec.products}, params=spec.params,
+        )
+        chain = ChainWriter(new_chain(spec.chain_id), author=spec.buyer.id)
+        clock = SimClock(ClockState(acceleration=spec.acceleration, now=(campaign.start_day - 1) * DAY))
+        llm_calls_left = spec.llm.calls_per_campaign if spec.llm else 0
+        workflow.upsert_search_attributes(
+            [sa.EXPERIMENT.value_set(spec.experiment_id), sa.SCENARIO.value_set(spec.scenario), sa.CAMPAIGN.value_set(campaign.id)]
+        )
+
+        for day in range(campaign.start_day, campaign.end_day + 1):
+            self._day = day
+            self._publish_progress(day, last=day == campaign.end_day)
+            today = Day()
+            if spec.scenario == "A":
+                auction_day(state, day, today)
+            else:
+                lost = morning(state, day, today)
+                if lost and spec.scenario == "C":
+                    recover(state, day, lost, await self._read_ledger(spec), today)
+                if needs_deals(state, day):
+                    chosen = offers(state, day, today)
+                    if chosen:
+                        # Local: a cheap, deterministic computation whose result the history records.
+                        outcome = await workflow.execute_local_activity_method(
+                            NegotiationActivities.negotiate,
+                            NegotiationRequest(
+                                experiment_id=spec.experiment_id, scenario=spec.scenario, day=day, campaign=campaign,
+                                tier=spec.buyer.tier, offers=tuple(chosen), params=spec.params,
+                                seed=stream(spec.seed, campaign.id, day, "negotiation").getrandbits(63),
+                                llm=spec.llm, llm_calls_left=llm_calls_left,
+                            ),
+                            start_to_close_timeout=timedelta(minutes=5),
+                            retry_policy=STORE_RETRY,
+                        )
+                        llm_calls_left -= outcome.llm_calls
+                        book(state, day, list(outcome.negotiations), chosen, today)
+                deliver_day(state, day, today)
+
+            for author, payload in ledger_records(state, today):
+                chain.add(payload, sim_time=clock.now, author=author)
+            await workflow.execute_activity_method(
+                AdsActivities.record_day,
+                DayRecord(
+                    experiment_id=spec.experiment_id, scenario=spec.scenario, campaign_id=campaign.id, day=day,
+                    deals=today.deals, deliveries=today.deliveries, claims=today.claims, context=today.context,
+                    events=[Event(day=day, kind=kind, data=data) for kind, data in today.events],
+                    ledger=chain.take(),
+                ),
+                start_to_close_timeout=timedelta(seconds=60),
+                retry_policy=STORE_RETRY,
+            )
+            await clock.advance(DAY)
+
+        return CampaignSummary(
+            scenario=spec.scenario, campaign_id=campaign.id, deals=len(state.deals), impressions=state.impressions,
+            buyer_spend=state.spent, exchange_fee=state.exchange_fees, negotiations=state.negotiations,
+        )
+
+    def _publish_progress(self, day: int, *, last: bool) -> None:
+        now = workflow.now()
+        if last or self._published_at is None or now - self._published_at >= PROGRESS_EVERY:
+            workflow.upsert_search_attributes([sa.SIM_DAY.value_set(day)])
+            self._published_at = now
+
+    async def _read_ledger(self, spec: CampaignSpec) -> list[dict]:
+        return await workflow.execute_local_activity_method(
+            AdsActivities.read_ledger,
+            spec.chain_id,
+            start_to_close_timeout=timedelta(seconds=60),
+            retry_policy=STORE_RETRY,
+        )
