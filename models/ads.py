@@ -107,8 +107,12 @@ class AdsParams(_Frozen):
     max_rounds_buyer: int = Field(5, ge=1)
     buyer_step: float = Field(0.05, gt=0, description="buyer concession per round, share of target CPM")
     proposals_per_day: int = Field(3, ge=1, description="sellers a buyer proposes to when it needs deals")
-    buyer_avails_share: float = Field(0.02, gt=0, le=1, description="share of a product's daily avails one buyer can book")
+    buyer_avails_share: float = Field(0.05, gt=0, le=1, description="share of a product's daily avails one buyer can book")
     renegotiate_after_days: int = Field(3, ge=1, description="after a negotiation that found nothing, wait this long")
+    min_deal_days: int = Field(3, ge=1, description="no new deal for fewer days than this before the flight ends")
+    max_catchup: float = Field(2.0, ge=1, description="daily need never exceeds this multiple of the even pace")
+    buyer_value_over_target: float = Field(0.10, ge=0, description="scenario A: value = target CPM x (1 + this)")
+    report_noise: float = Field(0.01, ge=0, description="honest counts (delivery, avails) deviate by N(0, this)")
     # Ledger costs (scenario C), every price a parameter.
     sui_reference_gas_price_mist: int = 1000
     sui_computation_units: int = 1000

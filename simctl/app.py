@@ -57,12 +57,14 @@ def global_options(
 
 
 def _register_commands() -> None:
-    from simctl.commands import audit, localnet, otto, status, stuck, up, wallet
+    from simctl.commands import ads, audit, localnet, otto, status, stuck, up, wallet
 
     app.command("up")(up.up)
     app.command("status")(status.status)
     app.command("stuck")(stuck.stuck)
     app.command("audit")(audit.audit)
+    app.command("start-campaign")(ads.start_campaign)
+    app.command("report")(ads.report)
     app.add_typer(wallet.app, name="wallet")
     app.add_typer(otto.app, name="otto")
     app.add_typer(localnet.app, name="localnet")

@@ -10,7 +10,9 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue as TaskQueueRef
-from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, DescribeTaskQueueRequest
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.namespace.v1 import NamespaceConfig
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, DescribeTaskQueueRequest, UpdateNamespaceRequest
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -94,3 +96,18 @@ async def pollers(client: Client, queue: str, kind: TaskQueueType.ValueType) -> 
     )
     return [poller.identity for poller in response.pollers]
 
+
+
+async def ensure_retention(client: Client, days: int) -> None:
+    """Keep closed workflows' histories at least ``days``: the audit replays them, and the dev
+    server's default namespace keeps them only one day."""
+    described = await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=client.namespace))
+    if described.config.workflow_execution_retention_ttl.seconds >= days * 86400:
+        return
+    await client.workflow_service.update_namespace(
+        UpdateNamespaceRequest(
+            namespace=client.namespace,
+            config=NamespaceConfig(workflow_execution_retention_ttl=Duration(seconds=days * 86400)),
+        )
+    )
+    log.info("namespace %s now keeps closed workflows for %d days", client.namespace, days)

@@ -14,7 +14,13 @@ from temporalio.client import Client
 from localnet.temporal_dev import DevServer, DevServerConfig, port_open
 from models.settings import Settings
 from models.task_queues import TaskQueue
-from workers.client import TemporalUnreachable, connect, ensure_search_attributes, wait_for_namespace
+from workers.client import (
+    TemporalUnreachable,
+    connect,
+    ensure_retention,
+    ensure_search_attributes,
+    wait_for_namespace,
+)
 from workers.metrics import MetricsEndpoint, serve_metrics
 from workers.registry import open_resources
 from workers.service import running_workers
@@ -22,6 +28,7 @@ from workers.service import running_workers
 log = logging.getLogger(__name__)
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
+EMBEDDED_RETENTION_DAYS = 30
 
 
 # "always": commands that wait for their own workflows run a worker, so they finish even when no other
@@ -85,6 +92,8 @@ async def open_stack(
         client = await connect(settings, runtime=metrics.runtime if metrics else None, patience=30 if server else 0)
         await wait_for_namespace(client)
         await ensure_search_attributes(client)
+        if server is not None:
+            await ensure_retention(client, EMBEDDED_RETENTION_DAYS)
         stack = Stack(settings=settings, client=client, server=server, metrics=metrics)
 
         if worker == "always" or (worker == "if-embedded" and server is not None):

@@ -178,7 +178,7 @@ def recover(state: CampaignState, day: int, lost: dict[str, Any], ledger: list[d
 def needs_deals(state: CampaignState, day: int) -> bool:
     """The buyer looks for deals when what it knows of cannot carry the rest of the flight."""
     campaign = state.campaign
-    if day > campaign.end_day or state.believed_spend() >= campaign.budget:
+    if campaign.end_day - day + 1 < state.params.min_deal_days or state.believed_spend() >= campaign.budget:
         return False
     if state.last_empty_negotiation is not None and day - state.last_empty_negotiation < state.params.renegotiate_after_days:
         return False
@@ -187,10 +187,12 @@ def needs_deals(state: CampaignState, day: int) -> bool:
 
 
 def daily_need(state: CampaignState, day: int) -> int:
+    """What the buyer wants per day to reach its target, catching up at most ``max_catchup`` x pace."""
     campaign = state.campaign
     remaining_days = max(1, campaign.end_day - day + 1)
     remaining = max(0, campaign.target_impressions - state.believed_delivered())
-    return remaining // remaining_days
+    pace = campaign.target_impressions / (campaign.end_day - campaign.start_day + 1)
+    return int(min(remaining / remaining_days, state.params.max_catchup * pace))
 
 
 def offers(state: CampaignState, day: int, today: Day) -> list[Offer]:
@@ -208,7 +210,7 @@ def offers(state: CampaignState, day: int, today: Day) -> list[Offer]:
         truth = quote_for(product, state.buyer.tier, state.campaign).model_copy(update={"avails": state.share(product)})
         honest[product.id] = truth
         price, price_injected = inject("price", truth.cpm, rng, rate)
-        avails, avails_injected = inject("inventory", truth.avails, rng, rate)
+        avails, avails_injected = observe("inventory", truth.avails, rng, rate, state.params.report_noise)
         _claim(state, today, day, product.seller_id, "seller", "price", product.id, price, truth.cpm, price_injected)
         _claim(state, today, day, product.seller_id, "seller", "inventory", product.id, avails, truth.avails, avails_injected)
         used.append(truth if state.checks_claims else truth.model_copy(update={"cpm": price, "avails": avails}))
@@ -290,7 +292,8 @@ def book(state: CampaignState, day: int, negotiations: list[Negotiation], offere
 
 def deliver_day(state: CampaignState, day: int, today: Day) -> None:
     """Serve the deals the buyer still activates; pay for what the seller reports (B) or what the
-    impression log shows (C). Pacing spreads what the buyer believes is left of its budget."""
+    impression log shows (C). Pacing spreads what the buyer believes is left of its budget: the
+    DSP stops bidding once the day's allowance is spent, and the seller reports what was served."""
     rng = stream(state.seed, state.campaign.id, day, "delivery")
     rate = state.params.hallucination_rate if state.fabricates else 0.0
     remaining_days = max(1, state.campaign.end_day - day + 1)
@@ -299,20 +302,28 @@ def deliver_day(state: CampaignState, day: int, today: Day) -> None:
         deal = state.deals[believed.id]
         product = state.products[deal.product_id]
         capped = product.model_copy(update={"daily_avails": state.share(product)})
-        impressions, clicks, conversions, viewable = deliver(deal, capped, state.campaign, day, rng)
-        reported, injected = inject("delivery", impressions, rng, rate)
+        served = deliver(deal, capped, state.campaign, day, rng)
+        affordable = allowance * 1000 // deal.cpm if deal.cpm else 0
+        if served[0] > affordable:
+            scale = affordable / served[0]
+            served = tuple(int(count * scale) for count in served)
+        impressions, clicks, conversions, viewable = served
+        reported, injected = observe("delivery", impressions, rng, rate, state.params.report_noise)
         if impressions == 0:
             continue
         _claim(state, today, day, deal.seller_id, "seller", "delivery", deal.id, reported, impressions, injected)
         paid = impressions if state.checks_claims else reported
         spend = paid * deal.cpm // 1000
-        if spend > allowance:  # pacing: the buyer's DSP stops bidding once today's allowance is used
-            scale = allowance / spend if spend else 0.0
-            impressions, clicks, conversions, viewable = (int(v * scale) for v in (impressions, clicks, conversions, viewable))
-            paid = int(paid * scale)
-            spend = paid * deal.cpm // 1000
-        allowance -= spend
+        allowance = max(0, allowance - spend)
         _settle(state, deal, day, today, impressions, paid, clicks, conversions, viewable, spend, fee=0)
+
+
+def observe(claim_type, actual: int, rng: random.Random, rate: float, noise: float) -> tuple[int, bool]:
+    """A count as an agent reports it: fabricated at ``rate``, otherwise honest with measurement
+    noise (counts from two systems never agree exactly). Draws the same randoms either way."""
+    claimed, injected = inject(claim_type, actual, rng, rate)
+    deviation = rng.gauss(0.0, noise) if noise else 0.0
+    return (claimed, True) if injected else (max(0, round(actual * (1 + deviation))), False)
 
 
 def _settle(state, deal: Deal, day: int, today: Day, impressions: int, paid: int, clicks: int, conversions: int,
@@ -354,7 +365,7 @@ def auction_day(state: CampaignState, day: int, today: Day) -> None:
     lot = max(1, need // len(candidates))
     for quote in candidates:
         product = state.products[quote.product_id]
-        value = campaign.max_cpm
+        value = min(campaign.max_cpm, round(campaign.target_cpm * (1 + params.buyer_value_over_target)))
         own = Bid(bidder_id=state.buyer.id, cpm=shade(value, params.bid_shading) if params.auction == "first" else value)
         background = competing_bids(rng, product, params.competing_bidders, shading=params.bid_shading if params.auction == "first" else 1.0)
         run = first_price if params.auction == "first" else second_price

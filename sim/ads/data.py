@@ -61,6 +61,7 @@ SELLER_NAMES = (
 BUYER_NAMES = ("Northwind Brands", "Contoso Agency", "Globex Media", "Initech Direct", "Umbrella Advertising")
 
 # Assumptions, each a knob of the generator:
+STUDY_MONTH_DAYS = 30
 PRICE_VARIATION = 0.15  # a seller's prices are the template's x U(0.85, 1.15), clamped to the channel range
 PRODUCTS_PER_SELLER = (2, 4)
 DAILY_AVAILS = (1_000_000, 10_000_000)
@@ -134,12 +135,17 @@ def _campaign(rng: random.Random, buyer: Buyer, index: int, products: list[Produ
     extra_segments = rng.sample([s for s in SEGMENTS if s != first_segment], rng.randint(*SEGMENTS_PER_CAMPAIGN) - 1)
     segments = tuple(sorted((first_segment, *extra_segments)))
 
-    budget = BUDGETS_USD[rng.randrange(len(BUDGETS_USD))] * MICROS
+    monthly_budget = BUDGETS_USD[rng.randrange(len(BUDGETS_USD))]
     start_day = rng.randint(1, min(LATEST_START_DAY, days))
     flight_days = days - start_day + 1
+    # The budget grid is for a 30-day month: a shorter flight gets its share, so a campaign's daily
+    # spend (and the inventory it needs) is the same whatever the study's length.
+    budget = _usd(monthly_budget * flight_days / STUDY_MONTH_DAYS)
     low = anchor.floor_cpm * TARGET_FROM_FLOOR / MICROS
     high = anchor.base_cpm / MICROS
-    target_cpm = _usd(_clamp(rng.uniform(low, high), CPM_RANGE_USD[anchor.channel]))
+    # Clamping to the channel's range must not push the target under the anchor's own floor, or the
+    # campaign could never buy the product it was built around.
+    target_cpm = max(_usd(_clamp(rng.uniform(low, high), CPM_RANGE_USD[anchor.channel])), anchor.floor_cpm)
     target_impressions = budget * 1000 // target_cpm
     kpi = KPIS[rng.randrange(len(KPIS))]
     kpi_target = max(1, round(target_impressions * blended_rate(kpi, channels)))

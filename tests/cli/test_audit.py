@@ -44,12 +44,15 @@ async def test_audit_passes_intact_chains_and_names_a_tampered_row(tmp_path):
 
     clean = await asyncio.to_thread(simctl, "--state-dir", str(tmp_path), "audit")
     assert clean.returncode == 0, clean.stderr
-    assert "2 intact, 0 broken" in clean.stdout
+    assert "(a) 2 intact, 0 broken" in clean.stdout
+    assert "no ads experiments" in clean.stdout
 
     await tamper_payload(url, "deals/C", 3)
     tampered = await asyncio.to_thread(simctl, "--state-dir", str(tmp_path), "audit", "--json")
     assert tampered.returncode == 1
-    verdicts = {v["chain_id"]: v for v in map(json.loads, tampered.stdout.splitlines())}
+    report = json.loads(tampered.stdout)
+    assert report["ok"] is False
+    verdicts = {v["chain_id"]: v for v in report["chains"]}
     assert verdicts["deals/A"]["broken"] is None
     assert verdicts["deals/C"]["broken"]["seq"] == 3
     assert verdicts["deals/C"]["broken"]["kind"] == "modified"

@@ -1,0 +1,94 @@
+"""The study on the real dev server: deals in every scenario, A's take rate, detection, durability."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+
+from activities.ads import AdsActivities
+from activities.llm import NegotiationActivities
+from models.ads import ExperimentSpec
+from sim.ads.hallucination import detect, precision_recall
+from store import ads as ads_store
+from store.engine import open_store
+from store.tables import AdsClaimRow, AdsDayRow, AdsDealRow, AdsDeliveryRow
+from tests.ads.conftest import SMALL
+from workflows.ads.campaign import CampaignWorkflow
+from workflows.ads.experiment import ExperimentWorkflow
+
+
+async def by_scenario(engine: AsyncEngine, table, experiment_id: str) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = {"A": [], "B": [], "C": []}
+    for row in await ads_store.rows(engine, table, experiment_id):
+        grouped[row["scenario"]].append(row)
+    return grouped
+
+
+async def test_small_study_deals_everywhere_and_the_exchange_takes_exactly_its_fee(study, engine: AsyncEngine):
+    spec, summary = await study(engine, seed=5, **SMALL)
+    assert len(summary.campaigns) == 3 * 4
+
+    deals = await by_scenario(engine, AdsDealRow, spec.id)
+    assert all(deals[scenario] for scenario in "ABC"), {s: len(d) for s, d in deals.items()}
+    assert {d["deal_type"] for d in deals["A"]} == {"PA"}
+    assert {d["deal_type"] for d in deals["B"] + deals["C"]} <= {"PG", "PD"}
+
+    deliveries = await by_scenario(engine, AdsDeliveryRow, spec.id)
+    spend_a = sum(d["buyer_spend"] for d in deliveries["A"])
+    fee_a = sum(d["exchange_fee"] for d in deliveries["A"])
+    assert spend_a > 0
+    # Each delivery's fee is rounded to the micro: the take is the fee share within that rounding.
+    assert abs(fee_a - spec.params.exchange_fee * spend_a) <= len(deliveries["A"])
+    assert all(d["seller_revenue"] + d["exchange_fee"] == d["buyer_spend"] for d in deliveries["A"])
+    for scenario in "BC":
+        assert sum(d["buyer_spend"] for d in deliveries[scenario]) > 0
+        assert sum(d["exchange_fee"] for d in deliveries[scenario]) == 0
+
+
+async def test_detection_catches_the_fabricated_claims_of_a_default_size_study(study, sqlite_engine: AsyncEngine):
+    """Claims exist where agents talk to each other (B and C); A's results do not touch theirs."""
+    spec, _ = await study(sqlite_engine, seed=11, scenarios=("B", "C"))
+    claims = await ads_store.rows(sqlite_engine, AdsClaimRow, spec.id)
+    assert len(claims) > 5000
+    injected = [bool(c["injected"]) for c in claims]
+    share = sum(injected) / len(injected)
+    assert 0.035 < share < 0.065, "the injection rate parameter is honoured"
+    flagged = [
+        detect(c["claimed"], c["actual"], spec.params.detection_tolerance, spec.params.major_severity).flagged
+        for c in claims
+    ]
+    precision, recall = precision_recall(flagged, injected)
+    assert recall >= 0.9 and precision >= 0.95, (precision, recall)
+
+
+async def test_a_study_survives_losing_its_worker_midway(client: Client, run_worker, task_queue: str, ads_http, tmp_path):
+    """Stop the worker in the middle of simulated days, start another: same results as without a crash."""
+    async def run(name: str, interrupt: bool) -> list[dict]:
+        async with open_store(f"sqlite+aiosqlite:///{tmp_path / name}.db") as engine:
+            # Two simulated days per real second: slow enough to stop the worker between days.
+            spec = ExperimentSpec(id=f"crash-{name}-{uuid.uuid4().hex[:6]}", seed=3, acceleration=86_400 * 2, **SMALL)
+            store = AdsActivities(engine)
+            worker_kwargs = dict(
+                workflows=[ExperimentWorkflow, CampaignWorkflow],
+                activities=[store.register_experiment, store.record_day, store.read_ledger, NegotiationActivities(ads_http).negotiate],
+            )
+            async with run_worker(**worker_kwargs):
+                handle = await client.start_workflow(ExperimentWorkflow.run, spec, id=spec.id, task_queue=task_queue)
+                if not interrupt:
+                    await handle.result()
+                else:
+                    # Lose the worker as soon as the first campaign-days are recorded.
+                    while not await ads_store.rows(engine, AdsDayRow, spec.id):
+                        await asyncio.sleep(0.02)
+                    recorded_before_crash = len(await ads_store.rows(engine, AdsDayRow, spec.id))
+            if interrupt:
+                async with run_worker(**worker_kwargs):
+                    await handle.result()
+                assert recorded_before_crash < len(await ads_store.rows(engine, AdsDayRow, spec.id)), "the crash came mid-study"
+            rows = await ads_store.rows(engine, AdsDeliveryRow, spec.id)
+            return [{k: v for k, v in row.items() if k != "experiment_id"} for row in rows]
+
+    assert await run("interrupted", interrupt=True) == await run("straight", interrupt=False)
