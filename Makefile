@@ -17,6 +17,7 @@ run: export SIMCTL_WALLET_PASSPHRASE ?= simctl-demo
 run: $(STAMP)
 	$(BIN)/simctl status
 	$(BIN)/simctl otto fiber --type TicTacToe --outcome win
+	id=$$($(BIN)/simctl start-campaign --wait) && $(BIN)/simctl report $$id --out reports/$$id
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -24,6 +25,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.temporal_baseline
 	$(BIN)/python -m bench.otto_lifecycles
+	$(BIN)/python -m bench.ads_study
 
 clean:
-	rm -rf $(VENV) .simctl .pytest_cache .hypothesis
+	rm -rf $(VENV) .simctl reports .pytest_cache .hypothesis

@@ -18,6 +18,19 @@ class WorkflowCount(BaseModel):
     closed: int
 
 
+class ScenarioProgress(BaseModel):
+    scenario: str
+    campaign_days_reached: int
+    campaign_days: int
+
+
+class StudyStatus(BaseModel):
+    """A running advertising study: how far each scenario's campaigns have got, in simulated days."""
+
+    experiment_id: str
+    scenarios: list[ScenarioProgress]
+
+
 class StatusReport(BaseModel):
     address: str
     server_version: str
@@ -29,3 +42,4 @@ class StatusReport(BaseModel):
     task_queues: list[QueueStatus]
     executions_by_status: dict[str, int]
     workflows: list[WorkflowCount]
+    studies: list[StudyStatus] = []

@@ -12,11 +12,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import WorkflowIDReusePolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from models import search_attributes as sa
 from models.ads import AdsParams, ExperimentSpec, LlmConfig
 from models.settings import Settings
+from models.status import ScenarioProgress, StudyStatus
 from models.task_queues import TaskQueue
 from simctl.errors import CliError, failure_message
 from simctl.runner import configure_logging, run_async
@@ -105,6 +107,27 @@ async def study_progress(client: Client, experiment_id: str) -> dict[str, int]:
         scenario = attributes.get(sa.SCENARIO) or "?"
         reached[scenario] = reached.get(scenario, 0) + (attributes.get(sa.SIM_DAY) or 0)
     return dict(sorted(reached.items()))
+
+
+async def running_studies(client: Client) -> list[StudyStatus]:
+    """Progress of every running ExperimentWorkflow, from visibility and each study's own input."""
+    studies = []
+    async for execution in client.list_workflows("WorkflowType = 'ExperimentWorkflow' AND ExecutionStatus = 'Running'"):
+        history = await client.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
+        started = history.events[0].workflow_execution_started_event_attributes
+        [spec] = pydantic_data_converter.payload_converter.from_payloads(started.input.payloads, [ExperimentSpec])
+        total = spec.days * spec.buyers * spec.campaigns_per_buyer
+        reached = await study_progress(client, spec.id)
+        studies.append(
+            StudyStatus(
+                experiment_id=spec.id,
+                scenarios=[
+                    ScenarioProgress(scenario=s, campaign_days_reached=min(reached.get(s, 0), total), campaign_days=total)
+                    for s in spec.scenarios
+                ],
+            )
+        )
+    return studies
 
 
 async def _show_progress(client: Client, spec: ExperimentSpec, console: Console, finished: asyncio.Event) -> None:

@@ -15,6 +15,7 @@ from temporalio.client import Client
 
 from models.settings import Settings
 from models.status import QueueStatus, StatusReport, WorkflowCount
+from simctl.commands.ads import running_studies
 from simctl.runner import configure_logging, run_async
 from workers.client import pollers
 from workers.registry import QUEUES, workflow_types
@@ -61,6 +62,7 @@ async def collect_status(stack: Stack, *, wait_for_pollers: bool = False) -> Sta
         task_queues=queues,
         executions_by_status=await _count_by_status(client, ""),
         workflows=[await _workflow_count(client, name) for name in workflow_types()],
+        studies=await running_studies(client),
     )
 
 
@@ -119,6 +121,15 @@ def print_status(report: StatusReport) -> None:
             ", ".join(queue.identities) or "[red]none: run `python -m workers.main`[/red]",
         )
     console.print(queues)
+
+    for study in report.studies:
+        console.print(f"Study {study.experiment_id} (running)")
+        for progress in study.scenarios:
+            share = progress.campaign_days_reached / progress.campaign_days if progress.campaign_days else 0
+            bar = "█" * round(share * 30) + "░" * (30 - round(share * 30))
+            console.print(
+                f"  scenario {progress.scenario} {bar} {progress.campaign_days_reached}/{progress.campaign_days} campaign-days"
+            )
 
     if report.workflows:
         workflows = Table(title="Workflows", title_justify="left")
