@@ -12,9 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from temporalio.api.enums.v1 import EventType
-
-from bench.baseline import measure_baseline
+from bench.baseline import count_activities, measure_baseline
 from bench.machine import describe_machine
 from bench.server import benchmark_client
 from models.ads import ExperimentSpec
@@ -37,12 +35,7 @@ async def main(args: argparse.Namespace) -> None:
                 started = time.perf_counter()
                 summary = await client.execute_workflow(ExperimentWorkflow.run, spec, id=spec.id, task_queue=TaskQueue.ADS)
                 elapsed = time.perf_counter() - started
-            activities = local = workflows = 0
-            async for execution in client.list_workflows(f"Experiment = '{spec.id}'"):
-                workflows += 1
-                history = await client.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
-                activities += sum(e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED for e in history.events)
-                local += sum(e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED for e in history.events)
+            workflows, activities, local = await count_activities(client, f"Experiment = '{spec.id}'")
             per_workflow = round((activities + local) / workflows)
             baseline = await measure_baseline(client, workflows=workflows, activities=per_workflow)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from temporalio import activity, workflow
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -68,3 +69,21 @@ async def _run_batch(client: Client, task_queue: str, count: int, activities: in
         )
     )
     await asyncio.gather(*(handle.result() for handle in handles))
+
+
+async def count_activities(client: Client, handles_or_query) -> tuple[int, int, int]:
+    """(workflows, regular activities, local activities) in the histories of the workflows named by a
+    visibility query or given as handles: what a benchmark's baseline must match."""
+    if isinstance(handles_or_query, str):
+        handles = [
+            client.get_workflow_handle(execution.id, run_id=execution.run_id)
+            async for execution in client.list_workflows(handles_or_query)
+        ]
+    else:
+        handles = list(handles_or_query)
+    regular = local = 0
+    for handle in handles:
+        history = await handle.fetch_history()
+        regular += sum(e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED for e in history.events)
+        local += sum(e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED for e in history.events)
+    return len(handles), regular, local

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import random
 import tempfile
 import time
 import uuid
@@ -20,28 +19,21 @@ from temporalio.worker import Worker
 
 from activities.otto.fibers import FiberActivities
 from activities.otto.keyring import Keyring
-from bench.baseline import measure_baseline
+from bench.baseline import count_activities, measure_baseline
 from bench.machine import describe_machine
 from bench.server import benchmark_client
 from localnet.ottochain.chain import Faults
 from localnet.ottochain.server import OttoChainServer
 from models.otto import FiberSpec, Party
-from sim.otto.agents import agent_id, public_profile
 from sim.otto.fibers import FIBER_KINDS
-from sim.otto.signing import new_keypair
-from store.wallets import WalletStore
+from store.wallets import generate_pool
 from workflows.otto.fiber import FiberWorkflow
 
 PASSPHRASE = "bench"
 
 
 def make_pool(path: Path, size: int) -> list[Party]:
-    store = WalletStore.create(path, PASSPHRASE)
-    rng = random.Random(1)
-    for index in range(size):
-        pair = new_keypair()
-        store.add(agent_id(index), pair.address, pair.private_key, public_key=pair.public_key_id, **public_profile(index, rng))
-    store.save()
+    store = generate_pool(path, PASSPHRASE, count=size, seed=1)
     return [Party(agent_id=a.id, address=a.address) for a in store.agents]
 
 
@@ -76,10 +68,8 @@ async def main(args: argparse.Namespace) -> None:
                 ]
                 results = await asyncio.gather(*(handle.result() for handle in handles))
                 elapsed = time.perf_counter() - started
-            activities = 0
-            for handle in handles:
-                history = await handle.fetch_history()
-                activities += sum(e.HasField("activity_task_scheduled_event_attributes") for e in history.events)
+            _, regular, local = await count_activities(client, handles)
+            activities = regular + local
             per_lifecycle = activities / len(handles)
             baseline = await measure_baseline(client, workflows=len(handles), activities=round(per_lifecycle))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import sys
 from pathlib import Path
 
@@ -11,10 +10,8 @@ from rich.console import Console
 from rich.progress import track
 
 from models.settings import Settings
-from sim.otto.agents import agent_id, public_profile
-from sim.otto.signing import new_keypair
 from simctl.errors import CliError
-from store.wallets import WalletError, WalletStore
+from store.wallets import WalletError, WalletStore, generate_pool
 
 
 def passphrase(settings: Settings, *, confirm: bool = False) -> str:
@@ -33,14 +30,12 @@ def open_wallets(settings: Settings, path: Path) -> WalletStore:
 
 
 def create_pool(path: Path, secret: str, *, count: int, seed: int | None) -> WalletStore:
-    """A new wallet file of ``count`` agents: fresh keys, traits and profiles drawn from ``seed``."""
+    """A new wallet file of ``count`` agents, with a progress bar while the keys are made."""
+
+    def progress(indices: range):
+        return track(indices, description="generating keys", console=Console(stderr=True), transient=True)
+
     try:
-        store = WalletStore.create(path, secret)
+        return generate_pool(path, secret, count=count, seed=seed, progress=progress)
     except WalletError as err:
         raise CliError(str(err)) from None
-    rng = random.Random(seed)
-    for index in track(range(count), description="generating keys", console=Console(stderr=True), transient=True):
-        pair = new_keypair()
-        store.add(agent_id(index), pair.address, pair.private_key, public_key=pair.public_key_id, **public_profile(index, rng))
-    store.save()
-    return store

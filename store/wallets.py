@@ -8,8 +8,9 @@ to open instead of yielding a wrong key. Writes are atomic: a crash leaves the o
 from __future__ import annotations
 
 import base64
-import json
+import random
 import secrets
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -156,6 +157,22 @@ class WalletStore:
 
     def save(self) -> None:
         write_atomically(self.path, self.data.model_dump_json(indent=2).encode("utf-8") + b"\n", mode=0o600)
+
+
+def generate_pool(
+    path: Path, passphrase: str, *, count: int, seed: int | None = None, progress: Callable[[range], Iterable[int]] = iter
+) -> WalletStore:
+    """A new wallet file of ``count`` agents: fresh keys (always random), profiles and traits drawn from ``seed``."""
+    from sim.otto.agents import agent_id, public_profile
+    from sim.otto.signing import new_keypair
+
+    store = WalletStore.create(path, passphrase)
+    rng = random.Random(seed)
+    for index in progress(range(count)):
+        pair = new_keypair()
+        store.add(agent_id(index), pair.address, pair.private_key, public_key=pair.public_key_id, **public_profile(index, rng))
+    store.save()
+    return store
 
 
 def _first_error(err: ValidationError) -> str:

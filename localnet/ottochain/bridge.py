@@ -241,13 +241,14 @@ def bridge_app(chain: Chain) -> FastAPI:
         update_hash = transition(body.private_key, body.target_fiber_id, "receive_vouch", {"from": voucher, "reason": body.reason})
         return {"hash": update_hash, "event": "vouch", "targetFiberId": body.target_fiber_id, "from": voucher}
 
+    def with_schema(schema: str) -> dict[str, Any]:
+        return {
+            fiber_id: fiber.to_wire() for fiber_id, fiber in chain.state.fibers.items() if fiber.state_data.get("schema") == schema
+        }
+
     @app.get("/agent")
     async def agents() -> dict[str, Any]:
-        found = {
-            fiber_id: fiber.to_wire()
-            for fiber_id, fiber in chain.state.fibers.items()
-            if fiber.state_data.get("schema") == "AgentIdentity"
-        }
+        found = with_schema("AgentIdentity")
         return {"count": len(found), "agents": found}
 
     @app.get("/agent/{fiber_id}")
@@ -300,11 +301,7 @@ def bridge_app(chain: Chain) -> FastAPI:
 
     @app.get("/contract")
     async def contracts() -> dict[str, Any]:
-        found = {
-            fiber_id: fiber.to_wire()
-            for fiber_id, fiber in chain.state.fibers.items()
-            if fiber.state_data.get("schema") == "Contract"
-        }
+        found = with_schema("Contract")
         return {"count": len(found), "contracts": found}
 
     @app.get("/contract/{contract_id}")

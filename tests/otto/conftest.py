@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +14,7 @@ from activities.otto.keyring import Keyring
 from localnet.ottochain.chain import Faults
 from localnet.ottochain.server import OttoChainServer
 from models.otto import OttoEndpoints, Party
-from sim.otto.agents import agent_id, public_profile
-from sim.otto.signing import new_keypair
-from store.wallets import WalletStore
+from store.wallets import generate_pool
 from workflows.otto.fiber import FiberWorkflow
 
 PASSPHRASE = "test passphrase"
@@ -37,16 +34,9 @@ class Pool:
 @pytest.fixture(scope="session")
 def pool(tmp_path_factory: pytest.TempPathFactory) -> Pool:
     path = tmp_path_factory.mktemp("wallets") / "wallets.json"
-    store = WalletStore.create(path, PASSPHRASE)
-    rng = random.Random(11)
-    keys = {}
-    for index in range(POOL_SIZE):
-        pair = new_keypair()
-        store.add(agent_id(index), pair.address, pair.private_key, public_key=pair.public_key_id, **public_profile(index, rng))
-        keys[agent_id(index)] = pair.private_key
-    store.save()
+    store = generate_pool(path, PASSPHRASE, count=POOL_SIZE, seed=11)
     parties = [Party(agent_id=agent.id, address=agent.address) for agent in store.agents]
-    return Pool(path=path, parties=parties, private_keys=keys)
+    return Pool(path=path, parties=parties, private_keys={agent.id: store.private_key(agent.id) for agent in store.agents})
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import tempfile
 import uuid
 from pathlib import Path
@@ -24,9 +23,7 @@ from bench.server import benchmark_client
 from localnet.ottochain.chain import Faults
 from localnet.ottochain.server import OttoChainServer
 from models.otto import AttestationSpec, FiberSpec, IdentitySpec, Party
-from sim.otto.agents import agent_id, public_profile
-from sim.otto.signing import new_keypair
-from store.wallets import WalletStore
+from store.wallets import generate_pool
 from workflows.otto.fiber import FiberWorkflow
 from workflows.otto.identity import AttestationWorkflow, IdentityWorkflow
 
@@ -36,12 +33,7 @@ OUT = Path(__file__).parent / "histories"
 async def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "wallets.json"
-        store = WalletStore.create(path, "record")
-        rng = random.Random(3)
-        for index in range(4):
-            pair = new_keypair()
-            store.add(agent_id(index), pair.address, pair.private_key, public_key=pair.public_key_id, **public_profile(index, rng))
-        store.save()
+        store = generate_pool(path, "record", count=4, seed=3)
         parties = [Party(agent_id=a.id, address=a.address) for a in store.agents]
         async with benchmark_client(None, in_memory=True) as (client, _), OttoChainServer(faults=Faults(snapshot_interval=0.05)) as node, httpx.AsyncClient() as http:
             fibers, identity = FiberActivities(http, Keyring("record")), IdentityActivities(http, Keyring("record"))

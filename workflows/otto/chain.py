@@ -18,6 +18,8 @@ CHAIN_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=5),
 )
 POLL_SECONDS = 30.0
+# Options for one call to the chain (a create, a transition, a registration): retried with backoff.
+CHAIN_CALL = {"start_to_close_timeout": timedelta(seconds=30), "retry_policy": CHAIN_RETRY}
 
 
 def awaiting(endpoints: OttoEndpoints, fiber_id: str, **conditions) -> AwaitFiber:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -31,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from sim.otto.fibers import fiber_kind
     from sim.otto.fibers.base import FiberKind, FiberView, Move, Plan, Wait
-    from workflows.otto.chain import CHAIN_RETRY, await_fiber, awaiting
+    from workflows.otto.chain import CHAIN_CALL, await_fiber, awaiting
 
 MAX_GUARD_FAILURES = 3
 
@@ -142,8 +141,7 @@ class _Lifecycle:
                 initial_data=self.kind.initial_data(self.addresses, self.plan),
                 signers=[party.agent_id for party in signers],
             ),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=CHAIN_RETRY,
+            **CHAIN_CALL,
         )
         await self._observe(awaiting(self.spec.endpoints, self.fiber_id, watch_update=submitted.hash), what="create")
 
@@ -163,8 +161,7 @@ class _Lifecycle:
                 target_sequence=before.sequence_number,
                 signer=signer,
             ),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=CHAIN_RETRY,
+            **CHAIN_CALL,
         )
         self.last_event = move.event
         await self._observe(

@@ -26,9 +26,8 @@ with workflow.unsafe.imports_passed_through():
         TopUpResult,
     )
     from sim.otto.fibers.attestation import ATTESTATION_DEFINITION, attestation_initial_data
-    from workflows.otto.chain import CHAIN_RETRY, await_fiber, awaiting
+    from workflows.otto.chain import CHAIN_CALL, CHAIN_RETRY, await_fiber, awaiting
 
-_CALL = {"start_to_close_timeout": timedelta(seconds=30), "retry_policy": CHAIN_RETRY}
 
 
 @workflow.defn
@@ -39,7 +38,7 @@ class IdentityWorkflow:
     async def run(self, spec: IdentitySpec) -> IdentityResult:
         workflow.upsert_search_attributes([sa.AGENT.value_set(spec.agent_id)])
         fiber_id = await workflow.execute_activity_method(
-            IdentityActivities.find_identity, FindIdentity(endpoints=spec.endpoints, address=spec.address), **_CALL
+            IdentityActivities.find_identity, FindIdentity(endpoints=spec.endpoints, address=spec.address), **CHAIN_CALL
         )
         registered_now = fiber_id is None
         if fiber_id is None:
@@ -61,7 +60,7 @@ class IdentityWorkflow:
             submitted = await workflow.execute_activity_method(
                 IdentityActivities.activate_identity,
                 ActivateIdentity(endpoints=spec.endpoints, wallets=spec.wallets, agent_id=spec.agent_id, fiber_id=fiber_id),
-                **_CALL,
+                **CHAIN_CALL,
             )
             observed = await await_fiber(
                 awaiting(spec.endpoints, fiber_id, known_sequence=record.sequence_number, watch_update=submitted.hash),
@@ -99,7 +98,7 @@ class AttestationWorkflow:
                 ),
                 signers=[spec.issuer.agent_id],
             ),
-            **_CALL,
+            **CHAIN_CALL,
         )
         record = (await await_fiber(awaiting(spec.endpoints, fiber_id, watch_update=created.hash), f"attestation {fiber_id}")).record
         assert record is not None
@@ -110,7 +109,7 @@ class AttestationWorkflow:
                     endpoints=spec.endpoints, wallets=spec.wallets, fiber_id=fiber_id, event="issue", payload={},
                     target_sequence=record.sequence_number, signer=spec.issuer.agent_id,
                 ),
-                **_CALL,
+                **CHAIN_CALL,
             )
             observed = await await_fiber(
                 awaiting(

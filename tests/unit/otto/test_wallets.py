@@ -8,23 +8,16 @@ import stat
 
 import pytest
 
-from sim.otto.agents import agent_id, public_profile
+from sim.otto.agents import public_profile
 from sim.otto.signing import new_keypair
-from store.wallets import WalletError, WalletStore
+from store.wallets import WalletError, WalletStore, generate_pool
 
 PASSPHRASE = "correct horse battery staple"
 
 
 def make_pool(path, count: int = 5) -> tuple[WalletStore, dict[str, str]]:
-    store = WalletStore.create(path, PASSPHRASE)
-    rng = random.Random(7)
-    keys = {}
-    for index in range(count):
-        pair = new_keypair()
-        store.add(agent_id(index), pair.address, pair.private_key, public_key=pair.public_key_id, **public_profile(index, rng))
-        keys[agent_id(index)] = pair.private_key
-    store.save()
-    return store, keys
+    store = generate_pool(path, PASSPHRASE, count=count, seed=7)
+    return store, {agent.id: store.private_key(agent.id) for agent in store.agents}
 
 
 def test_round_trip_keeps_keys_secret_on_disk(tmp_path):
