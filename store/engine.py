@@ -51,6 +51,9 @@ async def open_store(url: str) -> AsyncIterator[AsyncEngine]:
         await upgrade(engine)
         yield engine
     finally:
+        writer = _sqlite_writers.pop(engine, None)
+        if writer is not None:
+            _close_writer(*writer)
         await engine.dispose()
 
 
