@@ -3,7 +3,7 @@
 The owner registers and activates the identity. Vouches and attestations arrive as events, usually
 fired by an Attestation fiber's ``_triggers``: triggers skip the owner check, so the guards demand
 that the claimed author (``from``) signed the originating update. One vouch per voucher; never by
-the owner.
+the owner. Completions and violations are a counterparty's signed report, counted once per contract.
 """
 
 from __future__ import annotations
@@ -34,6 +34,25 @@ VIOLATION_PENALTY = 10
 
 _AUTHOR = var("event.from")
 _AUTHOR_SIGNED = all_of(is_text(_AUTHOR), signed_by(_AUTHOR))
+
+
+def _reported_once(reports: str) -> Any:
+    """A counterparty's signed report about one contract, counted once per contract.
+
+    The owner cannot report on themselves, so nobody raises their own reputation by
+    claiming completions or clears a violation by reporting it twice.
+    """
+    contract = var("event.contractId")
+    return all_of(
+        _AUTHOR_SIGNED,
+        ne(_AUTHOR, var("state.owner")),
+        is_text(contract),
+        not_(contains(pluck(reports, "contractId"), contract)),
+    )
+
+
+def _report() -> dict[str, Any]:
+    return {"contractId": var("event.contractId"), "from": _AUTHOR, "at": ORDINAL}
 
 
 def _record(event: str, guard: Any, effect: dict[str, Any]) -> dict[str, Any]:
@@ -80,18 +99,20 @@ IDENTITY_DEFINITION: dict[str, Any] = machine(
         ),
         _record(
             "receive_completion",
-            is_text(var("event.contractId")),
+            _reported_once("state.completions"),
             {
                 "reputation": increment("state.reputation", COMPLETION_REPUTATION),
                 "completedContracts": increment("state.completedContracts"),
+                "completions": append("state.completions", _report()),
             },
         ),
         _record(
             "receive_violation",
-            is_text(var("event.reason")),
+            all_of(_reported_once("state.violationReports"), is_text(var("event.reason"))),
             {
                 "reputation": {"max": [0, increment("state.reputation", -VIOLATION_PENALTY)]},
                 "violations": increment("state.violations"),
+                "violationReports": append("state.violationReports", {**_report(), "reason": var("event.reason")}),
             },
         ),
         transition(
@@ -112,7 +133,9 @@ def identity_initial_data(owner: str, display_name: str, platform: str, platform
         "vouches": [],
         "attestations": [],
         "completedContracts": 0,
+        "completions": [],
         "violations": 0,
+        "violationReports": [],
         "status": "REGISTERED",
         "createdAt": created_at,
     }

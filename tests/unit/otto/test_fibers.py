@@ -15,6 +15,7 @@ from sim.otto.fibers import FIBER_KINDS, FiberKind, FiberView, Move, Plan, Wait,
 from sim.otto.fibers.agent_identity import IDENTITY_DEFINITION, VOUCH_REPUTATION, identity_initial_data
 from sim.otto.fibers.attestation import ATTESTATION_DEFINITION, attestation_initial_data
 from sim.otto.fibers.contract import CONTRACT_EVENTS
+from sim.otto.fibers.expressions import machine, transition, var
 from sim.otto.fibers.tictactoe import winning_mark
 from tests.unit.otto.chain import LocalChain
 
@@ -453,14 +454,50 @@ def test_attestations_need_an_active_identity_and_can_be_revoked():
     assert chain.transition("verified", "revoke", {"reason": "stale"}, B).current_state == "REVOKED"
 
 
-def test_identity_completion_violation_and_withdrawal():
+# A counterparty reports on an identity it does not own the way a contract fiber would: through a
+# trigger fired by a transition it signs.
+REPORT_DEFINITION = machine(
+    "Report",
+    initial="OPEN",
+    states=("OPEN",),
+    finals=("SENT",),
+    transitions=(
+        transition(
+            "OPEN", "SENT", "send", {"==": [1, 1]},
+            {"_triggers": [{"targetMachineId": "id-a", "eventName": var("event.name"), "payload": var("event.report")}]},
+        ),
+    ),
+)
+
+
+def report(chain: LocalChain, fiber_id: str, reporter: str, event: str, payload: dict[str, Any]) -> bool:
+    """Whether the identity accepted ``event`` sent by ``reporter``'s report fiber."""
+    chain.create(fiber_id, REPORT_DEFINITION, {}, [reporter])
+    return chain.transition(fiber_id, "send", {"name": event, "report": payload}, reporter).current_state == "SENT"
+
+
+def test_identity_counts_a_counterpartys_completion_once_per_contract():
     chain = identity_chain()
     chain.transition("id-a", "activate", {}, A)
-    chain.transition("id-a", "receive_completion", {"contractId": "c-1"}, A)
+    assert report(chain, "r1", B, "receive_completion", {"from": B, "contractId": "c-1"})
     data = chain.state.fibers["id-a"].state_data
     assert (data["reputation"], data["completedContracts"]) == (15, 1)
-    for _ in range(2):
-        chain.transition("id-a", "receive_violation", {"reason": "no-show"}, A)
+    assert [(c["contractId"], c["from"]) for c in data["completions"]] == [("c-1", B)]
+
+    assert not report(chain, "r2", C, "receive_completion", {"from": C, "contractId": "c-1"})  # counted already
+    assert not report(chain, "r3", B, "receive_completion", {"from": C, "contractId": "c-2"})  # C did not sign
+    assert not chain.transition("id-a", "receive_completion", {"from": A, "contractId": "c-3"}, A).last_receipt["success"]
+    assert chain.state.fibers["id-a"].state_data["completedContracts"] == 1
+
+
+def test_identity_violations_floor_reputation_at_zero_and_withdrawal_ends_it():
+    chain = identity_chain()
+    chain.transition("id-a", "activate", {}, A)
+    assert report(chain, "v1", B, "receive_violation", {"from": B, "contractId": "c-1", "reason": "no-show"})
+    assert not report(chain, "v2", B, "receive_violation", {"from": B, "contractId": "c-1", "reason": "again"})
+    assert not report(chain, "v3", C, "receive_violation", {"from": C, "contractId": "c-2"})  # no reason given
+    assert report(chain, "v4", C, "receive_violation", {"from": C, "contractId": "c-2", "reason": "late"})
     data = chain.state.fibers["id-a"].state_data
     assert (data["reputation"], data["violations"]) == (0, 2)
+    assert [(v["contractId"], v["reason"]) for v in data["violationReports"]] == [("c-1", "no-show"), ("c-2", "late")]
     assert chain.transition("id-a", "withdraw", {}, A).current_state == "WITHDRAWN"
