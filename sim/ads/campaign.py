@@ -30,7 +30,6 @@ from models.ads import (
     ContextEvent,
     Deal,
     Delivery,
-    Event,
     Negotiation,
     Offer,
     Product,
