@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     ui_port: int | None = Field(None, ge=1, le=65535)
     log_level: LogLevel = "info"
     trace_file: Path | None = None
+    # OpenTelemetry's own variable is honoured too: a collector already configured for other services works.
+    otlp_endpoint: str | None = Field(
+        None,
+        validation_alias=AliasChoices("SIMCTL_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT", "otlp_endpoint"),
+    )
     wallet_passphrase: SecretStr | None = None
     # OttoChain layers; with none set, simctl runs an embedded node (state in the state directory).
     otto_bridge_url: str | None = None
@@ -51,6 +56,16 @@ class Settings(BaseSettings):
         host, sep, port = value.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"expected HOST:PORT, got {value!r}")
+        return value
+
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _collector_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        scheme, sep, rest = value.partition("://")
+        if scheme not in ("http", "https") or not sep or not rest.split("/", 1)[0]:
+            raise ValueError(f"expected an OTLP/HTTP collector URL such as http://127.0.0.1:4318, got {value!r}")
         return value
 
     @field_validator("database_url")

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from temporalio.client import WorkflowFailureError
 
@@ -13,6 +14,7 @@ from localnet.temporal_dev import DevServerError
 from models.settings import LogLevel, SettingsError, load_settings
 from simctl.errors import CliError, failure_message
 from workers.client import TemporalUnreachable
+from workers.tracing import configure_tracing, flush_tracing
 
 app = typer.Typer(
     name="simctl",
@@ -52,6 +54,8 @@ def global_options(
         database_url=database_url,
         log_level=log_level,
     )
+    # The in-process worker's workflows and activities, and the workflows this command starts.
+    configure_tracing("simctl", ctx.obj.trace_file, ctx.obj.otlp_endpoint)
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help())
 
@@ -76,6 +80,13 @@ _register_commands()
 def run(argv: list[str]) -> int:
     """Run the CLI and return its exit code; every failure is one line on stderr."""
     command = typer.main.get_command(app)
+    try:
+        return _run(command, argv)
+    finally:
+        flush_tracing()
+
+
+def _run(command: click.Command, argv: list[str]) -> int:
     try:
         result = command.main(args=argv, prog_name="simctl", standalone_mode=False)
     except typer.Exit as done:

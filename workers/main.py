@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"workers.main: {err}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
-    configure_tracing("simctl-worker", settings.trace_file)
+    configure_tracing("simctl-worker", settings.trace_file, settings.otlp_endpoint)
     try:
         asyncio.run(serve(settings))
     except TemporalUnreachable as err:

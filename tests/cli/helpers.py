@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def environment(**extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("SIMCTL_", "TEMPORAL_"))}
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("SIMCTL_", "TEMPORAL_", "OTEL_"))}
     env.update(extra)
     return env
 
