@@ -125,9 +125,10 @@ class KpiDay(_Model):
     mean_attainment: float | None
 
 
-class ContextDay(_Model):
+class ContextTotals(_Model):
+    """Context rot in a scenario's recorded context events (ads_context_events)."""
+
     scenario: str
-    day: int
     campaign_days: int
     with_items: int
     items_before: int
@@ -136,23 +137,16 @@ class ContextDay(_Model):
     items_recovered: int
     recovered_correctly: int
     survival: float | None  # 1 − lost / before, over campaign-days with items
-    cumulative_survival: float | None  # product of daily survivals: an item's chance to last since day 1
     recovery_fidelity: float | None  # recovered correctly / lost
+
+
+class ContextDay(ContextTotals):
+    """The same sums for one simulated day, with the survival since day 1 and the parameter's reference."""
+
+    day: int
+    cumulative_survival: float | None  # product of daily survivals: an item's chance to last since day 1
     reference_daily_survival: float  # parameter-derived, not a finding
     reference_cumulative_survival: float  # parameter-derived, not a finding
-
-
-class ContextTotals(_Model):
-    scenario: str
-    campaign_days: int
-    with_items: int
-    items_before: int
-    items_lost: int
-    restarts: int
-    items_recovered: int
-    recovered_correctly: int
-    survival: float | None
-    recovery_fidelity: float | None
 
 
 class HallucinationRow(_Model):

@@ -3,8 +3,9 @@
 The board is nine keys ``c0``..``c8`` ("" empty, "X", "O"), so a move is a plain key write. A move
 never ends the game by itself: the winner claims the win (the guard checks their line), either player
 claims a draw on a full board without a line, and a player who stops moving loses once the other
-claims the timeout after the per-move deadline. The clock starts with the first move, since the
-chain exposes no creation ordinal to the definition.
+claims the timeout after the per-move deadline. Every move restarts the clock. Before the first move
+there is no clock (the chain exposes no creation ordinal to the definition), so the second player may
+start it: a first player who never moves can be timed out as well.
 """
 
 from __future__ import annotations
@@ -85,8 +86,13 @@ DEFINITION = machine(
             {"endedAt": ORDINAL},
         ),
         transition(
+            "playing", "playing", "start_clock",
+            all_of(signed_by(_WAITER), eq(var("state.moveCount"), 0), eq(var("state.deadline"), None)),
+            {"deadline": plus(ORDINAL, var("state.moveTimeout"))},
+        ),
+        transition(
             "playing", "timed_out", "claim_timeout",
-            # No deadline before the first move; `>` would read a null deadline as 0.
+            # No deadline until the clock starts; `>` would read a null deadline as 0.
             all_of(signed_by(_WAITER), when(not_(eq(var("state.deadline"), None)), gt(ORDINAL, var("state.deadline")))),
             {"winner": _WAITER, "timedOut": _MOVER, "endedAt": ORDINAL},
         ),
@@ -137,10 +143,11 @@ class TicTacToe(FiberKind):
         self.outcome(outcome)
         params: dict[str, Any] = {"move_timeout": rng.randint(2, 5)}
         if outcome == "timeout":
-            # Four moves or fewer can hold no line; the player to move after them stalls.
+            # Four moves or fewer can hold no line; the player to move after them stalls (with no
+            # moves at all, X never opens).
             cells = list(range(9))
             rng.shuffle(cells)
-            params["moves"] = cells[: rng.randint(2, 4)]
+            params["moves"] = cells[: rng.randint(0, 4)]
             return Plan(outcome, params)
         wanted = rng.choice(MARKS) if outcome == "win" else None
         for _ in range(10_000):
@@ -169,6 +176,8 @@ class TicTacToe(FiberKind):
         if plan.outcome == "draw":
             return Move(p["claimer"], "claim_draw", {})
         deadline = data["deadline"]
+        if deadline is None:
+            return Move(1 - to_move, "start_clock", {})
         if view.ordinal <= deadline:
             return Wait(until_ordinal=deadline + 1)
         return Move(1 - to_move, "claim_timeout", {})

@@ -320,7 +320,7 @@ def test_tictactoe_refuses_out_of_turn_and_occupied_cells_and_false_claims():
 
 def test_claim_timeout_only_after_the_deadline_and_only_by_the_waiting_player():
     chain, (x, o), _ = start(FIBER_KINDS["TicTacToe"], "timeout", 2, seed=0)
-    assert refused(chain, "claim_timeout", {}, o)  # no clock before the first move
+    assert refused(chain, "claim_timeout", {}, o)  # no clock before the first move or start_clock
     chain.transition("fiber", "make_move", {"cell": 0}, x)
     deadline = chain.state.fibers["fiber"].state_data["deadline"]
     assert refused(chain, "claim_timeout", {}, x)  # X is waiting, before the deadline
@@ -329,6 +329,29 @@ def test_claim_timeout_only_after_the_deadline_and_only_by_the_waiting_player():
     assert refused(chain, "claim_timeout", {}, o)  # O is the one to move, never the claimant
     fiber = chain.transition("fiber", "claim_timeout", {}, x)  # processed at deadline + 1
     assert fiber.current_state == "timed_out" and fiber.state_data["winner"] == x
+
+
+def test_a_first_player_who_never_moves_is_timed_out_once_the_second_starts_the_clock():
+    chain, (x, o), _ = start(FIBER_KINDS["TicTacToe"], "timeout", 2, seed=0)
+    assert refused(chain, "start_clock", {}, x)  # the player to move cannot stall on their own clock
+    started = chain.transition("fiber", "start_clock", {}, o)
+    deadline = started.state_data["deadline"]
+    assert deadline == chain.state.ordinal + started.state_data["moveTimeout"]
+    assert refused(chain, "start_clock", {}, o)  # once
+    assert refused(chain, "claim_timeout", {}, o)  # not before the deadline
+    while chain.state.ordinal < deadline:
+        chain.snapshot()
+    fiber = chain.transition("fiber", "claim_timeout", {}, o)
+    assert fiber.current_state == "timed_out"
+    assert (fiber.state_data["winner"], fiber.state_data["timedOut"]) == (o, x)
+
+
+def test_the_clock_cannot_be_started_once_the_game_is_under_way():
+    chain, (x, o), _ = start(FIBER_KINDS["TicTacToe"], "win", 2, seed=0)
+    chain.transition("fiber", "start_clock", {}, o)
+    moved = chain.transition("fiber", "make_move", {"cell": 4}, x)  # the opening move still counts
+    assert moved.state_data["moveCount"] == 1
+    assert refused(chain, "start_clock", {}, x)
 
 
 def test_voter_cannot_vote_twice_and_outsiders_cannot_vote():
