@@ -7,7 +7,6 @@ among the approvals.
 
 from __future__ import annotations
 
-import copy
 import math
 import random
 from collections.abc import Sequence
@@ -69,9 +68,7 @@ class ApprovalWorkflow(FiberKind):
     min_parties = 3  # requester + 2 approvers
     max_parties = 8  # requester + 7 approvers
     outcomes = (Outcome("approved", "approved", True), Outcome("rejected", "rejected", False))
-
-    def definition(self) -> dict[str, Any]:
-        return copy.deepcopy(DEFINITION)
+    state_machine = DEFINITION
 
     def initial_data(self, parties: Sequence[str], plan: Plan) -> dict[str, Any]:
         p = plan.params

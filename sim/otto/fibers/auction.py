@@ -7,7 +7,6 @@ when nobody bid.
 
 from __future__ import annotations
 
-import copy
 import random
 from collections.abc import Sequence
 from typing import Any
@@ -72,9 +71,7 @@ class Auction(FiberKind):
     min_parties = 3  # seller + 2 bidders
     max_parties = 7  # seller + 6 bidders
     outcomes = (Outcome("settled", "settled", True), Outcome("no_bids", "unsold", False))
-
-    def definition(self) -> dict[str, Any]:
-        return copy.deepcopy(DEFINITION)
+    state_machine = DEFINITION
 
     def initial_data(self, parties: Sequence[str], plan: Plan) -> dict[str, Any]:
         return {

@@ -7,7 +7,6 @@ dispute an active contract, which ends it.
 
 from __future__ import annotations
 
-import copy
 import random
 from collections.abc import Sequence
 from typing import Any
@@ -90,9 +89,7 @@ class Contract(FiberKind):
         Outcome("reject", "REJECTED", False),
         Outcome("dispute", "DISPUTED", False),
     )
-
-    def definition(self) -> dict[str, Any]:
-        return copy.deepcopy(DEFINITION)
+    state_machine = DEFINITION
 
     def initial_data(self, parties: Sequence[str], plan: Plan) -> dict[str, Any]:
         """Terms come from the plan when it has them (the bridge passes a bare plan and sets its own)."""

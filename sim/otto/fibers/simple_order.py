@@ -5,7 +5,6 @@ Either side may back out until the goods are shipped; after that only delivery e
 
 from __future__ import annotations
 
-import copy
 import random
 from collections.abc import Sequence
 from typing import Any
@@ -39,9 +38,7 @@ DEFINITION = machine(
 class SimpleOrder(FiberKind):
     name = "SimpleOrder"
     outcomes = (Outcome("delivered", "delivered", True), Outcome("cancelled", "cancelled", False))
-
-    def definition(self) -> dict[str, Any]:
-        return copy.deepcopy(DEFINITION)
+    state_machine = DEFINITION
 
     def initial_data(self, parties: Sequence[str], plan: Plan) -> dict[str, Any]:
         p = plan.params

@@ -10,7 +10,6 @@ start it: a first player who never moves can be timed out as well.
 
 from __future__ import annotations
 
-import copy
 import random
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -124,9 +123,7 @@ def _random_game(rng: random.Random) -> tuple[list[int], str | None]:
 class TicTacToe(FiberKind):
     name = "TicTacToe"
     outcomes = (Outcome("win", "won", True), Outcome("draw", "drawn", True), Outcome("timeout", "timed_out", False))
-
-    def definition(self) -> dict[str, Any]:
-        return copy.deepcopy(DEFINITION)
+    state_machine = DEFINITION
 
     def initial_data(self, parties: Sequence[str], plan: Plan) -> dict[str, Any]:
         return {

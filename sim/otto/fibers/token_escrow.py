@@ -6,7 +6,6 @@ depositor reclaiming them after the lock period (counted in snapshots from fundi
 
 from __future__ import annotations
 
-import copy
 import random
 from collections.abc import Sequence
 from typing import Any
@@ -48,9 +47,7 @@ DEFINITION = machine(
 class TokenEscrow(FiberKind):
     name = "TokenEscrow"
     outcomes = (Outcome("release", "released", True), Outcome("refund", "refunded", False))
-
-    def definition(self) -> dict[str, Any]:
-        return copy.deepcopy(DEFINITION)
+    state_machine = DEFINITION
 
     def initial_data(self, parties: Sequence[str], plan: Plan) -> dict[str, Any]:
         p = plan.params

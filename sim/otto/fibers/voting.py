@@ -6,7 +6,6 @@ tally: passed on a strict majority of the votes cast, rejected otherwise (a tie 
 
 from __future__ import annotations
 
-import copy
 import random
 from collections.abc import Sequence
 from typing import Any
@@ -81,9 +80,7 @@ class Voting(FiberKind):
     min_parties = 4  # proposer + 3 voters
     max_parties = 10  # proposer + 9 voters
     outcomes = (Outcome("passed", "passed", True), Outcome("rejected", "rejected", False))
-
-    def definition(self) -> dict[str, Any]:
-        return copy.deepcopy(DEFINITION)
+    state_machine = DEFINITION
 
     def initial_data(self, parties: Sequence[str], plan: Plan) -> dict[str, Any]:
         return {
