@@ -74,7 +74,7 @@ class IdentityActivities:
         chain = MetagraphClient(self._http, request.endpoints)
         if activity.info().attempt > 1:
             # A transfer from a failed attempt may be waiting for its snapshot: let it land first.
-            await _wait_past(chain, await chain.latest_ordinal())
+            await _wait_for_next_snapshot(chain)
         before = await chain.balance(request.address)
         missing = request.target_balance - before
         if missing <= 0:
@@ -88,8 +88,9 @@ class IdentityActivities:
             )
         else:
             await self._transfer(chain, request, missing)
-        ordinal = await chain.latest_ordinal()
-        await _wait_past(chain, ordinal)
+        # Paid already: a transient refusal from here on must not fail the attempt, or its retry
+        # would find the balance topped up and report nothing paid.
+        await _wait_for_next_snapshot(chain)
         return TopUpResult(address=request.address, before=before, after=await chain.balance(request.address), paid=missing)
 
     async def _transfer(self, chain: MetagraphClient, request: TopUp, amount: int) -> None:
@@ -124,6 +125,21 @@ async def _existing_identity(bridge: BridgeClient, address: str) -> str | None:
         return None
     owned.sort(key=lambda item: (item[1].current_state != "ACTIVE", item[1].state_data.get("createdAt", ""), item[0]))
     return owned[0][0]
+
+
+async def _wait_for_next_snapshot(chain: MetagraphClient, timeout: float = 60) -> None:
+    """Until a snapshot after the current one exists, polling through transient refusals."""
+    async with asyncio.timeout(timeout):
+        while True:
+            activity.heartbeat()
+            try:
+                current = await chain.latest_ordinal()
+                break
+            except ApplicationError as err:
+                if err.non_retryable:
+                    raise
+            await asyncio.sleep(0.05)
+    await _wait_past(chain, current, timeout)
 
 
 async def _wait_past(chain: MetagraphClient, ordinal: int, timeout: float = 60) -> None:

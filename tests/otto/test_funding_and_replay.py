@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from pathlib import Path
@@ -14,6 +15,8 @@ from temporalio.client import WorkflowHistory
 
 from activities.otto.identity import IdentityActivities
 from activities.otto.keyring import Keyring
+from localnet.ottochain.chain import Faults
+from localnet.ottochain.server import OttoChainServer
 from models.otto import FiberSpec, FundSpec, OttoEndpoints
 from tests.otto.conftest import PASSPHRASE, Pool
 from workflows.otto.fiber import FiberWorkflow
@@ -48,6 +51,25 @@ async def test_fund_by_faucet_then_by_transfer_from_a_funder(
     assert await balance(http, endpoints, funder.address) == (1000 - 3 * 200) * TOKENS
     reference = (await http.get(f"{endpoints.cl1_url}/transactions/last-reference/{funder.address}")).json()
     assert reference["ordinal"] == 3, "three chained transfers from the funder"
+
+
+async def test_a_top_up_paid_before_the_first_snapshot_is_reported_as_paid(
+    client: Client, otto_worker, task_queue: str, pool: Pool, http: httpx.AsyncClient
+):
+    """ML0 answers 503 until its first snapshot: the attempt that paid must wait it out, not fail and
+    leave a retry to find the balance topped up and report nothing paid."""
+    async with OttoChainServer(faults=Faults(snapshot_interval=0.05, snapshot_stall=True)) as fresh:
+        [agent] = pool.take(1, offset=8)
+        identity = IdentityActivities(http, Keyring(PASSPHRASE))
+        spec = FundSpec(endpoints=fresh.endpoints, wallets=str(pool.path), recipients=[agent], target_balance=500 * TOKENS)
+        async with otto_worker(FundAgentsWorkflow, extra_activities=[identity.top_up]):
+            handle = await client.start_workflow(FundAgentsWorkflow.run, spec, id=f"fund-{uuid.uuid4().hex[:8]}", task_queue=task_queue)
+            await asyncio.sleep(0.5)  # the faucet has paid; no snapshot has been taken
+            fresh.chain.faults.snapshot_stall = False
+            [result] = await handle.result()
+        assert (result.before, result.paid, result.after) == (0, 500 * TOKENS, 500 * TOKENS)
+        attempts = [e.activity_task_started_event_attributes.attempt async for e in handle.fetch_history_events() if e.HasField("activity_task_started_event_attributes")]
+        assert attempts == [1], "the paying attempt finished the job"
 
 
 async def test_fiber_history_replays_with_the_current_code(
