@@ -1,0 +1,96 @@
+"""The study's report: load an experiment's recorded rows, and write report.md, report.json, charts,
+the event log (events.jsonl) and the narrative log (narrative.md).
+
+Every figure comes from ``sim.ads.findings`` (a query over recorded rows); parameters are printed
+in their own section and in their own JSON object, never as findings.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from activities.reports.charts import CHARTS, render_charts
+from activities.reports.events import event_lines
+from activities.reports.markdown import render_markdown
+from activities.reports.narrative import render_narrative
+from models.ads import ExperimentSpec, World
+from sim.ads.findings import Findings, StudyRows, sanity_checks
+from store import ads as ads_store
+from store.files import write_atomically
+from store.tables import (
+    AdsClaimRow,
+    AdsContextRow,
+    AdsDayRow,
+    AdsDealRow,
+    AdsDeliveryRow,
+    AdsEventRow,
+    LedgerRow,
+)
+
+__all__ = ["CHARTS", "load_study", "write_report"]
+
+
+async def load_study(engine: AsyncEngine, experiment_id: str) -> tuple[ExperimentSpec, World, StudyRows]:
+    """The experiment's spec, world and every recorded row; LookupError for an unknown id."""
+    row = await ads_store.experiment(engine, experiment_id)
+    if row is None:
+        known = await ads_store.experiment_ids(engine)
+        hint = f" (known: {', '.join(known[:5])}{'…' if len(known) > 5 else ''})" if known else " (the store holds none)"
+        raise LookupError(f"no experiment {experiment_id!r} in the store{hint}")
+    spec = ExperimentSpec.model_validate_json(row.spec_json)
+    world = World.model_validate_json(row.world_json)
+    tables = {
+        name: await ads_store.rows(engine, table, experiment_id)
+        for name, table in (
+            ("deals", AdsDealRow), ("deliveries", AdsDeliveryRow), ("claims", AdsClaimRow),
+            ("context", AdsContextRow), ("events", AdsEventRow), ("days", AdsDayRow),
+        )
+    }
+    prefix = f"ads/{experiment_id}/"
+    async with engine.connect() as connection:
+        result = await connection.execute(
+            select(LedgerRow.chain_id, LedgerRow.seq, LedgerRow.payload_json)
+            .where(LedgerRow.chain_id.startswith(prefix, autoescape=True))
+            .order_by(LedgerRow.chain_id, LedgerRow.seq)
+        )
+        ledger = [dict(r) for r in result.mappings()]
+    return spec, world, StudyRows(**tables, ledger=ledger)
+
+
+# --- writing ----------------------------------------------------------------------------------------
+
+
+def write_report(
+    out_dir: Path, experiment_id: str, spec: ExperimentSpec, world: World, rows: StudyRows, findings: Findings
+) -> list[Path]:
+    """Write every report file atomically into ``out_dir``; returns the paths written."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    checks = sanity_checks(spec, findings)
+    files: dict[str, bytes] = {
+        "report.json": _report_json(spec, findings, checks),
+        "report.md": render_markdown(experiment_id, spec, world, findings, checks).encode(),
+        "events.jsonl": "".join(json.dumps(line, sort_keys=True, separators=(",", ":")) + "\n" for line in event_lines(rows)).encode(),
+        "narrative.md": render_narrative(experiment_id, spec, world, rows).encode(),
+    }
+    files.update(render_charts(findings))
+    written = []
+    for name, content in files.items():
+        path = out_dir / name
+        write_atomically(path, content)
+        written.append(path)
+    return written
+
+
+def _report_json(spec: ExperimentSpec, findings: Findings, checks: list[str]) -> bytes:
+    document = {
+        "findings": findings.json_dict(),
+        # The inputs, kept apart from the findings; no id, so equal seeds give equal bytes.
+        "parameters": spec.model_dump(mode="json", exclude={"id"}),
+        "checks": checks,
+    }
+    return (json.dumps(document, sort_keys=True, indent=2) + "\n").encode()
