@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from temporalio.client import WorkflowFailureError
 
@@ -79,14 +78,14 @@ _register_commands()
 
 def run(argv: list[str]) -> int:
     """Run the CLI and return its exit code; every failure is one line on stderr."""
-    command = typer.main.get_command(app)
     try:
-        return _run(command, argv)
+        return _run(argv)
     finally:
         flush_tracing()
 
 
-def _run(command: click.Command, argv: list[str]) -> int:
+def _run(argv: list[str]) -> int:
+    command = typer.main.get_command(app)
     try:
         result = command.main(args=argv, prog_name="simctl", standalone_mode=False)
     except typer.Exit as done:

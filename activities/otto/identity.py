@@ -40,7 +40,7 @@ class IdentityActivities:
         if activity.info().attempt > 1:
             details = activity.info().heartbeat_details
             if details:
-                await _wait_past(chain, int(details[0]))
+                await _wait_for_snapshot_after(chain, int(details[0]))
             existing = await _existing_identity(bridge, address)
             if existing is not None:
                 return existing
@@ -74,7 +74,7 @@ class IdentityActivities:
         chain = MetagraphClient(self._http, request.endpoints)
         if activity.info().attempt > 1:
             # A transfer from a failed attempt may be waiting for its snapshot: let it land first.
-            await _wait_for_next_snapshot(chain)
+            await _wait_for_snapshot_after(chain)
         before = await chain.balance(request.address)
         missing = request.target_balance - before
         if missing <= 0:
@@ -90,7 +90,7 @@ class IdentityActivities:
             await self._transfer(chain, request, missing)
         # Paid already: a transient refusal from here on must not fail the attempt, or its retry
         # would find the balance topped up and report nothing paid.
-        await _wait_for_next_snapshot(chain)
+        await _wait_for_snapshot_after(chain)
         return TopUpResult(address=request.address, before=before, after=await chain.balance(request.address), paid=missing)
 
     async def _transfer(self, chain: MetagraphClient, request: TopUp, amount: int) -> None:
@@ -127,30 +127,20 @@ async def _existing_identity(bridge: BridgeClient, address: str) -> str | None:
     return owned[0][0]
 
 
-async def _wait_for_next_snapshot(chain: MetagraphClient, timeout: float = 60) -> None:
-    """Until a snapshot after the current one exists, polling through transient refusals."""
-    async with asyncio.timeout(timeout):
-        while True:
-            activity.heartbeat()
-            try:
-                current = await chain.latest_ordinal()
-                break
-            except ApplicationError as err:
-                if err.non_retryable:
-                    raise
-            await asyncio.sleep(0.05)
-    await _wait_past(chain, current, timeout)
-
-
-async def _wait_past(chain: MetagraphClient, ordinal: int, timeout: float = 60) -> None:
-    """Until a snapshot after ``ordinal`` exists, so everything accepted before it is visible."""
+async def _wait_for_snapshot_after(chain: MetagraphClient, ordinal: int | None = None, timeout: float = 60) -> None:
+    """Until a snapshot after ``ordinal`` exists (by default, after the first one read here), so
+    everything accepted before it is visible. A poll that fails transiently is simply polled again."""
     async with asyncio.timeout(timeout):
         while True:
             activity.heartbeat(ordinal)
             try:
-                if await chain.latest_ordinal() > ordinal:
-                    return
+                latest = await chain.latest_ordinal()
             except ApplicationError as err:
                 if err.non_retryable:
-                    raise  # a poll that fails transiently is simply polled again
+                    raise
+            else:
+                if ordinal is None:
+                    ordinal = latest
+                elif latest > ordinal:
+                    return
             await asyncio.sleep(0.05)

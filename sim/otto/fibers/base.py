@@ -9,7 +9,6 @@ seeded ``random.Random`` only, so a workflow replays them exactly.
 from __future__ import annotations
 
 import copy
-
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -66,11 +65,11 @@ class FiberKind(ABC):
     min_parties: int = 2
     max_parties: int = 2
     outcomes: tuple[Outcome, ...]
-    state_machine: Mapping[str, Any]  # shared by every fiber of the kind: handed out as copies only
+    state_machine: dict[str, Any]  # shared by every fiber of the kind: handed out as copies only
 
     def definition(self) -> dict[str, Any]:
         """The state machine as the chain takes it in CreateStateMachine (plain state ids)."""
-        return copy.deepcopy(dict(self.state_machine))
+        return copy.deepcopy(self.state_machine)
 
     @abstractmethod
     def initial_data(self, parties: Sequence[str], plan: Plan) -> dict[str, Any]:
