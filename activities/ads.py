@@ -16,12 +16,16 @@ from store import ads as ads_store
 from store import ledger
 
 DEALS = Counter("ads_deals_completed", "Deals struck", ["scenario"])
-DEAL_ROUNDS = Histogram("ads_deal_rounds", "Negotiation rounds a deal took (deal latency)", ["scenario"], buckets=(0, 1, 2, 3, 4, 5, 6, 8))
+DEAL_ROUNDS = Histogram(
+    "ads_deal_rounds", "Negotiation rounds a deal took (deal latency)", ["scenario"], buckets=(0, 1, 2, 3, 4, 5, 6, 8)
+)
 HALLUCINATIONS = Counter("ads_hallucinations", "Fabricated claims injected", ["scenario", "agent_type"])
 CONTEXT_LOSSES = Counter("ads_context_rot_events", "Campaign-days on which an agent lost memory", ["scenario", "kind"])
 SPEND = Counter("ads_buyer_spend_micros", "Buyer spend, micros", ["scenario"])
 FEES = Counter("ads_exchange_fee_micros", "Exchange fees, micros", ["scenario"])
-TAKE_RATE = Gauge("ads_take_rate", "Exchange fee / buyer spend, by scenario (this worker's share of the study)", ["scenario"])
+TAKE_RATE = Gauge(
+    "ads_take_rate", "Exchange fee / buyer spend, by scenario (this worker's share of the study)", ["scenario"]
+)
 
 _totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
 
@@ -33,8 +37,13 @@ class AdsActivities:
     @activity.defn(name="ads.register_experiment")
     async def register_experiment(self, setup: ExperimentSetup) -> bool:
         inventory = [
-            {"product_id": product.id, "day": day, "seller_id": product.seller_id, "channel": product.channel,
-             "avails": product.daily_avails}
+            {
+                "product_id": product.id,
+                "day": day,
+                "seller_id": product.seller_id,
+                "channel": product.channel,
+                "avails": product.daily_avails,
+            }
             for product in setup.world.products()
             for day in range(1, setup.spec.days + 1)
         ]

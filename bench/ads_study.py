@@ -28,12 +28,18 @@ async def main(args: argparse.Namespace) -> None:
         settings = Settings(state_dir=Path(scratch), metrics_port=0)
         async with benchmark_client(None) as (client, server), open_resources(settings) as resources:
             spec = ExperimentSpec(
-                id="bench-study", buyers=args.buyers, sellers=args.sellers, campaigns_per_buyer=args.campaigns_per_buyer,
-                days=args.days, seed=args.seed,
+                id="bench-study",
+                buyers=args.buyers,
+                sellers=args.sellers,
+                campaigns_per_buyer=args.campaigns_per_buyer,
+                days=args.days,
+                seed=args.seed,
             )
             async with running_workers(client, resources):
                 started = time.perf_counter()
-                summary = await client.execute_workflow(ExperimentWorkflow.run, spec, id=spec.id, task_queue=TaskQueue.ADS)
+                summary = await client.execute_workflow(
+                    ExperimentWorkflow.run, spec, id=spec.id, task_queue=TaskQueue.ADS
+                )
                 elapsed = time.perf_counter() - started
             workflows, activities, local = await count_activities(client, f"Experiment = '{spec.id}'")
             per_workflow = round((activities + local) / workflows)
@@ -42,14 +48,18 @@ async def main(args: argparse.Namespace) -> None:
     total = activities + local
     print(f"machine:              {describe_machine()}")
     print(f"server:               {server}; results store: SQLite file")
-    print(f"study:                {len(spec.scenarios)} scenarios x {args.buyers * args.campaigns_per_buyer} campaigns x {args.days} days "
-          f"(seed {args.seed}, acceleration 0): {len(summary.campaigns)} campaign runs")
+    print(
+        f"study:                {len(spec.scenarios)} scenarios x {args.buyers * args.campaigns_per_buyer} campaigns x {args.days} days "
+        f"(seed {args.seed}, acceleration 0): {len(summary.campaigns)} campaign runs"
+    )
     print(f"workflows:            {workflows} (1 experiment + campaigns)")
     print(f"activities:           {total} ({activities} regular, {local} local)")
     print(f"wall time:            {elapsed:.2f} s")
     print(f"activities/s:         {total / elapsed:.1f}")
-    print(f"baseline:             {baseline.workflows} x {baseline.activities_per_workflow} activities in {baseline.seconds:.2f} s "
-          f"= {baseline.activities_per_second:.1f} activities/s")
+    print(
+        f"baseline:             {baseline.workflows} x {baseline.activities_per_workflow} activities in {baseline.seconds:.2f} s "
+        f"= {baseline.activities_per_second:.1f} activities/s"
+    )
     print(f"ratio (activities/s): {total / elapsed / baseline.activities_per_second:.2f} of the bare baseline")
 
 

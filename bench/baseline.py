@@ -62,9 +62,7 @@ async def _run_batch(client: Client, task_queue: str, count: int, activities: in
     run_id = uuid.uuid4().hex[:8]
     handles = await asyncio.gather(
         *(
-            client.start_workflow(
-                BaselineWorkflow.run, activities, id=f"bench-{run_id}-{index}", task_queue=task_queue
-            )
+            client.start_workflow(BaselineWorkflow.run, activities, id=f"bench-{run_id}-{index}", task_queue=task_queue)
             for index in range(count)
         )
     )

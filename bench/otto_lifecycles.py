@@ -42,9 +42,11 @@ async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="simctl-bench-otto-") as scratch:
         wallets = Path(scratch) / "wallets.json"
         parties = make_pool(wallets, 40)
-        async with benchmark_client(None) as (client, server), OttoChainServer(
-            faults=Faults(snapshot_interval=args.snapshot_interval)
-        ) as node, httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=200)) as http:
+        async with (
+            benchmark_client(None) as (client, server),
+            OttoChainServer(faults=Faults(snapshot_interval=args.snapshot_interval)) as node,
+            httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=200)) as http,
+        ):
             fibers = FiberActivities(http, Keyring(PASSPHRASE))
             queue = f"bench-otto-{uuid.uuid4().hex[:8]}"
             specs = []
@@ -53,17 +55,26 @@ async def main(args: argparse.Namespace) -> None:
                 offset = (index * 3) % (len(parties) - kind.max_parties)
                 specs.append(
                     FiberSpec(
-                        fiber_type=kind.name, parties=parties[offset : offset + kind.min_parties], outcome=outcome,
-                        seed=index, endpoints=node.endpoints, wallets=str(wallets), timeout_seconds=600,
+                        fiber_type=kind.name,
+                        parties=parties[offset : offset + kind.min_parties],
+                        outcome=outcome,
+                        seed=index,
+                        endpoints=node.endpoints,
+                        wallets=str(wallets),
+                        timeout_seconds=600,
                     )
                 )
             async with Worker(
-                client, task_queue=queue, workflows=[FiberWorkflow],
+                client,
+                task_queue=queue,
+                workflows=[FiberWorkflow],
                 activities=[fibers.create_fiber, fibers.submit_transition, fibers.await_fiber],
             ):
                 started = time.perf_counter()
                 handles = [
-                    await client.start_workflow(FiberWorkflow.run, spec, id=f"bench-{uuid.uuid4().hex[:10]}", task_queue=queue)
+                    await client.start_workflow(
+                        FiberWorkflow.run, spec, id=f"bench-{uuid.uuid4().hex[:10]}", task_queue=queue
+                    )
                     for spec in specs
                 ]
                 results = await asyncio.gather(*(handle.result() for handle in handles))
@@ -77,14 +88,18 @@ async def main(args: argparse.Namespace) -> None:
     transitions = sum(r.transitions for r in results)
     print(f"machine:              {describe_machine()}")
     print(f"server:               {server}; OttoChain snapshot interval {args.snapshot_interval} s")
-    print(f"lifecycles:           {len(results)} (mix of {len(FIBER_KINDS)} types, every outcome), {completed} completed")
+    print(
+        f"lifecycles:           {len(results)} (mix of {len(FIBER_KINDS)} types, every outcome), {completed} completed"
+    )
     print(f"transitions:          {transitions} ({transitions / len(results):.1f} per lifecycle)")
     print(f"activities:           {activities} ({per_lifecycle:.1f} per lifecycle)")
     print(f"wall time:            {elapsed:.2f} s")
     print(f"lifecycles/s:         {len(results) / elapsed:.2f}")
     print(f"activities/s:         {activities / elapsed:.1f}")
-    print(f"baseline:             {baseline.workflows} x {baseline.activities_per_workflow} activities in {baseline.seconds:.2f} s "
-          f"= {baseline.workflows_per_second:.2f} workflows/s, {baseline.activities_per_second:.1f} activities/s")
+    print(
+        f"baseline:             {baseline.workflows} x {baseline.activities_per_workflow} activities in {baseline.seconds:.2f} s "
+        f"= {baseline.workflows_per_second:.2f} workflows/s, {baseline.activities_per_second:.1f} activities/s"
+    )
     print(f"ratio (activities/s): {activities / elapsed / baseline.activities_per_second:.2f} of the bare baseline")
 
 

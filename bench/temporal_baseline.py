@@ -1,6 +1,6 @@
 """Baseline: N workflows x K activities of a bare workflow; prints workflows/s and activities/s.
 
-    python -m bench.temporal_baseline [--workflows N] [--activities K] [--address HOST:PORT] [--in-memory]
+python -m bench.temporal_baseline [--workflows N] [--activities K] [--address HOST:PORT] [--in-memory]
 """
 
 from __future__ import annotations

@@ -107,7 +107,9 @@ class AdsParams(_Frozen):
     max_rounds_buyer: int = Field(5, ge=1)
     buyer_step: float = Field(0.05, gt=0, description="buyer concession per round, share of target CPM")
     proposals_per_day: int = Field(3, ge=1, description="sellers a buyer proposes to when it needs deals")
-    buyer_avails_share: float = Field(0.05, gt=0, le=1, description="share of a product's daily avails one buyer can book")
+    buyer_avails_share: float = Field(
+        0.05, gt=0, le=1, description="share of a product's daily avails one buyer can book"
+    )
     renegotiate_after_days: int = Field(3, ge=1, description="after a negotiation that found nothing, wait this long")
     min_deal_days: int = Field(3, ge=1, description="no new deal for fewer days than this before the flight ends")
     max_catchup: float = Field(2.0, ge=1, description="daily need never exceeds this multiple of the even pace")

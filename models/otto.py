@@ -237,7 +237,8 @@ class FiberSpec(BaseModel):
     fiber_id: str | None = None
     timeout_seconds: float = Field(600.0, gt=0, description="durable timer: no terminal state by then is a TIMEOUT")
     owners: str = Field(
-        "all", pattern="^(all|initiator)$",
+        "all",
+        pattern="^(all|initiator)$",
         description="who signs the create; 'initiator' reproduces V1's bug (counterparties own nothing)",
     )
 

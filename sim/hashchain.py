@@ -95,9 +95,7 @@ def is_self_consistent(entry: LedgerEntry) -> bool:
     return sha256_hex(entry.payload_json) == entry.payload_hash and recompute_hash(entry) == entry.entry_hash
 
 
-def verify_chain(
-    entries: Sequence[LedgerEntry], *, chain_id: str, head: ChainHead | None = None
-) -> ChainVerdict:
+def verify_chain(entries: Sequence[LedgerEntry], *, chain_id: str, head: ChainHead | None = None) -> ChainVerdict:
     """Check ``entries`` (stored order) from genesis and name the first broken link, if any."""
     broken = _first_break(entries, head)
     last_hash = entries[-1].entry_hash if entries else GENESIS_HASH

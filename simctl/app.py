@@ -29,7 +29,9 @@ def global_options(
     address: Annotated[
         str | None, typer.Option("--address", help="Temporal frontend HOST:PORT [env TEMPORAL_ADDRESS; localhost:7233]")
     ] = None,
-    namespace: Annotated[str | None, typer.Option("--namespace", help="Temporal namespace [env TEMPORAL_NAMESPACE]")] = None,
+    namespace: Annotated[
+        str | None, typer.Option("--namespace", help="Temporal namespace [env TEMPORAL_NAMESPACE]")
+    ] = None,
     embedded: Annotated[
         bool | None,
         typer.Option(

@@ -68,13 +68,21 @@ def compare(chain_id: str, in_history: list[LedgerEntry], in_store: list[LedgerE
     for key, entry in expected.items():
         row = stored.get(key)
         if row is None:
-            findings.append(HistoryFinding(chain_id, f"entry seq {entry.seq} is in history but not in the store (deleted)"))
+            findings.append(
+                HistoryFinding(chain_id, f"entry seq {entry.seq} is in history but not in the store (deleted)")
+            )
         elif row != entry:
             fields = [name for name in LedgerEntry.model_fields if getattr(row, name) != getattr(entry, name)]
-            findings.append(HistoryFinding(chain_id, f"entry seq {entry.seq} differs from history in {', '.join(fields)} (modified)"))
+            findings.append(
+                HistoryFinding(
+                    chain_id, f"entry seq {entry.seq} differs from history in {', '.join(fields)} (modified)"
+                )
+            )
     for key, row in stored.items():
         if key not in expected:
-            findings.append(HistoryFinding(chain_id, f"stored entry seq {row.seq} was never written by a workflow (inserted)"))
+            findings.append(
+                HistoryFinding(chain_id, f"stored entry seq {row.seq} was never written by a workflow (inserted)")
+            )
     return findings
 
 

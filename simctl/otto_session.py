@@ -9,8 +9,8 @@ from pydantic import SecretStr
 
 from models.otto import OttoEndpoints
 from models.settings import Settings
-from simctl.wallet_access import passphrase
 from simctl.ottochain import ottochain
+from simctl.wallet_access import passphrase
 from workers.stack import Stack, open_stack
 
 

@@ -34,7 +34,13 @@ class ExperimentConflict(Exception):
 
 
 async def register_experiment(
-    engine: AsyncEngine, *, experiment_id: str, seed: int, spec_json: str, world_json: str, inventory: Sequence[dict[str, Any]]
+    engine: AsyncEngine,
+    *,
+    experiment_id: str,
+    seed: int,
+    spec_json: str,
+    world_json: str,
+    inventory: Sequence[dict[str, Any]],
 ) -> bool:
     """Store an experiment's inputs and ground-truth inventory once; True if written now."""
 
@@ -90,8 +96,14 @@ def _record_day(connection: Connection, record: DayRecord) -> bool:
         ],
         AdsContextRow: [{**key, "campaign_id": record.campaign_id, **c.model_dump()} for c in record.context],
         AdsEventRow: [
-            {**key, "campaign_id": record.campaign_id, "day": e.day, "seq": seq, "kind": e.kind,
-             "data_json": json.dumps(e.data, sort_keys=True)}
+            {
+                **key,
+                "campaign_id": record.campaign_id,
+                "day": e.day,
+                "seq": seq,
+                "kind": e.kind,
+                "data_json": json.dumps(e.data, sort_keys=True),
+            }
             for seq, e in enumerate(record.events)
         ],
     }
@@ -104,8 +116,10 @@ def _record_day(connection: Connection, record: DayRecord) -> bool:
 async def experiment(engine: AsyncEngine, experiment_id: str) -> AdsExperimentRow | None:
     async with engine.connect() as connection:
         row = (
-            await connection.execute(select(AdsExperimentRow.__table__).where(AdsExperimentRow.id == experiment_id))
-        ).mappings().one_or_none()
+            (await connection.execute(select(AdsExperimentRow.__table__).where(AdsExperimentRow.id == experiment_id)))
+            .mappings()
+            .one_or_none()
+        )
     return AdsExperimentRow(**row) if row else None
 
 

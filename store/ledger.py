@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, union
+from sqlalchemy import Connection, select, union
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from models.ledger import AppendBatch, AppendResult, ChainBreak, ChainHead, ChainVerdict, LedgerEntry
@@ -12,7 +11,17 @@ from sim.hashchain import GENESIS_HASH, verify_chain, verify_segment
 from store.engine import run_write
 from store.tables import LedgerHeadRow, LedgerRow
 
-_COLUMNS = ("chain_id", "seq", "payload_json", "payload_hash", "prev_hash", "entry_hash", "author", "sim_time", "idempotency_key")
+_COLUMNS = (
+    "chain_id",
+    "seq",
+    "payload_json",
+    "payload_hash",
+    "prev_hash",
+    "entry_hash",
+    "author",
+    "sim_time",
+    "idempotency_key",
+)
 
 
 class LedgerConflict(Exception):
@@ -69,9 +78,7 @@ def append_within(connection: Connection, batch: AppendBatch) -> AppendResult:
                 f"chain {batch.chain_id}: holds {length} entries ending in {head_hash[:12]}, "
                 f"but the batch continues seq {first.seq} from {first.prev_hash[:12]}"
             )
-        connection.execute(
-            LedgerRow.__table__.insert(), [entry.model_dump(include=set(_COLUMNS)) for entry in fresh]
-        )
+        connection.execute(LedgerRow.__table__.insert(), [entry.model_dump(include=set(_COLUMNS)) for entry in fresh])
         length, head_hash = fresh[-1].seq + 1, fresh[-1].entry_hash
         values = {"length": length, "head_hash": head_hash}
         if head:
@@ -100,15 +107,21 @@ async def read_chain(engine: AsyncEngine, chain_id: str) -> tuple[list[LedgerEnt
     """Entries in seq order (ties by row id), their row ids, and the recorded head."""
     async with engine.connect() as connection:
         rows = (
-            await connection.execute(
-                select(LedgerRow.__table__)
-                .where(LedgerRow.chain_id == chain_id)
-                .order_by(LedgerRow.seq, LedgerRow.id)
+            (
+                await connection.execute(
+                    select(LedgerRow.__table__)
+                    .where(LedgerRow.chain_id == chain_id)
+                    .order_by(LedgerRow.seq, LedgerRow.id)
+                )
             )
-        ).mappings().all()
+            .mappings()
+            .all()
+        )
         head = (
-            await connection.execute(select(LedgerHeadRow.__table__).where(LedgerHeadRow.chain_id == chain_id))
-        ).mappings().one_or_none()
+            (await connection.execute(select(LedgerHeadRow.__table__).where(LedgerHeadRow.chain_id == chain_id)))
+            .mappings()
+            .one_or_none()
+        )
     entries = [LedgerEntry.model_validate({name: row[name] for name in _COLUMNS}) for row in rows]
     return entries, [row["id"] for row in rows], ChainHead.model_validate(dict(head)) if head else None
 

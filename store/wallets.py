@@ -71,7 +71,7 @@ def _open(cipher: AESGCM, sealed: EncryptedKey, associated: bytes) -> bytes:
 
 
 def _binding(agent_id: str, address: str) -> bytes:
-    return f"{agent_id}\n{address}".encode("utf-8")
+    return f"{agent_id}\n{address}".encode()
 
 
 @dataclass
@@ -160,7 +160,12 @@ class WalletStore:
 
 
 def generate_pool(
-    path: Path, passphrase: str, *, count: int, seed: int | None = None, progress: Callable[[range], Iterable[int]] = iter
+    path: Path,
+    passphrase: str,
+    *,
+    count: int,
+    seed: int | None = None,
+    progress: Callable[[range], Iterable[int]] = iter,
 ) -> WalletStore:
     """A new wallet file of ``count`` agents: fresh keys (always random), profiles and traits drawn from ``seed``."""
     from sim.otto.agents import agent_id, public_profile
@@ -170,7 +175,9 @@ def generate_pool(
     rng = random.Random(seed)
     for index in progress(range(count)):
         pair = new_keypair()
-        store.add(agent_id(index), pair.address, pair.private_key, public_key=pair.public_key_id, **public_profile(index, rng))
+        store.add(
+            agent_id(index), pair.address, pair.private_key, public_key=pair.public_key_id, **public_profile(index, rng)
+        )
     store.save()
     return store
 

@@ -6,12 +6,11 @@ import asyncio
 import logging
 import time
 
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue as TaskQueueRef
 from google.protobuf.duration_pb2 import Duration
+from temporalio.api.enums.v1 import IndexedValueType, TaskQueueType
 from temporalio.api.namespace.v1 import NamespaceConfig
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.api.taskqueue.v1 import TaskQueue as TaskQueueRef
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, DescribeTaskQueueRequest, UpdateNamespaceRequest
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
@@ -95,7 +94,6 @@ async def pollers(client: Client, queue: str, kind: TaskQueueType.ValueType) -> 
         DescribeTaskQueueRequest(namespace=client.namespace, task_queue=TaskQueueRef(name=queue), task_queue_type=kind)
     )
     return [poller.identity for poller in response.pollers]
-
 
 
 async def ensure_retention(client: Client, days: int) -> None:

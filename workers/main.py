@@ -12,8 +12,8 @@ import sys
 
 from models.settings import Settings, SettingsError, load_settings
 from workers.client import TemporalUnreachable
-from workers.stack import open_stack
 from workers.service import stop_on_signals
+from workers.stack import open_stack
 from workers.tracing import configure_tracing, shutdown_tracing
 
 log = logging.getLogger("workers.main")

@@ -60,4 +60,6 @@ def serve_metrics(port: int) -> MetricsEndpoint:
     collector = SdkMetricsCollector(f"http://127.0.0.1:{sdk_port}/metrics")
     REGISTRY.register(collector)
     server, _thread = start_http_server(port, addr="127.0.0.1")
-    return MetricsEndpoint(runtime=runtime, url=f"http://127.0.0.1:{port}/metrics", _server=server, _collector=collector)
+    return MetricsEndpoint(
+        runtime=runtime, url=f"http://127.0.0.1:{port}/metrics", _server=server, _collector=collector
+    )

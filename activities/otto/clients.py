@@ -17,14 +17,19 @@ class MetagraphClient:
 
     async def submit(self, update: SignedUpdate) -> str:
         body = await call(
-            self._http, "POST", f"{self._urls.dl1_url}/data", what="DL1 POST /data",
+            self._http,
+            "POST",
+            f"{self._urls.dl1_url}/data",
+            what="DL1 POST /data",
             json={"data": update.model_dump(), "fee": None},
         )
         return body["hash"]
 
     async def fiber(self, fiber_id: str) -> FiberRecord | None:
         body = await call(
-            self._http, "GET", f"{self._urls.ml0_url}/data-application/v1/state-machines/{fiber_id}",
+            self._http,
+            "GET",
+            f"{self._urls.ml0_url}/data-application/v1/state-machines/{fiber_id}",
             what=f"ML0 fiber {fiber_id}",
         )
         return FiberRecord.model_validate(body) if body else None
@@ -56,7 +61,9 @@ class MetagraphClient:
         )
 
     async def post_transaction(self, transaction: dict[str, Any]) -> str:
-        body = await call(self._http, "POST", f"{self._urls.cl1_url}/transactions", what="CL1 POST /transactions", json=transaction)
+        body = await call(
+            self._http, "POST", f"{self._urls.cl1_url}/transactions", what="CL1 POST /transactions", json=transaction
+        )
         return body["hash"]
 
 
@@ -70,15 +77,28 @@ class BridgeClient:
     async def health(self) -> dict[str, Any]:
         return await call(self._http, "GET", f"{self._url}/health", what="bridge health")
 
-    async def register(self, private_key: str, *, display_name: str, platform: str, platform_user_id: str) -> dict[str, Any]:
+    async def register(
+        self, private_key: str, *, display_name: str, platform: str, platform_user_id: str
+    ) -> dict[str, Any]:
         return await call(
-            self._http, "POST", f"{self._url}/agent/register", what="bridge register",
-            json={"privateKey": private_key, "displayName": display_name, "platform": platform, "platformUserId": platform_user_id},
+            self._http,
+            "POST",
+            f"{self._url}/agent/register",
+            what="bridge register",
+            json={
+                "privateKey": private_key,
+                "displayName": display_name,
+                "platform": platform,
+                "platformUserId": platform_user_id,
+            },
         )
 
     async def transition(self, private_key: str, fiber_id: str, event: str, payload: dict[str, Any]) -> dict[str, Any]:
         return await call(
-            self._http, "POST", f"{self._url}/agent/transition", what=f"bridge agent {event}",
+            self._http,
+            "POST",
+            f"{self._url}/agent/transition",
+            what=f"bridge agent {event}",
             json={"privateKey": private_key, "fiberId": fiber_id, "event": event, "payload": payload},
         )
 

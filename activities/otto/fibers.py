@@ -109,7 +109,9 @@ class FiberActivities:
                     if request.watch_update and poll % _REJECTION_EVERY == _REJECTION_EVERY - 1:
                         rejection = await _find_rejection(chain, request.fiber_id, request.watch_update)
                         if rejection is not None:
-                            return FiberObservation(record=record, ordinal=await chain.latest_ordinal(), rejection=rejection)
+                            return FiberObservation(
+                                record=record, ordinal=await chain.latest_ordinal(), rejection=rejection
+                            )
             except ApplicationError as err:
                 if err.non_retryable:
                     raise

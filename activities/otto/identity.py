@@ -18,7 +18,7 @@ from temporalio.exceptions import ApplicationError
 from activities.otto.clients import BridgeClient, MetagraphClient
 from activities.otto.http import call
 from activities.otto.keyring import Keyring
-from models.otto import ActivateIdentity, FindIdentity, FiberRecord, RegisterIdentity, Submitted, TopUp, TopUpResult
+from models.otto import ActivateIdentity, FiberRecord, FindIdentity, RegisterIdentity, Submitted, TopUp, TopUpResult
 
 UNITS_PER_TOKEN = 100_000_000
 
@@ -64,7 +64,10 @@ class IdentityActivities:
         address = self._keyring.address(request.wallets, request.agent_id)
         # The guard wants the owner: as signer here, and as `agent` for definitions that read it.
         response = await BridgeClient(self._http, request.endpoints).transition(
-            self._keyring.private_key(request.wallets, request.agent_id), request.fiber_id, "activate", {"agent": address}
+            self._keyring.private_key(request.wallets, request.agent_id),
+            request.fiber_id,
+            "activate",
+            {"agent": address},
         )
         return Submitted(hash=response.get("hash"))
 
@@ -81,9 +84,14 @@ class IdentityActivities:
             return TopUpResult(address=request.address, before=before, after=before, paid=0)
         if request.funder is None:
             if request.endpoints.faucet_url is None:
-                raise ApplicationError("this network has no faucet: fund from an agent instead", type="NoFaucet", non_retryable=True)
+                raise ApplicationError(
+                    "this network has no faucet: fund from an agent instead", type="NoFaucet", non_retryable=True
+                )
             await call(
-                self._http, "POST", request.endpoints.faucet_url, what="faucet",
+                self._http,
+                "POST",
+                request.endpoints.faucet_url,
+                what="faucet",
                 json={"address": request.address, "amount": missing},
             )
         else:
@@ -91,7 +99,9 @@ class IdentityActivities:
         # Paid already: a transient refusal from here on must not fail the attempt, or its retry
         # would find the balance topped up and report nothing paid.
         await _wait_for_snapshot_after(chain)
-        return TopUpResult(address=request.address, before=before, after=await chain.balance(request.address), paid=missing)
+        return TopUpResult(
+            address=request.address, before=before, after=await chain.balance(request.address), paid=missing
+        )
 
     async def _transfer(self, chain: MetagraphClient, request: TopUp, amount: int) -> None:
         key = self._keyring.private_key(request.wallets, request.funder)
@@ -119,7 +129,9 @@ class IdentityActivities:
 async def _existing_identity(bridge: BridgeClient, address: str) -> str | None:
     """The agent's identity fiber, if it has one: the active one first, else the oldest."""
     owned: list[tuple[str, FiberRecord]] = [
-        (fiber_id, record) for fiber_id, record in (await bridge.agents()).items() if record.state_data.get("owner") == address
+        (fiber_id, record)
+        for fiber_id, record in (await bridge.agents()).items()
+        if record.state_data.get("owner") == address
     ]
     if not owned:
         return None

@@ -21,7 +21,9 @@ class Keyring:
         path = Path(wallets).resolve()
         if self._passphrase is None:
             raise ApplicationError(
-                "SIMCTL_WALLET_PASSPHRASE is not set in the worker's environment", type="WalletError", non_retryable=True
+                "SIMCTL_WALLET_PASSPHRASE is not set in the worker's environment",
+                type="WalletError",
+                non_retryable=True,
             )
         try:
             modified = path.stat().st_mtime

@@ -39,15 +39,21 @@ async def load_study(engine: AsyncEngine, experiment_id: str) -> tuple[Experimen
     row = await ads_store.experiment(engine, experiment_id)
     if row is None:
         known = await ads_store.experiment_ids(engine)
-        hint = f" (known: {', '.join(known[:5])}{'…' if len(known) > 5 else ''})" if known else " (the store holds none)"
+        hint = (
+            f" (known: {', '.join(known[:5])}{'…' if len(known) > 5 else ''})" if known else " (the store holds none)"
+        )
         raise LookupError(f"no experiment {experiment_id!r} in the store{hint}")
     spec = ExperimentSpec.model_validate_json(row.spec_json)
     world = World.model_validate_json(row.world_json)
     tables = {
         name: await ads_store.rows(engine, table, experiment_id)
         for name, table in (
-            ("deals", AdsDealRow), ("deliveries", AdsDeliveryRow), ("claims", AdsClaimRow),
-            ("context", AdsContextRow), ("events", AdsEventRow), ("days", AdsDayRow),
+            ("deals", AdsDealRow),
+            ("deliveries", AdsDeliveryRow),
+            ("claims", AdsClaimRow),
+            ("context", AdsContextRow),
+            ("events", AdsEventRow),
+            ("days", AdsDayRow),
         )
     }
     prefix = f"ads/{experiment_id}/"
@@ -74,7 +80,9 @@ def write_report(
     files: dict[str, bytes] = {
         "report.json": _report_json(spec, findings, checks),
         "report.md": render_markdown(experiment_id, spec, world, findings, checks).encode(),
-        "events.jsonl": "".join(json.dumps(line, sort_keys=True, separators=(",", ":")) + "\n" for line in event_lines(rows)).encode(),
+        "events.jsonl": "".join(
+            json.dumps(line, sort_keys=True, separators=(",", ":")) + "\n" for line in event_lines(rows)
+        ).encode(),
         "narrative.md": render_narrative(experiment_id, spec, world, rows).encode(),
     }
     files.update(render_charts(findings))

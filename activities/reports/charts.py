@@ -53,7 +53,12 @@ def _fee_chart(figure: Figure, f: Findings) -> None:
         spend = t.buyer_spend_micros or 1
         ax.annotate(
             f"${total:,.0f}\nfee {t.exchange_fee_micros / spend:.1%} · unserved {discrepancy[t.scenario].overpayment_micros / spend:.2%}",
-            (i, total), ha="center", va="bottom", fontsize=9, xytext=(0, 3), textcoords="offset points",
+            (i, total),
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            xytext=(0, 3),
+            textcoords="offset points",
         )
     ax.set_ylabel("buyer spend (USD)")
     ax.set_title("Where the buyers' money went (recorded deliveries)")
@@ -96,9 +101,20 @@ def _context_chart(figure: Figure, f: Findings) -> None:
     reference = [c for c in f.context_by_day if scenarios and c.scenario == scenarios[0]]
     if reference:
         days = [c.day for c in reference]
-        daily_ax.plot(days, [c.reference_daily_survival for c in reference], color="grey", linestyle="--", label="parameter reference")
-        cumulative_ax.plot(days, [c.reference_cumulative_survival for c in reference], color="grey", linestyle="--",
-                           label="parameter reference")
+        daily_ax.plot(
+            days,
+            [c.reference_daily_survival for c in reference],
+            color="grey",
+            linestyle="--",
+            label="parameter reference",
+        )
+        cumulative_ax.plot(
+            days,
+            [c.reference_cumulative_survival for c in reference],
+            color="grey",
+            linestyle="--",
+            label="parameter reference",
+        )
     daily_ax.set_title("Daily survival\n(1 − lost ÷ remembered; shading = restarts)", fontsize=10)
     cumulative_ax.set_title("Cumulative survival\n(product of daily survivals)", fontsize=10)
     fidelity_ax.set_title("Recovery fidelity\n(recovered correctly ÷ lost)", fontsize=10)
@@ -125,14 +141,38 @@ def _hallucination_chart(figure: Figure, f: Findings) -> None:
     width = 0.38
     colours = [COLOURS.get(h.scenario, "grey") for h in rows]
     positions = range(len(rows))
-    rate_ax.bar([i - width / 2 for i in positions], [h.injected_share or 0 for h in rows], width, color=colours,
-                label="injected (fabricated) share of claims")
-    rate_ax.bar([i + width / 2 for i in positions], [h.injected_unchecked / h.claims for h in rows], width, color=colours,
-                hatch="//", alpha=0.5, label="injected and acted on unchecked")
+    rate_ax.bar(
+        [i - width / 2 for i in positions],
+        [h.injected_share or 0 for h in rows],
+        width,
+        color=colours,
+        label="injected (fabricated) share of claims",
+    )
+    rate_ax.bar(
+        [i + width / 2 for i in positions],
+        [h.injected_unchecked / h.claims for h in rows],
+        width,
+        color=colours,
+        hatch="//",
+        alpha=0.5,
+        label="injected and acted on unchecked",
+    )
     rate_ax.set_xticks(list(positions), labels)
     for i, h in enumerate(rows):
-        rate_ax.annotate(f"{h.injected:,}\nof {h.claims:,}", (i - width / 2, h.injected_share or 0), ha="center", va="bottom", fontsize=7)
-        rate_ax.annotate(f"{h.injected_unchecked:,}", (i + width / 2, h.injected_unchecked / h.claims), ha="center", va="bottom", fontsize=7)
+        rate_ax.annotate(
+            f"{h.injected:,}\nof {h.claims:,}",
+            (i - width / 2, h.injected_share or 0),
+            ha="center",
+            va="bottom",
+            fontsize=7,
+        )
+        rate_ax.annotate(
+            f"{h.injected_unchecked:,}",
+            (i + width / 2, h.injected_unchecked / h.claims),
+            ha="center",
+            va="bottom",
+            fontsize=7,
+        )
     rate_ax.set_title("Fabricated claims (ads_claims)")
     rate_ax.yaxis.set_major_formatter(lambda v, _: f"{v:.1%}")
     rate_ax.margins(y=0.2)
@@ -143,12 +183,20 @@ def _hallucination_chart(figure: Figure, f: Findings) -> None:
     detection = [d for d in f.detection if d.claim_type == "all" and d.claims]
     x = range(len(detection))
     width = 0.38
-    detection_ax.bar([i - width / 2 for i in x], [d.precision or 0 for d in detection], width, color="#4c72b0", label="precision")
-    detection_ax.bar([i + width / 2 for i in x], [d.recall or 0 for d in detection], width, color="#55a868", label="recall")
+    detection_ax.bar(
+        [i - width / 2 for i in x], [d.precision or 0 for d in detection], width, color="#4c72b0", label="precision"
+    )
+    detection_ax.bar(
+        [i + width / 2 for i in x], [d.recall or 0 for d in detection], width, color="#55a868", label="recall"
+    )
     detection_ax.set_xticks(list(x), [label(d.scenario) for d in detection])
     for i, d in enumerate(detection):
-        detection_ax.annotate(f"P {pct(d.precision)}", (i - width / 2, d.precision or 0), ha="center", va="bottom", fontsize=8)
-        detection_ax.annotate(f"R {pct(d.recall)}", (i + width / 2, d.recall or 0), ha="center", va="bottom", fontsize=8)
+        detection_ax.annotate(
+            f"P {pct(d.precision)}", (i - width / 2, d.precision or 0), ha="center", va="bottom", fontsize=8
+        )
+        detection_ax.annotate(
+            f"R {pct(d.recall)}", (i + width / 2, d.recall or 0), ha="center", va="bottom", fontsize=8
+        )
     detection_ax.set_ylim(0, 1.15)
     detection_ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
     detection_ax.set_title("Detection at the parameter tolerance")
@@ -177,7 +225,9 @@ def _ledger_chart(figure: Figure, f: Findings) -> None:
             patch.set_alpha(0.5)
     ax.set_yscale("log")
     for i, value in enumerate(values):
-        ax.annotate(price(value) if value < 0.01 else f"${value:,.2f}", (i, value), ha="center", va="bottom", fontsize=9)
+        ax.annotate(
+            price(value) if value < 0.01 else f"${value:,.2f}", (i, value), ha="center", va="bottom", fontsize=9
+        )
     ax.set_ylabel("USD per 1000 delivered impressions (log scale)")
     title = "Ledger cost vs exchange fee per 1000 impressions"
     if vs.fee_to_ledger_ratio:

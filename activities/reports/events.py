@@ -20,8 +20,20 @@ def event_lines(rows: StudyRows) -> list[dict[str, Any]]:
     lines: list[tuple[tuple, dict[str, Any]]] = []
 
     def add(source: str, row: Mapping[str, Any], day: int, kind: str, within: tuple, **fields: Any) -> None:
-        body = {k: v for k, v in row.items() if k not in ("experiment_id", "scenario", "campaign_id", "day", "kind", "data_json")}
-        line = {"source": source, "scenario": row["scenario"], "campaign": row["campaign_id"], "day": day, "kind": kind, **body, **fields}
+        body = {
+            k: v
+            for k, v in row.items()
+            if k not in ("experiment_id", "scenario", "campaign_id", "day", "kind", "data_json")
+        }
+        line = {
+            "source": source,
+            "scenario": row["scenario"],
+            "campaign": row["campaign_id"],
+            "day": day,
+            "kind": kind,
+            **body,
+            **fields,
+        }
         lines.append(((row["scenario"], row["campaign_id"], day, _SOURCE_RANK[source], within), line))
 
     for row in rows.context:

@@ -70,20 +70,48 @@ def render_markdown(experiment_id: str, spec: ExperimentSpec, world: World, f: F
             f"(daily survival {pct(c.survival, 2)}, {c.restarts} restarts); recovery fidelity {pct(c.recovery_fidelity)}."
         )
     if checks:
-        out += ["", "### Data checks", "", "Computed from the recorded rows against the study's own rules; each deserves a look:", ""]
+        out += [
+            "",
+            "### Data checks",
+            "",
+            "Computed from the recorded rows against the study's own rules; each deserves a look:",
+            "",
+        ]
         out += [f"- {check}" for check in checks]
 
     # Fee extraction.
     out += [
-        "", "## Fee extraction", "",
-        "![fee extraction](fee_extraction.png)", "",
+        "",
+        "## Fee extraction",
+        "",
+        "![fee extraction](fee_extraction.png)",
+        "",
         table(
-            ["Scenario", "Buyer spend", "To publishers", "Exchange fee", "Take rate", "Paid for unserved impressions",
-             "Delivered impressions", "Paid impressions", "CPM paid", "Effective CPM"],
             [
-                (label(s), usd(t.buyer_spend_micros), usd(t.seller_revenue_micros), usd(t.exchange_fee_micros),
-                 pct(t.take_rate, 2), usd(discrepancy[s].overpayment_micros), num(t.impressions), num(t.paid_impressions),
-                 usd(t.cpm_paid_micros), usd(t.effective_cpm_micros))
+                "Scenario",
+                "Buyer spend",
+                "To publishers",
+                "Exchange fee",
+                "Take rate",
+                "Paid for unserved impressions",
+                "Delivered impressions",
+                "Paid impressions",
+                "CPM paid",
+                "Effective CPM",
+            ],
+            [
+                (
+                    label(s),
+                    usd(t.buyer_spend_micros),
+                    usd(t.seller_revenue_micros),
+                    usd(t.exchange_fee_micros),
+                    pct(t.take_rate, 2),
+                    usd(discrepancy[s].overpayment_micros),
+                    num(t.impressions),
+                    num(t.paid_impressions),
+                    usd(t.cpm_paid_micros),
+                    usd(t.effective_cpm_micros),
+                )
                 for s, t in totals.items()
             ],
         ),
@@ -97,13 +125,33 @@ def render_markdown(experiment_id: str, spec: ExperimentSpec, world: World, f: F
 
     # Deals.
     out += [
-        "", "## Deals and negotiation", "",
+        "",
+        "## Deals and negotiation",
+        "",
         table(
-            ["Scenario", "Deals", "PG", "PD", "PA", "Rounds (mean)", "Rounds (median)", "Negotiations (agreed)", "Auctions (won)"],
             [
-                (label(s), t.deals, t.deals_by_type.get("PG", 0), t.deals_by_type.get("PD", 0), t.deals_by_type.get("PA", 0),
-                 num(t.deal_rounds_mean, 2), num(t.deal_rounds_median, 1), f"{t.negotiations} ({t.negotiations_agreed})",
-                 f"{t.auctions} ({t.auctions_won})")
+                "Scenario",
+                "Deals",
+                "PG",
+                "PD",
+                "PA",
+                "Rounds (mean)",
+                "Rounds (median)",
+                "Negotiations (agreed)",
+                "Auctions (won)",
+            ],
+            [
+                (
+                    label(s),
+                    t.deals,
+                    t.deals_by_type.get("PG", 0),
+                    t.deals_by_type.get("PD", 0),
+                    t.deals_by_type.get("PA", 0),
+                    num(t.deal_rounds_mean, 2),
+                    num(t.deal_rounds_median, 1),
+                    f"{t.negotiations} ({t.negotiations_agreed})",
+                    f"{t.auctions} ({t.auctions_won})",
+                )
                 for s, t in totals.items()
             ],
         ),
@@ -114,15 +162,35 @@ def render_markdown(experiment_id: str, spec: ExperimentSpec, world: World, f: F
 
     # Goals.
     out += [
-        "", "## Campaign goal achievement", "",
+        "",
+        "## Campaign goal achievement",
+        "",
         table(
-            ["Scenario", "Campaigns", "Hit goal (KPI within budget)", "Hit KPI at any cost", "Mean final KPI attainment",
-             "Within target CPM", "Over budget", "Spend over budget", "No delivery", "Budget spent"],
             [
-                (label(s), g.campaigns, f"{g.campaigns_hit_goal} ({pct(g.campaigns_hit_goal / g.campaigns if g.campaigns else None, 0)})",
-                 f"{g.campaigns_hit_kpi} ({pct(g.campaigns_hit_kpi / g.campaigns if g.campaigns else None, 0)})",
-                 pct(g.mean_final_kpi_attainment), g.campaigns_within_target_cpm, g.campaigns_over_budget,
-                 usd(g.over_budget_micros), g.campaigns_without_delivery, pct(g.budget_spent_share))
+                "Scenario",
+                "Campaigns",
+                "Hit goal (KPI within budget)",
+                "Hit KPI at any cost",
+                "Mean final KPI attainment",
+                "Within target CPM",
+                "Over budget",
+                "Spend over budget",
+                "No delivery",
+                "Budget spent",
+            ],
+            [
+                (
+                    label(s),
+                    g.campaigns,
+                    f"{g.campaigns_hit_goal} ({pct(g.campaigns_hit_goal / g.campaigns if g.campaigns else None, 0)})",
+                    f"{g.campaigns_hit_kpi} ({pct(g.campaigns_hit_kpi / g.campaigns if g.campaigns else None, 0)})",
+                    pct(g.mean_final_kpi_attainment),
+                    g.campaigns_within_target_cpm,
+                    g.campaigns_over_budget,
+                    usd(g.over_budget_micros),
+                    g.campaigns_without_delivery,
+                    pct(g.budget_spent_share),
+                )
                 for s, g in goals.items()
             ],
         ),
@@ -139,9 +207,15 @@ def render_markdown(experiment_id: str, spec: ExperimentSpec, world: World, f: F
     shown = days if len(days) <= 10 else sorted({d for d in days if d == 1 or d % 5 == 0 or d == days[-1]})
     kpi = {(k.scenario, k.day): k.mean_attainment for k in f.kpi_by_day}
     out += [
-        "", "## KPI attainment over time", "",
-        "![KPI attainment by day](kpi_attainment.png)", "",
-        table(["Scenario", *[f"Day {d}" for d in shown]], [(label(s), *[pct(kpi.get((s, d))) for d in shown]) for s in f.scenarios]),
+        "",
+        "## KPI attainment over time",
+        "",
+        "![KPI attainment by day](kpi_attainment.png)",
+        "",
+        table(
+            ["Scenario", *[f"Day {d}" for d in shown]],
+            [(label(s), *[pct(kpi.get((s, d))) for d in shown]) for s in f.scenarios],
+        ),
         "",
         "Each day: the mean over campaigns already in flight of cumulative delivered KPI ÷ the target pro-rated to "
         "the elapsed share of the campaign's flight, capped at 100%.",
@@ -151,14 +225,37 @@ def render_markdown(experiment_id: str, spec: ExperimentSpec, world: World, f: F
     if f.context:
         ref = f.context_by_day[0].reference_daily_survival if f.context_by_day else None
         out += [
-            "", "## Context rot", "",
-            "![context rot](context_rot.png)", "",
+            "",
+            "## Context rot",
+            "",
+            "![context rot](context_rot.png)",
+            "",
             table(
-                ["Scenario", "Campaign-days", "With memory", "Items remembered", "Items lost", "Daily survival",
-                 "Restarts", "Recovered", "Recovered correctly", "Recovery fidelity"],
                 [
-                    (label(c.scenario), c.campaign_days, c.with_items, num(c.items_before), num(c.items_lost),
-                     pct(c.survival, 2), c.restarts, num(c.items_recovered), num(c.recovered_correctly), pct(c.recovery_fidelity))
+                    "Scenario",
+                    "Campaign-days",
+                    "With memory",
+                    "Items remembered",
+                    "Items lost",
+                    "Daily survival",
+                    "Restarts",
+                    "Recovered",
+                    "Recovered correctly",
+                    "Recovery fidelity",
+                ],
+                [
+                    (
+                        label(c.scenario),
+                        c.campaign_days,
+                        c.with_items,
+                        num(c.items_before),
+                        num(c.items_lost),
+                        pct(c.survival, 2),
+                        c.restarts,
+                        num(c.items_recovered),
+                        num(c.recovered_correctly),
+                        pct(c.recovery_fidelity),
+                    )
                     for c in f.context
                 ],
             ),
@@ -169,10 +266,18 @@ def render_markdown(experiment_id: str, spec: ExperimentSpec, world: World, f: F
             table(
                 ["Scenario", *[f"Day {d}" for d in shown]],
                 [
-                    (f"{c.scenario}: cumulative survival", *[pct(by_day[(c.scenario, d)].cumulative_survival) for d in shown])
+                    (
+                        f"{c.scenario}: cumulative survival",
+                        *[pct(by_day[(c.scenario, d)].cumulative_survival) for d in shown],
+                    )
                     for c in f.context
                 ]
-                + [("parameter-derived reference", *[pct(by_day[(f.context[0].scenario, d)].reference_cumulative_survival) for d in shown])],
+                + [
+                    (
+                        "parameter-derived reference",
+                        *[pct(by_day[(f.context[0].scenario, d)].reference_cumulative_survival) for d in shown],
+                    )
+                ],
             )
         )
         out += [
@@ -188,12 +293,25 @@ def render_markdown(experiment_id: str, spec: ExperimentSpec, world: World, f: F
 
     # Hallucinations.
     out += [
-        "", "## Hallucination analysis", "",
-        "![hallucinations](hallucinations.png)", "",
+        "",
+        "## Hallucination analysis",
+        "",
+        "![hallucinations](hallucinations.png)",
+        "",
         table(
             ["Scenario", "Agent", "Claims", "Injected (fabricated)", "Injected share", "Injected and unchecked"],
-            [(label(h.scenario), h.agent_type, num(h.claims), num(h.injected), pct(h.injected_share, 2), num(h.injected_unchecked))
-             for h in f.hallucinations if h.claims],
+            [
+                (
+                    label(h.scenario),
+                    h.agent_type,
+                    num(h.claims),
+                    num(h.injected),
+                    pct(h.injected_share, 2),
+                    num(h.injected_unchecked),
+                )
+                for h in f.hallucinations
+                if h.claims
+            ],
         ),
         "",
         *_no_claims_note(spec, f),
@@ -201,10 +319,34 @@ def render_markdown(experiment_id: str, spec: ExperimentSpec, world: World, f: F
         f"{spec.params.major_severity:.0%}), from each recorded claim against its ground truth:",
         "",
         table(
-            ["Scenario", "Claim type", "Claims", "Injected", "Flagged", "True positives", "Precision", "Recall", "Minor", "Major"],
-            [(label(d.scenario), d.claim_type, num(d.claims), num(d.injected), num(d.flagged), num(d.true_positives),
-              pct(d.precision), pct(d.recall), num(d.severity.get("minor", 0)), num(d.severity.get("major", 0)))
-             for d in f.detection if d.claims],
+            [
+                "Scenario",
+                "Claim type",
+                "Claims",
+                "Injected",
+                "Flagged",
+                "True positives",
+                "Precision",
+                "Recall",
+                "Minor",
+                "Major",
+            ],
+            [
+                (
+                    label(d.scenario),
+                    d.claim_type,
+                    num(d.claims),
+                    num(d.injected),
+                    num(d.flagged),
+                    num(d.true_positives),
+                    pct(d.precision),
+                    pct(d.recall),
+                    num(d.severity.get("minor", 0)),
+                    num(d.severity.get("major", 0)),
+                )
+                for d in f.detection
+                if d.claims
+            ],
         ),
         "",
         "Only the injected set counts as hallucination (no API errors, no rounding). The injected share follows the "
@@ -219,29 +361,71 @@ def render_markdown(experiment_id: str, spec: ExperimentSpec, world: World, f: F
         "deals struck on a fabricated quote that the seller billed at its true price:",
         "",
         table(
-            ["Scenario", "Deliveries", "Misreported", "Over-reported impressions", "Overpayment", "Share of spend",
-             f"Campaigns > {spec.params.detection_tolerance:.0%} off", "Deals billed above agreed CPM", "Billed above agreed",
-             "Deals above max CPM"],
-            [(label(d.scenario), num(d.deliveries), num(d.misreported_deliveries), num(d.over_reported_impressions),
-              usd(d.overpayment_micros), pct(d.overpayment_share, 2), f"{d.campaigns_over_tolerance} of {d.campaigns}",
-              num(d.deals_billed_above_agreed), usd(d.billed_above_agreed_micros), num(d.deals_billed_above_max_cpm))
-             for d in f.discrepancy],
+            [
+                "Scenario",
+                "Deliveries",
+                "Misreported",
+                "Over-reported impressions",
+                "Overpayment",
+                "Share of spend",
+                f"Campaigns > {spec.params.detection_tolerance:.0%} off",
+                "Deals billed above agreed CPM",
+                "Billed above agreed",
+                "Deals above max CPM",
+            ],
+            [
+                (
+                    label(d.scenario),
+                    num(d.deliveries),
+                    num(d.misreported_deliveries),
+                    num(d.over_reported_impressions),
+                    usd(d.overpayment_micros),
+                    pct(d.overpayment_share, 2),
+                    f"{d.campaigns_over_tolerance} of {d.campaigns}",
+                    num(d.deals_billed_above_agreed),
+                    usd(d.billed_above_agreed_micros),
+                    num(d.deals_billed_above_max_cpm),
+                )
+                for d in f.discrepancy
+            ],
         ),
     ]
 
     # Ledger.
     out += [
-        "", "## Ledger cost vs exchange fee", "",
-        "![ledger cost vs exchange fee](ledger_vs_fee.png)", "",
+        "",
+        "## Ledger cost vs exchange fee",
+        "",
+        "![ledger cost vs exchange fee](ledger_vs_fee.png)",
+        "",
         table(
-            ["Scenario", "Chain", "Chains", "Entries", "Bytes", "Sui (SUI)", "Walrus (WAL)", "Blobs", "Cost (USD)",
-             "Per 1000 impressions", "Share of spend"],
             [
-                (label(row.scenario), "written (relied on)" if row.written_by_scenario else "deal records only (what it would cost)",
-                 row.chains, f"{num(row.entries)} ({', '.join(f'{k} {v:,}' for k, v in row.entries_by_type.items()) or '—'})",
-                 num(row.bytes), num(row.cost_sui_mist / MIST_PER_SUI, 4), num(row.cost_walrus_frost / FROST_PER_WAL, 4),
-                 row.cost_blobs, dollars(row.cost_usd), price(row.cost_per_1000_impressions_usd),
-                 pct(row.cost_share_of_spend, 4))
+                "Scenario",
+                "Chain",
+                "Chains",
+                "Entries",
+                "Bytes",
+                "Sui (SUI)",
+                "Walrus (WAL)",
+                "Blobs",
+                "Cost (USD)",
+                "Per 1000 impressions",
+                "Share of spend",
+            ],
+            [
+                (
+                    label(row.scenario),
+                    "written (relied on)" if row.written_by_scenario else "deal records only (what it would cost)",
+                    row.chains,
+                    f"{num(row.entries)} ({', '.join(f'{k} {v:,}' for k, v in row.entries_by_type.items()) or '—'})",
+                    num(row.bytes),
+                    num(row.cost_sui_mist / MIST_PER_SUI, 4),
+                    num(row.cost_walrus_frost / FROST_PER_WAL, 4),
+                    row.cost_blobs,
+                    dollars(row.cost_usd),
+                    price(row.cost_per_1000_impressions_usd),
+                    pct(row.cost_share_of_spend, 4),
+                )
                 for row in f.ledger
             ],
         ),
@@ -250,9 +434,16 @@ def render_markdown(experiment_id: str, spec: ExperimentSpec, world: World, f: F
             ["", "Exchange fee (A)", "Ledger (C)"],
             [
                 ("Total (USD)", dollars(vs.exchange_fee_usd), dollars(vs.ledger_cost_usd)),
-                ("Per 1000 delivered impressions", price(vs.exchange_fee_per_1000_impressions_usd),
-                 price(vs.ledger_cost_per_1000_impressions_usd)),
-                ("Per $100,000 of buyer spend", dollars(vs.exchange_fee_per_100k_spend_usd), dollars(vs.ledger_cost_per_100k_spend_usd)),
+                (
+                    "Per 1000 delivered impressions",
+                    price(vs.exchange_fee_per_1000_impressions_usd),
+                    price(vs.ledger_cost_per_1000_impressions_usd),
+                ),
+                (
+                    "Per $100,000 of buyer spend",
+                    dollars(vs.exchange_fee_per_100k_spend_usd),
+                    dollars(vs.ledger_cost_per_100k_spend_usd),
+                ),
             ],
         ),
         "",
@@ -266,7 +457,9 @@ def render_markdown(experiment_id: str, spec: ExperimentSpec, world: World, f: F
     out += ["", *_parameters_section(spec, world)]
     out += ["", *_method_section()]
     out += [
-        "", "## Files", "",
+        "",
+        "## Files",
+        "",
         "- `report.json`: every figure above (`findings`), the inputs (`parameters`) and the data checks (`checks`).",
         f"- Charts: {', '.join(f'`{c}`' for c in CHARTS)}.",
         "- `events.jsonl`: every recorded row of the experiment (context events, the event log, deals, claims, "
@@ -318,23 +511,36 @@ def _parameters_section(spec: ExperimentSpec, world: World) -> list[str]:
     for campaign in world.campaigns:
         kpis[campaign.kpi] += 1
     sizes = [
-        ("scenarios", ", ".join(spec.scenarios)), ("days", spec.days), ("buyers", spec.buyers), ("sellers", spec.sellers),
-        ("campaigns per buyer", spec.campaigns_per_buyer), ("seed", spec.seed), ("acceleration", spec.acceleration),
+        ("scenarios", ", ".join(spec.scenarios)),
+        ("days", spec.days),
+        ("buyers", spec.buyers),
+        ("sellers", spec.sellers),
+        ("campaigns per buyer", spec.campaigns_per_buyer),
+        ("seed", spec.seed),
+        ("acceleration", spec.acceleration),
         ("LLM buyer", f"{spec.llm.model} at {spec.llm.url}" if spec.llm else "none (rule engine)"),
-        ("campaigns (generated)", len(world.campaigns)), ("products (generated)", len(products)),
+        ("campaigns (generated)", len(world.campaigns)),
+        ("products (generated)", len(products)),
         ("campaign budgets, total", usd(sum(c.budget for c in world.campaigns))),
         ("campaign KPIs", ", ".join(f"{k} {v}" for k, v in sorted(kpis.items()))),
         ("buyer tiers", ", ".join(f"{b.id} {b.tier}" for b in world.buyers)),
     ]
     fields = AdsParams.model_fields
     return [
-        "## Parameters", "",
-        "Inputs of the study, not findings. Study sizes and the generated world:", "",
-        table(["Parameter", "Value"], sizes), "",
-        "Every `AdsParams` value:", "",
+        "## Parameters",
+        "",
+        "Inputs of the study, not findings. Study sizes and the generated world:",
+        "",
+        table(["Parameter", "Value"], sizes),
+        "",
+        "Every `AdsParams` value:",
+        "",
         table(
             ["Parameter", "Value", "Meaning"],
-            [(f"`{name}`", _param_value(getattr(spec.params, name)), fields[name].description or "") for name in fields],
+            [
+                (f"`{name}`", _param_value(getattr(spec.params, name)), fields[name].description or "")
+                for name in fields
+            ],
         ),
     ]
 
@@ -347,7 +553,8 @@ def _param_value(value: Any) -> str:
 
 def _method_section() -> list[str]:
     return [
-        "## How each figure is computed", "",
+        "## How each figure is computed",
+        "",
         "- **Spend, publisher revenue, exchange fee, take rate, impressions, CPMs**: sums over `ads_deliveries` "
         "(`buyer_spend`, `seller_revenue`, `exchange_fee` in micros; `impressions` = delivered, `reported` = paid).",
         "- **Deals, deal types, rounds**: `ads_deals`; negotiations and auctions: `ads_events` (kinds `negotiation`, `auction`).",

@@ -266,4 +266,4 @@ def create_app(chain: Chain) -> FastAPI:
     return app
 
 
-__all__ = ["create_app", "Chain", "Faults"]
+__all__ = ["Chain", "Faults", "create_app"]

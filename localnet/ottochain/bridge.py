@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -112,17 +112,26 @@ def bridge_app(chain: Chain) -> FastAPI:
             return chain.submit(signing.sign(message, [private_key]))
         except UpdateRejected as rejected:
             # The real bridge loses DL1's body and answers 500 with the status line only.
-            raise _BridgeError(500, {"error": f"Metagraph submission failed on all 1 DL1 node(s): HTTP 400: {rejected.code}"}) from None
+            raise _BridgeError(
+                500, {"error": f"Metagraph submission failed on all 1 DL1 node(s): HTTP 400: {rejected.code}"}
+            ) from None
 
     def target_sequence(fiber_id: str) -> int:
         fiber = chain.state.fibers.get(fiber_id)
         on_chain = fiber.sequence_number if fiber else 0
         return max(on_chain, submitted_targets.get(fiber_id, 0))
 
-    def transition(private_key: str, fiber_id: str, event: str, payload: dict[str, Any], target: int | None = None) -> str:
+    def transition(
+        private_key: str, fiber_id: str, event: str, payload: dict[str, Any], target: int | None = None
+    ) -> str:
         target = target_sequence(fiber_id) if target is None else target
         message = {
-            "TransitionStateMachine": {"fiberId": fiber_id, "eventName": event, "payload": payload, "targetSequenceNumber": target}
+            "TransitionStateMachine": {
+                "fiberId": fiber_id,
+                "eventName": event,
+                "payload": payload,
+                "targetSequenceNumber": target,
+            }
         }
         update_hash = submit(message, private_key)
         submitted_targets[fiber_id] = target + 1
@@ -138,7 +147,7 @@ def bridge_app(chain: Chain) -> FastAPI:
         return signing.keypair_from_private_key(private_key.lower()).address
 
     def now() -> str:
-        return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
     # --- health, version, wallet ---------------------------------------------------------------
 
@@ -213,8 +222,11 @@ def bridge_app(chain: Chain) -> FastAPI:
                 await chain.next_snapshot(timeout=max(0.0, min(1.0, deadline - time.monotonic())))
             if body.fiber_id not in chain.state.fibers:
                 return JSONResponse(
-                    {"error": "Fiber not yet synced to data layer", "fiberId": body.fiber_id,
-                     "hint": "Retry once the registration is in a snapshot"},
+                    {
+                        "error": "Fiber not yet synced to data layer",
+                        "fiberId": body.fiber_id,
+                        "hint": "Retry once the registration is in a snapshot",
+                    },
                     status_code=503,
                 )
         agent = record(body.fiber_id, "Agent")
@@ -236,14 +248,20 @@ def bridge_app(chain: Chain) -> FastAPI:
         body = await parse(request, VouchRequest)
         target = record(body.target_fiber_id, "Target agent")
         if target["currentState"] != "ACTIVE":
-            raise _BridgeError(400, {"error": "Can only vouch for active agents", "currentState": target["currentState"]})
+            raise _BridgeError(
+                400, {"error": "Can only vouch for active agents", "currentState": target["currentState"]}
+            )
         voucher = body.from_address or address_of(body.private_key)
-        update_hash = transition(body.private_key, body.target_fiber_id, "receive_vouch", {"from": voucher, "reason": body.reason})
+        update_hash = transition(
+            body.private_key, body.target_fiber_id, "receive_vouch", {"from": voucher, "reason": body.reason}
+        )
         return {"hash": update_hash, "event": "vouch", "targetFiberId": body.target_fiber_id, "from": voucher}
 
     def with_schema(schema: str) -> dict[str, Any]:
         return {
-            fiber_id: fiber.to_wire() for fiber_id, fiber in chain.state.fibers.items() if fiber.state_data.get("schema") == schema
+            fiber_id: fiber.to_wire()
+            for fiber_id, fiber in chain.state.fibers.items()
+            if fiber.state_data.get("schema") == schema
         }
 
     @app.get("/agent")
@@ -268,7 +286,12 @@ def bridge_app(chain: Chain) -> FastAPI:
         )
         contract_id = str(uuid.uuid4())
         message = {
-            "CreateStateMachine": {"fiberId": contract_id, "definition": kind.definition(), "initialData": initial, "parentFiberId": None}
+            "CreateStateMachine": {
+                "fiberId": contract_id,
+                "definition": kind.definition(),
+                "initialData": initial,
+                "parentFiberId": None,
+            }
         }
         update_hash = submit(message, body.private_key)
         return {
@@ -319,7 +342,9 @@ def bridge_app(chain: Chain) -> FastAPI:
         initial = {**body.initial_data, "_schema": schema, "_createdAt": now(), "_owner": owner}
         message = {
             "CreateStateMachine": {
-                "fiberId": fiber_id, "definition": body.definition, "initialData": initial,
+                "fiberId": fiber_id,
+                "definition": body.definition,
+                "initialData": initial,
                 "parentFiberId": body.parent_fiber_id,
             }
         }
@@ -341,14 +366,19 @@ def bridge_app(chain: Chain) -> FastAPI:
         for index, item in enumerate(body.transitions):
             try:
                 parsed = FiberTransitionRequest.model_validate(item)
-                update_hash = transition(parsed.private_key, parsed.fiber_id, parsed.event, parsed.payload, parsed.target_sequence_number)
+                update_hash = transition(
+                    parsed.private_key, parsed.fiber_id, parsed.event, parsed.payload, parsed.target_sequence_number
+                )
                 successes.append({"fiberId": parsed.fiber_id, "event": parsed.event, "hash": update_hash})
             except (ValidationError, _BridgeError) as err:
                 message = err.body.get("error") if isinstance(err, _BridgeError) else "Invalid request"
                 failures.append({"index": index, "fiberId": item.get("fiberId"), "error": message})
         return {
-            "total": len(body.transitions), "succeeded": len(successes), "failed": len(failures),
-            "successes": successes, "failures": failures,
+            "total": len(body.transitions),
+            "succeeded": len(successes),
+            "failed": len(failures),
+            "successes": successes,
+            "failures": failures,
         }
 
     @app.get("/fiber")
@@ -358,7 +388,9 @@ def bridge_app(chain: Chain) -> FastAPI:
             data = fiber.state_data
             name = data.get("_schema") or data.get("schema") or (fiber.definition.get("metadata") or {}).get("name")
             if schema is None or name == schema:
-                found.append({"fiberId": fiber.fiber_id, "schema": name, "currentState": fiber.current_state, "stateData": data})
+                found.append(
+                    {"fiberId": fiber.fiber_id, "schema": name, "currentState": fiber.current_state, "stateData": data}
+                )
         return {"count": len(found[:limit]), "fibers": found[:limit]}
 
     @app.get("/fiber/{fiber_id}")
@@ -372,4 +404,3 @@ def _jsonable(details: Any) -> Any:
     if isinstance(details, list):
         return [{k: v for k, v in item.items() if k in ("type", "loc", "msg")} for item in details]
     return details
-

@@ -192,7 +192,7 @@ class Chain:
             return
         try:
             await asyncio.wait_for(self._snapshot_event.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     # --- faults ----------------------------------------------------------------------------------

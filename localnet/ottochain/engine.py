@@ -124,7 +124,9 @@ def validate_definition(definition: Mapping[str, Any]) -> None:
             raise UpdateRejected("TransitionToInvalidState", f"transition to unknown state {transition['to']!r}")
         signature = canonical_json({k: transition[k] for k in ("from", "to", "eventName", "guard")})
         if signature in seen:
-            raise UpdateRejected("DuplicateTransitions", f"duplicate transition {transition['from']} --{transition['eventName']}->")
+            raise UpdateRejected(
+                "DuplicateTransitions", f"duplicate transition {transition['from']} --{transition['eventName']}->"
+            )
         seen.add(signature)
         per_state[transition["from"]] = per_state.get(transition["from"], 0) + 1
         groups.setdefault((transition["from"], transition["eventName"]), []).append(transition)
@@ -309,7 +311,11 @@ def validate_at_l1(state: ChainState, update: PendingUpdate, pending_creates: It
     Ownership, status and event names are ML0's business: such updates pass here and are dropped at
     consensus, exactly as on a real network.
     """
-    if len(update.message) != 1 or update.kind not in ("CreateStateMachine", "TransitionStateMachine", "ArchiveStateMachine"):
+    if len(update.message) != 1 or update.kind not in (
+        "CreateStateMachine",
+        "TransitionStateMachine",
+        "ArchiveStateMachine",
+    ):
         raise UpdateRejected("InvalidUpdate", f"unknown update {sorted(update.message)!r}")
     body = update.body
     if not isinstance(body, Mapping) or not isinstance(body.get("fiberId"), str):
@@ -355,7 +361,9 @@ def combine(state: ChainState, updates: list[PendingUpdate]) -> ChainState:
     """Apply one snapshot's updates and advance the ordinal; rejected updates leave no trace in state."""
     state.ordinal += 1
     state.last_snapshot_hash = sha256_hex(
-        canonical_json({"previous": state.last_snapshot_hash, "ordinal": state.ordinal, "updates": [u.hash for u in updates]})
+        canonical_json(
+            {"previous": state.last_snapshot_hash, "ordinal": state.ordinal, "updates": [u.hash for u in updates]}
+        )
     )
     state.latest_logs = {}
     creates = [u for u in updates if u.kind == "CreateStateMachine"]
@@ -438,7 +446,9 @@ def _transition(state: ChainState, update: PendingUpdate) -> None:
     body = update.body
     event = body["eventName"]
     if not _candidates(fiber, event):
-        raise UpdateRejected("NoTransitionForEvent", f"No transition from state {fiber.current_state} for event {event}")
+        raise UpdateRejected(
+            "NoTransitionForEvent", f"No transition from state {fiber.current_state} for event {event}"
+        )
 
     run = _EventRun(state, proofs=update.proofs, update_hash=update.hash)
     try:
@@ -446,8 +456,15 @@ def _transition(state: ChainState, update: PendingUpdate) -> None:
     except _Abort as abort:
         # Nothing of the run is kept; only the receipt of the failed event.
         fiber.last_receipt = _receipt(
-            fiber.fiber_id, fiber.sequence_number, event, state.ordinal, fiber.current_state, fiber.current_state,
-            gas=run.gas, triggers=0, error=str(abort),
+            fiber.fiber_id,
+            fiber.sequence_number,
+            event,
+            state.ordinal,
+            fiber.current_state,
+            fiber.current_state,
+            gas=run.gas,
+            triggers=0,
+            error=str(abort),
         )
         state.latest_logs.setdefault(fiber.fiber_id, []).append({"EventReceipt": fiber.last_receipt})
         return
@@ -455,14 +472,22 @@ def _transition(state: ChainState, update: PendingUpdate) -> None:
 
 
 def _candidates(fiber: Fiber, event: str) -> list[dict[str, Any]]:
-    return [
-        t for t in fiber.definition["transitions"] if t["from"] == fiber.current_state and t["eventName"] == event
-    ]
+    return [t for t in fiber.definition["transitions"] if t["from"] == fiber.current_state and t["eventName"] == event]
 
 
 def _receipt(
-    fiber_id: str, sequence: int, event: str, ordinal: int, from_state: str, to_state: str, *,
-    gas: int, triggers: int, error: str | None = None, source: str | None = None, emitted: list[Any] | None = None,
+    fiber_id: str,
+    sequence: int,
+    event: str,
+    ordinal: int,
+    from_state: str,
+    to_state: str,
+    *,
+    gas: int,
+    triggers: int,
+    error: str | None = None,
+    source: str | None = None,
+    emitted: list[Any] | None = None,
 ) -> dict[str, Any]:
     """An EventReceipt: a success carries the new sequence number, a failure the unchanged one."""
     return {
@@ -549,13 +574,26 @@ class _EventRun:
         for trigger in triggers if isinstance(triggers, list) else []:
             if not isinstance(trigger, Mapping) or not isinstance(trigger.get("targetMachineId"), str):
                 continue  # malformed entries are skipped, as on the chain
-            self.fire(trigger["targetMachineId"], str(trigger.get("eventName")), trigger.get("payload") or {}, source=fiber_id, depth=depth + 1)
+            self.fire(
+                trigger["targetMachineId"],
+                str(trigger.get("eventName")),
+                trigger.get("payload") or {},
+                source=fiber_id,
+                depth=depth + 1,
+            )
             fired += 1
         self.active_path.pop()
 
         receipt = _receipt(
-            fiber_id, fiber.sequence_number, event, self.state.ordinal, from_state, fiber.current_state,
-            gas=self.gas, triggers=fired, source=source,
+            fiber_id,
+            fiber.sequence_number,
+            event,
+            self.state.ordinal,
+            from_state,
+            fiber.current_state,
+            gas=self.gas,
+            triggers=fired,
+            source=source,
             emitted=[e for e in emitted if isinstance(e, Mapping)] if isinstance(emitted, list) else [],
         )
         fiber.last_receipt = receipt
@@ -597,7 +635,10 @@ class _EventRun:
 
     def _context(self, fiber: Fiber, event: str, payload: Any) -> dict[str, Any]:
         dependencies = {
-            dep for t in fiber.definition["transitions"] if t["from"] == fiber.current_state for dep in t["dependencies"]
+            dep
+            for t in fiber.definition["transitions"]
+            if t["from"] == fiber.current_state
+            for dep in t["dependencies"]
         }
         machines = {}
         for dep in dependencies:
@@ -664,4 +705,3 @@ def _effect_updates(result: Any) -> dict[str, Any]:
     if isinstance(result, list) and all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in result):
         return {key: value for key, value in result}
     raise _Abort(f"EvaluationError: effect must produce a map, got {json.dumps(result)[:40]}")
-

@@ -468,7 +468,7 @@ class _MapLit(Expr):
 
 
 class _Var(Expr):
-    __slots__ = ("key", "default", "has_default")
+    __slots__ = ("default", "has_default", "key")
 
     def __init__(self, key: str | Expr, default: Any = None, has_default: bool = False) -> None:
         self.key = key
@@ -496,7 +496,7 @@ class _Var(Expr):
 
 
 class _Apply(Expr):
-    __slots__ = ("tag", "args")
+    __slots__ = ("args", "tag")
 
     def __init__(self, tag: str, args: list[Expr]) -> None:
         self.tag = tag
@@ -506,10 +506,7 @@ class _Apply(Expr):
         if self.tag == "if":
             return vm.eval_if(self.args, ctx)
         callback = self.tag in _CALLBACK_OPS
-        values = [
-            _Fn(arg) if callback and i == 1 else arg.eval(vm, ctx)
-            for i, arg in enumerate(self.args)
-        ]
+        values = [_Fn(arg) if callback and i == 1 else arg.eval(vm, ctx) for i, arg in enumerate(self.args)]
         vm.charge(_BASE_COST[self.tag])
         result = _HANDLERS[self.tag](vm, values)
         vm.charge(_surcharge(self.tag, values, result))
@@ -611,7 +608,7 @@ def _first_child(root: Any, ctx: Any, segment: str) -> Any:
 
 
 class _VM:
-    __slots__ = ("root", "gas_limit", "gas_used")
+    __slots__ = ("gas_limit", "gas_used", "root")
 
     def __init__(self, root: Any, gas_limit: int) -> None:
         self.root = root
@@ -656,9 +653,7 @@ class _VM:
             i += 2
 
 
-def evaluate_metered(
-    expr: Any, data: Any, *, gas_limit: int = DEFAULT_GAS_LIMIT
-) -> tuple[Any, int]:
+def evaluate_metered(expr: Any, data: Any, *, gas_limit: int = DEFAULT_GAS_LIMIT) -> tuple[Any, int]:
     """Evaluate ``expr`` against ``data``; return ``(result, gas_used)``."""
     node = parse_expression(expr)
     try:
@@ -1104,9 +1099,7 @@ def _op_join(vm: _VM, args: list[Any]) -> str:
     if len(args) != 2 or not isinstance(args[0], list) or not isinstance(args[1], str):
         raise _bad("join", args)
     # Nested collections and nulls render as "".
-    return args[1].join(
-        "" if v is None or isinstance(v, (list, dict)) else _to_text(v) for v in args[0]
-    )
+    return args[1].join("" if v is None or isinstance(v, (list, dict)) else _to_text(v) for v in args[0])
 
 
 def _op_split(vm: _VM, args: list[Any]) -> list[str]:
@@ -1313,4 +1306,3 @@ def _surcharge(tag: str, args: list[Any], result: Any) -> int:
     if tag in ("values", "keys") and isinstance(first, dict):
         return len(first)
     return 0
-

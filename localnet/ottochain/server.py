@@ -52,7 +52,11 @@ class OttoChainServer:
 
     async def __aenter__(self) -> OttoChainServer:
         config = uvicorn.Config(
-            create_app(self.chain), host="127.0.0.1", port=self._port, log_level="warning", lifespan="off",
+            create_app(self.chain),
+            host="127.0.0.1",
+            port=self._port,
+            log_level="warning",
+            lifespan="off",
             access_log=False,
         )
         self._server = _QuietServer(config)

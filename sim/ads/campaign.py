@@ -137,8 +137,15 @@ def morning(state: CampaignState, day: int, today: Day) -> dict[str, Any]:
         state.memory, _ = decay(state.memory, rng, state.params.context_survival)
     lost = {key: value for key, value in before.items() if key not in state.memory}
     today.context.append(
-        ContextEvent(day=day, agent_id=state.buyer.id, kind=kind, items_before=len(before), items_lost=len(lost),
-                     items_recovered=0, recovered_correctly=0)
+        ContextEvent(
+            day=day,
+            agent_id=state.buyer.id,
+            kind=kind,
+            items_before=len(before),
+            items_lost=len(lost),
+            items_recovered=0,
+            recovered_correctly=0,
+        )
     )
     if lost:
         today.event("context_lost", agent=state.buyer.id, cause=kind, lost=sorted(lost))
@@ -179,7 +186,10 @@ def needs_deals(state: CampaignState, day: int) -> bool:
     campaign = state.campaign
     if campaign.end_day - day + 1 < state.params.min_deal_days or state.believed_spend() >= campaign.budget:
         return False
-    if state.last_empty_negotiation is not None and day - state.last_empty_negotiation < state.params.renegotiate_after_days:
+    if (
+        state.last_empty_negotiation is not None
+        and day - state.last_empty_negotiation < state.params.renegotiate_after_days
+    ):
         return False
     booked = sum(deal.daily_impressions for deal in state.remembered_deals() if deal.end_day >= day)
     return booked < 0.9 * daily_need(state, day)
@@ -211,7 +221,18 @@ def offers(state: CampaignState, day: int, today: Day) -> list[Offer]:
         price, price_injected = inject("price", truth.cpm, rng, rate)
         avails, avails_injected = observe("inventory", truth.avails, rng, rate, state.params.report_noise)
         _claim(state, today, day, product.seller_id, "seller", "price", product.id, price, truth.cpm, price_injected)
-        _claim(state, today, day, product.seller_id, "seller", "inventory", product.id, avails, truth.avails, avails_injected)
+        _claim(
+            state,
+            today,
+            day,
+            product.seller_id,
+            "seller",
+            "inventory",
+            product.id,
+            avails,
+            truth.avails,
+            avails_injected,
+        )
         used.append(truth if state.checks_claims else truth.model_copy(update={"cpm": price, "avails": avails}))
 
     beliefs: dict[str, int] = {}
@@ -222,7 +243,9 @@ def offers(state: CampaignState, day: int, today: Day) -> list[Offer]:
         if not remembered:
             continue
         truth = state.true_history(seller_id)
-        recalled, injected = inject("history", truth, stream(state.seed, state.campaign.id, day, f"history/{seller_id}"), rate)
+        recalled, injected = inject(
+            "history", truth, stream(state.seed, state.campaign.id, day, f"history/{seller_id}"), rate
+        )
         _claim(state, today, day, state.buyer.id, "buyer", "history", seller_id, recalled, truth, injected)
         beliefs[seller_id] = truth if state.checks_claims else recalled
 
@@ -234,14 +257,32 @@ def offers(state: CampaignState, day: int, today: Day) -> list[Offer]:
     return [Offer(product=state.products[q.product_id], quote=q) for q in chosen]
 
 
-def _claim(state, today: Day, day: int, agent_id: str, agent_type, claim_type, subject: str, claimed: int, actual: int, injected: bool) -> None:
+def _claim(
+    state,
+    today: Day,
+    day: int,
+    agent_id: str,
+    agent_type,
+    claim_type,
+    subject: str,
+    claimed: int,
+    actual: int,
+    injected: bool,
+) -> None:
     if not state.fabricates:
         return
     today.claims.append(
         Claim(
             id=f"{state.campaign.id}/{day}/{len(today.claims)}",
-            day=day, agent_id=agent_id, agent_type=agent_type, claim_type=claim_type, subject=subject,
-            claimed=claimed, actual=actual, injected=injected, checked=state.checks_claims,
+            day=day,
+            agent_id=agent_id,
+            agent_type=agent_type,
+            claim_type=claim_type,
+            subject=subject,
+            claimed=claimed,
+            actual=actual,
+            injected=injected,
+            checked=state.checks_claims,
         )
     )
 
@@ -255,15 +296,22 @@ def book(state: CampaignState, day: int, negotiations: list[Negotiation], offere
     state.negotiations += 1
     agreed = [n for n in negotiations if n.agreed_cpm is not None]
     for negotiation in negotiations:
-        today.event("negotiation", seller=negotiation.seller_id, product=negotiation.product_id,
-                    rounds=max(s.round for s in negotiation.steps), agreed_cpm=negotiation.agreed_cpm,
-                    steps=[[s.round, s.actor, s.action, s.cpm] for s in negotiation.steps])
+        today.event(
+            "negotiation",
+            seller=negotiation.seller_id,
+            product=negotiation.product_id,
+            rounds=max(s.round for s in negotiation.steps),
+            agreed_cpm=negotiation.agreed_cpm,
+            steps=[[s.round, s.actor, s.action, s.cpm] for s in negotiation.steps],
+        )
     if not agreed:
         state.last_empty_negotiation = day
         return
     state.last_empty_negotiation = None
     quotes = {offer.product.id: offer.quote for offer in offered}
-    need = max(1, daily_need(state, day) - sum(d.daily_impressions for d in state.remembered_deals() if d.end_day >= day))
+    need = max(
+        1, daily_need(state, day) - sum(d.daily_impressions for d in state.remembered_deals() if d.end_day >= day)
+    )
     for negotiation in agreed:
         product = state.products[negotiation.product_id]
         honest_cpm = quote_for(product, state.buyer.tier, state.campaign).cpm
@@ -272,10 +320,18 @@ def book(state: CampaignState, day: int, negotiations: list[Negotiation], offere
         daily = max(1, min(quotes[product.id].avails, need // len(agreed)))
         deal = Deal(
             id=f"{state.campaign.id}-{state.scenario}-d{len(state.deals) + 1:03d}",
-            scenario=state.scenario, campaign_id=state.campaign.id, buyer_id=state.buyer.id,
-            seller_id=product.seller_id, product_id=product.id, deal_type=negotiation.deal_type or "PD",
-            cpm=billed, daily_impressions=daily, start_day=day, end_day=state.campaign.end_day,
-            rounds=max(s.round for s in negotiation.steps), created_day=day,
+            scenario=state.scenario,
+            campaign_id=state.campaign.id,
+            buyer_id=state.buyer.id,
+            seller_id=product.seller_id,
+            product_id=product.id,
+            deal_type=negotiation.deal_type or "PD",
+            cpm=billed,
+            daily_impressions=daily,
+            start_day=day,
+            end_day=state.campaign.end_day,
+            rounds=max(s.round for s in negotiation.steps),
+            created_day=day,
         )
         state.deals[deal.id] = deal
         state.agreed[deal.id] = negotiation.agreed_cpm
@@ -325,8 +381,19 @@ def observe(claim_type, actual: int, rng: random.Random, rate: float, noise: flo
     return (claimed, True) if injected else (max(0, round(actual * (1 + deviation))), False)
 
 
-def _settle(state, deal: Deal, day: int, today: Day, impressions: int, paid: int, clicks: int, conversions: int,
-            viewable: int, spend: int, fee: int) -> None:
+def _settle(
+    state,
+    deal: Deal,
+    day: int,
+    today: Day,
+    impressions: int,
+    paid: int,
+    clicks: int,
+    conversions: int,
+    viewable: int,
+    spend: int,
+    fee: int,
+) -> None:
     state.spent += spend
     state.impressions += impressions
     state.clicks += clicks
@@ -336,9 +403,18 @@ def _settle(state, deal: Deal, day: int, today: Day, impressions: int, paid: int
     state.memory[f"delivered:{deal.id}"] = int(state.memory.get(f"delivered:{deal.id}", 0)) + paid
     state.memory["spend"] = state.believed_spend() + spend
     delivery = Delivery(
-        deal_id=deal.id, campaign_id=state.campaign.id, seller_id=deal.seller_id, day=day,
-        impressions=impressions, reported=paid, clicks=clicks, conversions=conversions, viewable=viewable,
-        buyer_spend=spend, seller_revenue=spend - fee, exchange_fee=fee,
+        deal_id=deal.id,
+        campaign_id=state.campaign.id,
+        seller_id=deal.seller_id,
+        day=day,
+        impressions=impressions,
+        reported=paid,
+        clicks=clicks,
+        conversions=conversions,
+        viewable=viewable,
+        buyer_spend=spend,
+        seller_revenue=spend - fee,
+        exchange_fee=fee,
     )
     today.deliveries.append(delivery)
 
@@ -358,29 +434,49 @@ def auction_day(state: CampaignState, day: int, today: Day) -> None:
     rng = stream(state.seed, campaign.id, day, "auction")
     remaining_days = max(1, campaign.end_day - day + 1)
     allowance = (campaign.budget - state.spent) // remaining_days
-    honest = [quote_for(p, state.buyer.tier, campaign).model_copy(update={"avails": state.share(p)}) for p in state.products.values()]
-    candidates = rank_products(campaign, honest, state.products)[: params.proposals_per_day] or sorted(honest, key=lambda q: q.product_id)[:1]
+    honest = [
+        quote_for(p, state.buyer.tier, campaign).model_copy(update={"avails": state.share(p)})
+        for p in state.products.values()
+    ]
+    candidates = (
+        rank_products(campaign, honest, state.products)[: params.proposals_per_day]
+        or sorted(honest, key=lambda q: q.product_id)[:1]
+    )
     need = max(1, (campaign.target_impressions - state.impressions) // remaining_days)
     lot = max(1, need // len(candidates))
     for quote in candidates:
         product = state.products[quote.product_id]
         value = min(campaign.max_cpm, round(campaign.target_cpm * (1 + params.buyer_value_over_target)))
-        own = Bid(bidder_id=state.buyer.id, cpm=shade(value, params.bid_shading) if params.auction == "first" else value)
-        background = competing_bids(rng, product, params.competing_bidders, shading=params.bid_shading if params.auction == "first" else 1.0)
+        own = Bid(
+            bidder_id=state.buyer.id, cpm=shade(value, params.bid_shading) if params.auction == "first" else value
+        )
+        background = competing_bids(
+            rng, product, params.competing_bidders, shading=params.bid_shading if params.auction == "first" else 1.0
+        )
         run = first_price if params.auction == "first" else second_price
         result = run([own, *background], effective_floor(product))
-        today.event("auction", product=product.id, floor=result.floor, clearing_cpm=result.clearing_cpm,
-                    winner=result.winner_id, bids=[[b.bidder_id, b.cpm] for b in result.bids])
+        today.event(
+            "auction",
+            product=product.id,
+            floor=result.floor,
+            clearing_cpm=result.clearing_cpm,
+            winner=result.winner_id,
+            bids=[[b.bidder_id, b.cpm] for b in result.bids],
+        )
         if result.winner_id != state.buyer.id or result.clearing_cpm is None:
             continue
         deal = _exchange_deal(state, product, day, result.clearing_cpm, lot, today)
-        impressions, clicks, conversions, viewable = deliver(deal, product.model_copy(update={"daily_avails": state.share(product)}), campaign, day, rng)
+        impressions, clicks, conversions, viewable = deliver(
+            deal, product.model_copy(update={"daily_avails": state.share(product)}), campaign, day, rng
+        )
         spend = min(impressions * result.clearing_cpm // 1000, allowance)
         if spend <= 0:
             continue
         if spend < impressions * result.clearing_cpm // 1000:
             scale = spend / (impressions * result.clearing_cpm // 1000)
-            impressions, clicks, conversions, viewable = (int(v * scale) for v in (impressions, clicks, conversions, viewable))
+            impressions, clicks, conversions, viewable = (
+                int(v * scale) for v in (impressions, clicks, conversions, viewable)
+            )
         allowance -= spend
         fee, _ = exchange_split(spend, params.exchange_fee)
         _settle(state, deal, day, today, impressions, impressions, clicks, conversions, viewable, spend, fee=fee)
@@ -392,9 +488,19 @@ def _exchange_deal(state: CampaignState, product: Product, day: int, cpm: int, l
     if existing is not None:
         return existing.model_copy(update={"cpm": cpm, "daily_impressions": lot})
     deal = Deal(
-        id=f"{state.campaign.id}-A-d{len(state.deals) + 1:03d}", scenario="A", campaign_id=state.campaign.id,
-        buyer_id=state.buyer.id, seller_id=product.seller_id, product_id=product.id, deal_type="PA", cpm=cpm,
-        daily_impressions=lot, start_day=day, end_day=state.campaign.end_day, rounds=0, created_day=day,
+        id=f"{state.campaign.id}-A-d{len(state.deals) + 1:03d}",
+        scenario="A",
+        campaign_id=state.campaign.id,
+        buyer_id=state.buyer.id,
+        seller_id=product.seller_id,
+        product_id=product.id,
+        deal_type="PA",
+        cpm=cpm,
+        daily_impressions=lot,
+        start_day=day,
+        end_day=state.campaign.end_day,
+        rounds=0,
+        created_day=day,
     )
     state.deals[deal.id] = deal
     state.agreed[deal.id] = cpm
@@ -415,8 +521,16 @@ def ledger_records(state: CampaignState, today: Day) -> list[tuple[str, dict[str
     if state.scenario == "C":
         for delivery in today.deliveries:
             records.append(
-                (delivery.seller_id, {"type": "delivery", "deal_id": delivery.deal_id, "day": delivery.day,
-                                      "impressions": delivery.impressions, "paid": delivery.reported,
-                                      "buyer_spend": delivery.buyer_spend})
+                (
+                    delivery.seller_id,
+                    {
+                        "type": "delivery",
+                        "deal_id": delivery.deal_id,
+                        "day": delivery.day,
+                        "impressions": delivery.impressions,
+                        "paid": delivery.reported,
+                        "buyer_spend": delivery.buyer_spend,
+                    },
+                )
             )
     return records

@@ -56,7 +56,11 @@ SEGMENTS: tuple[str, ...] = (
 )
 
 SELLER_NAMES = (
-    "Premium News Network", "Sports Media Group", "Entertainment Hub", "Tech Review Sites", "Lifestyle Network"
+    "Premium News Network",
+    "Sports Media Group",
+    "Entertainment Hub",
+    "Tech Review Sites",
+    "Lifestyle Network",
 )
 BUYER_NAMES = ("Northwind Brands", "Contoso Agency", "Globex Media", "Initech Direct", "Umbrella Advertising")
 

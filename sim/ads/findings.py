@@ -302,7 +302,9 @@ def _flight_days(campaign: Campaign, days: int) -> int:
     return max(0, min(campaign.end_day, days) - campaign.start_day + 1)
 
 
-def _totals(scenario: str, campaigns: Sequence[Campaign], rows: Mapping[str, Sequence[Row]], spec: ExperimentSpec) -> ScenarioTotals:
+def _totals(
+    scenario: str, campaigns: Sequence[Campaign], rows: Mapping[str, Sequence[Row]], spec: ExperimentSpec
+) -> ScenarioTotals:
     deliveries, deals, events = rows["deliveries"], rows["deals"], rows["events"]
     spend = sum(d["buyer_spend"] for d in deliveries)
     revenue = sum(d["seller_revenue"] for d in deliveries)
@@ -351,7 +353,9 @@ def _data(event: Row) -> dict[str, Any]:
     return json.loads(event["data_json"])
 
 
-def _campaign_outcomes(scenario: str, campaigns: Sequence[Campaign], rows: Mapping[str, Sequence[Row]]) -> list[CampaignOutcome]:
+def _campaign_outcomes(
+    scenario: str, campaigns: Sequence[Campaign], rows: Mapping[str, Sequence[Row]]
+) -> list[CampaignOutcome]:
     per_campaign = _group(rows["deliveries"], lambda row: row["campaign_id"])
     deal_count = Counter(d["campaign_id"] for d in rows["deals"])
     outcomes = []
@@ -363,18 +367,27 @@ def _campaign_outcomes(scenario: str, campaigns: Sequence[Campaign], rows: Mappi
         cpm = _ratio(spend * 1000, impressions)
         outcomes.append(
             CampaignOutcome(
-                scenario=scenario, campaign_id=campaign.id, kpi=campaign.kpi, kpi_value=value,
-                kpi_attainment=attainment(value, campaign.kpi_target), buyer_spend_micros=spend,
-                impressions=impressions, paid_impressions=sum(r["reported"] for r in served),
-                effective_cpm_micros=cpm, within_target_cpm=cpm is not None and cpm <= campaign.target_cpm,
-                over_budget=spend > campaign.budget, deals=deal_count.get(campaign.id, 0),
+                scenario=scenario,
+                campaign_id=campaign.id,
+                kpi=campaign.kpi,
+                kpi_value=value,
+                kpi_attainment=attainment(value, campaign.kpi_target),
+                buyer_spend_micros=spend,
+                impressions=impressions,
+                paid_impressions=sum(r["reported"] for r in served),
+                effective_cpm_micros=cpm,
+                within_target_cpm=cpm is not None and cpm <= campaign.target_cpm,
+                over_budget=spend > campaign.budget,
+                deals=deal_count.get(campaign.id, 0),
             )
         )
     return outcomes
 
 
 def _kpi(campaign: Campaign, delivery: Row) -> int:
-    return kpi_value(campaign.kpi, delivery["impressions"], delivery["clicks"], delivery["conversions"], delivery["viewable"])
+    return kpi_value(
+        campaign.kpi, delivery["impressions"], delivery["clicks"], delivery["conversions"], delivery["viewable"]
+    )
 
 
 def _goals(scenario: str, campaigns: Sequence[Campaign], outcomes: Sequence[CampaignOutcome]) -> GoalTotals:
@@ -417,7 +430,12 @@ def _kpi_by_day(scenario: str, campaigns: Sequence[Campaign], deliveries: Sequen
             elapsed = min(1.0, (day - campaign.start_day + 1) / flight)
             values.append(attainment(cumulative[campaign.id], campaign.kpi_target * elapsed))
         result.append(
-            KpiDay(scenario=scenario, day=day, campaigns=len(values), mean_attainment=statistics.fmean(values) if values else None)
+            KpiDay(
+                scenario=scenario,
+                day=day,
+                campaigns=len(values),
+                mean_attainment=statistics.fmean(values) if values else None,
+            )
         )
     return result
 
@@ -450,7 +468,10 @@ def _context_by_day(scenario: str, rows: Sequence[Row], days: int, spec: Experim
             cumulative, observed = cumulative * survival, True
         result.append(
             ContextDay(
-                scenario=scenario, day=day, **sums, survival=survival,
+                scenario=scenario,
+                day=day,
+                **sums,
+                survival=survival,
                 cumulative_survival=cumulative if observed else None,
                 recovery_fidelity=_ratio(sums["recovered_correctly"], sums["items_lost"]),
                 reference_daily_survival=reference_daily,
@@ -464,7 +485,9 @@ def _context_totals(scenario: str, rows: Sequence[Row]) -> ContextTotals:
     sums = _context_sums(rows)
     lost_ratio = _ratio(sums["items_lost"], sums["items_before"])
     return ContextTotals(
-        scenario=scenario, **sums, survival=None if lost_ratio is None else 1 - lost_ratio,
+        scenario=scenario,
+        **sums,
+        survival=None if lost_ratio is None else 1 - lost_ratio,
         recovery_fidelity=_ratio(sums["recovered_correctly"], sums["items_lost"]),
     )
 
@@ -479,7 +502,10 @@ def _hallucinations(scenarios: Sequence[str], claims: Sequence[Row]) -> list[Hal
             injected = sum(1 for c in group if c["injected"])
             rows.append(
                 HallucinationRow(
-                    scenario=scenario, agent_type=agent_type, claims=len(group), injected=injected,
+                    scenario=scenario,
+                    agent_type=agent_type,
+                    claims=len(group),
+                    injected=injected,
                     injected_share=_ratio(injected, len(group)),
                     injected_unchecked=sum(1 for c in group if c["injected"] and not c["checked"]),
                 )
@@ -498,7 +524,9 @@ def _detection(scenarios: Sequence[str], claims: Sequence[Row], spec: Experiment
             subset = [c for c in group if claim_type == "all" or c["claim_type"] == claim_type]
             if not subset and claim_type != "all":
                 continue
-            verdicts = [detect(c["claimed"], c["actual"], params.detection_tolerance, params.major_severity) for c in subset]
+            verdicts = [
+                detect(c["claimed"], c["actual"], params.detection_tolerance, params.major_severity) for c in subset
+            ]
             flagged = [v.flagged for v in verdicts]
             injected = [bool(c["injected"]) for c in subset]
             # precision_recall scores an empty denominator as perfect; the report shows None there
@@ -507,8 +535,12 @@ def _detection(scenarios: Sequence[str], claims: Sequence[Row], spec: Experiment
             severity = Counter(v.severity for v in verdicts)
             rows.append(
                 DetectionRow(
-                    scenario=scenario, claim_type=claim_type, claims=len(subset), injected=sum(injected),
-                    flagged=sum(flagged), true_positives=sum(1 for f, i in zip(flagged, injected) if f and i),
+                    scenario=scenario,
+                    claim_type=claim_type,
+                    claims=len(subset),
+                    injected=sum(injected),
+                    flagged=sum(flagged),
+                    true_positives=sum(1 for f, i in zip(flagged, injected) if f and i),
                     precision=precision if any(flagged) else None,
                     recall=recall if any(injected) else None,
                     severity={s: severity.get(s, 0) for s in SEVERITIES},
@@ -536,7 +568,9 @@ def _agreed_cpms(events: Sequence[Row]) -> dict[tuple[str, int, str], int]:
     return agreed
 
 
-def _discrepancy(scenario: str, campaigns: Sequence[Campaign], rows: Mapping[str, Sequence[Row]], spec: ExperimentSpec) -> DiscrepancyRow:
+def _discrepancy(
+    scenario: str, campaigns: Sequence[Campaign], rows: Mapping[str, Sequence[Row]], spec: ExperimentSpec
+) -> DiscrepancyRow:
     deliveries = rows["deliveries"]
     agreed = _agreed_cpms(rows["events"])
     max_cpm = {c.id: c.max_cpm for c in campaigns}
@@ -616,9 +650,13 @@ def _ledger_vs_fee(totals: Sequence[ScenarioTotals], ledger: Sequence[LedgerRow]
         exchange_fee_per_1000_impressions_usd=fee_per_1000,
         ledger_cost_usd=c.cost_usd if c else None,
         ledger_cost_per_1000_impressions_usd=ledger_per_1000,
-        fee_to_ledger_ratio=_ratio(fee_per_1000, ledger_per_1000) if fee_per_1000 is not None and ledger_per_1000 else None,
+        fee_to_ledger_ratio=_ratio(fee_per_1000, ledger_per_1000)
+        if fee_per_1000 is not None and ledger_per_1000
+        else None,
         exchange_fee_per_100k_spend_usd=a.take_rate * 100_000 if a and a.take_rate is not None else None,
-        ledger_cost_per_100k_spend_usd=c.cost_share_of_spend * 100_000 if c and c.cost_share_of_spend is not None else None,
+        ledger_cost_per_100k_spend_usd=c.cost_share_of_spend * 100_000
+        if c and c.cost_share_of_spend is not None
+        else None,
     )
 
 
@@ -635,15 +673,21 @@ def sanity_checks(spec: ExperimentSpec, findings: Findings) -> list[str]:
     for t in findings.totals:
         s = t.scenario
         if t.campaign_days_recorded != t.campaign_days_expected:
-            checks.append(f"Scenario {s}: {t.campaign_days_recorded} campaign-days recorded, {t.campaign_days_expected} expected from the flights.")
+            checks.append(
+                f"Scenario {s}: {t.campaign_days_recorded} campaign-days recorded, {t.campaign_days_expected} expected from the flights."
+            )
         if t.deals == 0:
             checks.append(f"Scenario {s} recorded no deals.")
         if t.deliveries == 0:
             checks.append(f"Scenario {s} recorded no deliveries.")
         if t.unaccounted_micros:
-            checks.append(f"Scenario {s}: spend − publisher revenue − exchange fee = {t.unaccounted_micros} micros, not 0.")
+            checks.append(
+                f"Scenario {s}: spend − publisher revenue − exchange fee = {t.unaccounted_micros} micros, not 0."
+            )
         if s == "A" and t.take_rate is not None and abs(t.take_rate - params.exchange_fee) > 1e-4:
-            checks.append(f"Scenario A's take rate {t.take_rate:.4%} differs from the exchange_fee parameter {params.exchange_fee:.2%}.")
+            checks.append(
+                f"Scenario A's take rate {t.take_rate:.4%} differs from the exchange_fee parameter {params.exchange_fee:.2%}."
+            )
         if s != "A" and t.exchange_fee_micros:
             checks.append(f"Scenario {s} has no exchange but recorded {t.exchange_fee_micros} micros of exchange fees.")
         if t.spend_without_impressions_micros:
@@ -652,7 +696,9 @@ def sanity_checks(spec: ExperimentSpec, findings: Findings) -> list[str]:
                 f"({t.deliveries_without_impressions} rows record 0 impressions)."
             )
         if t.paid_impressions < t.impressions:
-            checks.append(f"Scenario {s}: the buyer paid for fewer impressions ({t.paid_impressions}) than were delivered ({t.impressions}).")
+            checks.append(
+                f"Scenario {s}: the buyer paid for fewer impressions ({t.paid_impressions}) than were delivered ({t.impressions})."
+            )
     for g in findings.goals:
         if g.campaigns_over_budget:
             checks.append(
@@ -663,12 +709,16 @@ def sanity_checks(spec: ExperimentSpec, findings: Findings) -> list[str]:
             checks.append(f"Scenario {g.scenario}: {g.campaigns_without_delivery} campaigns had no delivery at all.")
     for h in findings.hallucinations:
         if h.claims and h.scenario not in params.hallucination_scenarios and h.injected:
-            checks.append(f"Scenario {h.scenario} is not in hallucination_scenarios but has {h.injected} injected claims.")
+            checks.append(
+                f"Scenario {h.scenario} is not in hallucination_scenarios but has {h.injected} injected claims."
+            )
     for d in findings.detection:
         if d.claim_type != "all":
             continue
         if d.flagged > d.true_positives:
-            checks.append(f"Scenario {d.scenario}: {d.flagged - d.true_positives} claims flagged that were not injected (false alarms).")
+            checks.append(
+                f"Scenario {d.scenario}: {d.flagged - d.true_positives} claims flagged that were not injected (false alarms)."
+            )
         if d.injected > d.true_positives:
             checks.append(
                 f"Scenario {d.scenario}: {d.injected - d.true_positives} injected claims within the {params.detection_tolerance:.0%} "
@@ -676,7 +726,9 @@ def sanity_checks(spec: ExperimentSpec, findings: Findings) -> list[str]:
             )
     for c in findings.context:
         if c.scenario == "C" and c.recovery_fidelity is not None and c.recovery_fidelity < 1:
-            checks.append(f"Scenario C recovered only {c.recovery_fidelity:.1%} of lost memory correctly from its ledger.")
+            checks.append(
+                f"Scenario C recovered only {c.recovery_fidelity:.1%} of lost memory correctly from its ledger."
+            )
         if c.scenario == "B" and c.items_recovered:
             checks.append(f"Scenario B has no ledger but recovered {c.items_recovered} memory items.")
     ledger = {row.scenario: row for row in findings.ledger}

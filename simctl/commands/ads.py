@@ -34,15 +34,27 @@ def start_campaign(
     sellers: Annotated[int, typer.Option("--sellers", min=1)] = 5,
     campaigns_per_buyer: Annotated[int, typer.Option("--campaigns-per-buyer", min=1)] = 10,
     seed: Annotated[int, typer.Option("--seed")] = 1,
-    acceleration: Annotated[float, typer.Option("--acceleration", min=0, help="simulated seconds per real second; 0 = no waiting")] = 0.0,
+    acceleration: Annotated[
+        float, typer.Option("--acceleration", min=0, help="simulated seconds per real second; 0 = no waiting")
+    ] = 0.0,
     experiment_id: Annotated[str | None, typer.Option("--id", help="name the experiment (default: generated)")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="block with a progress bar until the study ends")] = False,
-    exchange_fee: Annotated[float | None, typer.Option("--exchange-fee", min=0, max=0.99, help="scenario A's fee [0.15]")] = None,
+    exchange_fee: Annotated[
+        float | None, typer.Option("--exchange-fee", min=0, max=0.99, help="scenario A's fee [0.15]")
+    ] = None,
     auction: Annotated[str | None, typer.Option("--auction", help="first (with bid shading) or second [first]")] = None,
-    hallucination_rate: Annotated[float | None, typer.Option("--hallucination-rate", min=0, max=1, help="[0.05]")] = None,
-    context_survival: Annotated[float | None, typer.Option("--context-survival", min=0, max=1, help="per-day memory survival [0.98]")] = None,
-    restart_probability: Annotated[float | None, typer.Option("--restart-probability", min=0, max=1, help="per-day [0.01]")] = None,
-    llm_url: Annotated[str | None, typer.Option("--llm-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")] = None,
+    hallucination_rate: Annotated[
+        float | None, typer.Option("--hallucination-rate", min=0, max=1, help="[0.05]")
+    ] = None,
+    context_survival: Annotated[
+        float | None, typer.Option("--context-survival", min=0, max=1, help="per-day memory survival [0.98]")
+    ] = None,
+    restart_probability: Annotated[
+        float | None, typer.Option("--restart-probability", min=0, max=1, help="per-day [0.01]")
+    ] = None,
+    llm_url: Annotated[
+        str | None, typer.Option("--llm-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
+    ] = None,
     llm_model: Annotated[str, typer.Option("--llm-model")] = "gpt-4o-mini",
     llm_budget: Annotated[int, typer.Option("--llm-budget", min=0, help="LLM calls per campaign")] = 20,
 ) -> None:
@@ -55,13 +67,21 @@ def start_campaign(
     if auction not in (None, "first", "second"):
         raise CliError(f"--auction must be first or second, not {auction!r}")
     overrides = {
-        "exchange_fee": exchange_fee, "auction": auction, "hallucination_rate": hallucination_rate,
-        "context_survival": context_survival, "restart_probability": restart_probability,
+        "exchange_fee": exchange_fee,
+        "auction": auction,
+        "hallucination_rate": hallucination_rate,
+        "context_survival": context_survival,
+        "restart_probability": restart_probability,
     }
     spec = ExperimentSpec(
         id=experiment_id or f"study-{seed}-{uuid.uuid4().hex[:6]}",
-        scenarios=chosen, days=days, buyers=buyers, sellers=sellers, campaigns_per_buyer=campaigns_per_buyer,
-        seed=seed, acceleration=acceleration,
+        scenarios=chosen,
+        days=days,
+        buyers=buyers,
+        sellers=sellers,
+        campaigns_per_buyer=campaigns_per_buyer,
+        seed=seed,
+        acceleration=acceleration,
         params=AdsParams(**{key: value for key, value in overrides.items() if value is not None}),
         llm=LlmConfig(url=llm_url, model=llm_model, calls_per_campaign=llm_budget) if llm_url else None,
     )
@@ -73,7 +93,10 @@ async def _start(settings: Settings, spec: ExperimentSpec, wait: bool) -> None:
     async with open_stack(settings, worker="always" if wait else "if-embedded") as stack:
         try:
             handle = await stack.client.start_workflow(
-                ExperimentWorkflow.run, spec, id=spec.id, task_queue=TaskQueue.ADS,
+                ExperimentWorkflow.run,
+                spec,
+                id=spec.id,
+                task_queue=TaskQueue.ADS,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
         except WorkflowAlreadyStartedError:
@@ -95,7 +118,9 @@ async def _start(settings: Settings, spec: ExperimentSpec, wait: bool) -> None:
             raise CliError(f"experiment {spec.id} failed: {failure_message(err)}", exit_code=1) from None
         finished.set()
         await progress
-        console.print(f"{spec.id}: {len(summary.campaigns)} campaign runs completed; `simctl report {spec.id} --out DIR`")
+        console.print(
+            f"{spec.id}: {len(summary.campaigns)} campaign runs completed; `simctl report {spec.id} --out DIR`"
+        )
 
 
 async def study_progress(client: Client, experiment_id: str) -> dict[str, int]:
@@ -122,7 +147,9 @@ async def running_studies(client: Client) -> list[StudyStatus]:
             StudyStatus(
                 experiment_id=spec.id,
                 scenarios=[
-                    ScenarioProgress(scenario=s, campaign_days_reached=min(reached.get(s, 0), total), campaign_days=total)
+                    ScenarioProgress(
+                        scenario=s, campaign_days_reached=min(reached.get(s, 0), total), campaign_days=total
+                    )
                     for s in spec.scenarios
                 ],
             )
@@ -132,7 +159,13 @@ async def running_studies(client: Client) -> list[StudyStatus]:
 
 async def _show_progress(client: Client, spec: ExperimentSpec, console: Console, finished: asyncio.Event) -> None:
     total = spec.days * spec.buyers * spec.campaigns_per_buyer
-    columns = (TextColumn("scenario {task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("campaign-days"), TimeElapsedColumn())
+    columns = (
+        TextColumn("scenario {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("campaign-days"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console) as progress:
         tasks = {scenario: progress.add_task(scenario, total=total) for scenario in spec.scenarios}
         while True:
@@ -144,7 +177,7 @@ async def _show_progress(client: Client, spec: ExperimentSpec, console: Console,
                 return
             try:
                 await asyncio.wait_for(finished.wait(), timeout=1)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
 

@@ -42,8 +42,12 @@ class AuditReport:
 def audit(
     ctx: typer.Context,
     chain: Annotated[str | None, typer.Option("--chain", help="verify only this chain")] = None,
-    experiment: Annotated[str | None, typer.Option("--experiment", help="check only this ads experiment against its history")] = None,
-    history: Annotated[bool, typer.Option("--history/--no-history", help="checks (b) and (c) against Temporal [on]")] = True,
+    experiment: Annotated[
+        str | None, typer.Option("--experiment", help="check only this ads experiment against its history")
+    ] = None,
+    history: Annotated[
+        bool, typer.Option("--history/--no-history", help="checks (b) and (c) against Temporal [on]")
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
     """Verify the ledger: chains intact, store equal to history, histories replayable. Exit 1 on any failure."""
@@ -81,7 +85,9 @@ async def run_audit(settings: Settings, chain: str | None, experiment: str | Non
                 raise CliError(f"no experiment {experiment!r} in the store at {settings.store_url}")
             experiments = [experiment]
             chain_ids = [c for c in chain_ids if c.startswith(f"ads/{experiment}/")]
-        report = AuditReport(verdicts=[await ledger.verify_stored_chain(engine, c) for c in chain_ids], experiments=experiments)
+        report = AuditReport(
+            verdicts=[await ledger.verify_stored_chain(engine, c) for c in chain_ids], experiments=experiments
+        )
         if with_history and experiments:
             report.history = await _check_histories(settings, engine, experiments, chain)
     return report
@@ -135,8 +141,10 @@ def print_report(report: AuditReport) -> None:
     if history.mismatches:
         for finding in history.mismatches:
             console.print(f"(b) [red]MISMATCH[/red] {finding.chain_id}: {finding.detail}")
-    console.print(f"(b) {history.chains_checked} chains compared with {history.histories} histories: "
-                  f"{len(history.mismatches)} mismatches")
+    console.print(
+        f"(b) {history.chains_checked} chains compared with {history.histories} histories: "
+        f"{len(history.mismatches)} mismatches"
+    )
     for finding in history.replay_failures:
         console.print(f"(c) [red]REPLAY FAILED[/red] {finding.chain_id}: {finding.detail}")
     console.print(f"(c) {history.histories} histories replayed: {len(history.replay_failures)} failures")

@@ -21,10 +21,18 @@ app = typer.Typer(help="Embedded stand-ins for the systems under simulation.", n
 def ottochain(
     ctx: typer.Context,
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="port on 127.0.0.1 (0 = any free port)")] = 9200,
-    state_dir: Annotated[Path | None, typer.Option("--chain-dir", help="where the chain persists [the state directory]")] = None,
-    genesis: Annotated[Path | None, typer.Option("--genesis", help="genesis CSV (address,balance in 1e-8 units)")] = None,
-    snapshot_interval: Annotated[float, typer.Option("--snapshot-interval", min=0.01, help="seconds between snapshots")] = 0.2,
-    error_rate: Annotated[float, typer.Option("--error-rate", min=0, max=1, help="share of requests failing with 5xx")] = 0.0,
+    state_dir: Annotated[
+        Path | None, typer.Option("--chain-dir", help="where the chain persists [the state directory]")
+    ] = None,
+    genesis: Annotated[
+        Path | None, typer.Option("--genesis", help="genesis CSV (address,balance in 1e-8 units)")
+    ] = None,
+    snapshot_interval: Annotated[
+        float, typer.Option("--snapshot-interval", min=0.01, help="seconds between snapshots")
+    ] = 0.2,
+    error_rate: Annotated[
+        float, typer.Option("--error-rate", min=0, max=1, help="share of requests failing with 5xx")
+    ] = 0.0,
     latency: Annotated[float, typer.Option("--latency", min=0, help="seconds added to every request")] = 0.0,
     seed: Annotated[int, typer.Option("--seed", help="seeds the fault injection")] = 0,
 ) -> None:

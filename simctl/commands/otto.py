@@ -20,12 +20,12 @@ from models.settings import Settings
 from models.task_queues import TaskQueue
 from sim.otto.fibers import fiber_kind
 from sim.otto.reputation import reputation_of, to_dot, trust_graph
-from simctl.wallet_access import create_pool, open_wallets
 from simctl.durations import parse_duration
 from simctl.errors import CliError, failure_message
-from simctl.ottochain import ottochain
 from simctl.otto_session import otto_session, with_passphrase
+from simctl.ottochain import ottochain
 from simctl.runner import configure_logging, run_async
+from simctl.wallet_access import create_pool, open_wallets
 from store.wallets import WalletError, WalletStore
 from workflows.otto.fiber import FiberWorkflow
 from workflows.otto.identity import AttestationWorkflow
@@ -38,14 +38,25 @@ DEFAULT_POOL = 8
 @app.command()
 def fiber(
     ctx: typer.Context,
-    fiber_type: Annotated[str, typer.Option("--type", help="SimpleOrder, TicTacToe, TokenEscrow, Contract, Voting, ApprovalWorkflow or Auction")],
-    outcome: Annotated[str | None, typer.Option("--outcome", help="terminal outcome to play for (default: drawn from the seed)")] = None,
+    fiber_type: Annotated[
+        str,
+        typer.Option(
+            "--type", help="SimpleOrder, TicTacToe, TokenEscrow, Contract, Voting, ApprovalWorkflow or Auction"
+        ),
+    ],
+    outcome: Annotated[
+        str | None, typer.Option("--outcome", help="terminal outcome to play for (default: drawn from the seed)")
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="seeds the parties' choices and the plan")] = 0,
     parties: Annotated[str | None, typer.Option("--parties", help="comma-separated agent ids, initiator first")] = None,
     wallets: Annotated[Path | None, typer.Option("--wallets", help="wallet file [.simctl/wallets.json]")] = None,
-    bridge_url: Annotated[str | None, typer.Option("--bridge-url", help="OttoChain bridge (default: an embedded node)")] = None,
+    bridge_url: Annotated[
+        str | None, typer.Option("--bridge-url", help="OttoChain bridge (default: an embedded node)")
+    ] = None,
     timeout: Annotated[str, typer.Option("--timeout", help="give up (TIMEOUT) after this long, e.g. 90s, 10m")] = "10m",
-    owners: Annotated[str, typer.Option("--owners", help="all (every party signs the create) or initiator (V1's bug)")] = "all",
+    owners: Annotated[
+        str, typer.Option("--owners", help="all (every party signs the create) or initiator (V1's bug)")
+    ] = "all",
     as_json: Annotated[bool, typer.Option("--json", help="print the outcome as JSON")] = False,
 ) -> None:
     """Run one fiber lifecycle through both sides and print its outcome."""
@@ -114,7 +125,11 @@ async def run_fiber(settings: Settings, spec: FiberSpec, bridge_url: str | None)
 
 def print_outcome(result: FiberOutcome) -> None:
     table = Table(show_header=False, title=f"{result.fiber_type} {result.fiber_id}", title_justify="left")
-    status = result.status if result.status != "COMPLETED" else ("[green]COMPLETED[/green]" if result.success else "[yellow]COMPLETED[/yellow]")
+    status = (
+        result.status
+        if result.status != "COMPLETED"
+        else ("[green]COMPLETED[/green]" if result.success else "[yellow]COMPLETED[/yellow]")
+    )
     rows = {
         "status": status,
         "outcome": f"{result.outcome} (planned {result.planned_outcome})",
@@ -134,13 +149,19 @@ def print_outcome(result: FiberOutcome) -> None:
 @app.command()
 def attest(
     ctx: typer.Context,
-    kind: Annotated[str, typer.Option("--kind", help="skill (self-claim), vouch (peer) or verification (platform proof)")],
+    kind: Annotated[
+        str, typer.Option("--kind", help="skill (self-claim), vouch (peer) or verification (platform proof)")
+    ],
     issuer: Annotated[str, typer.Option("--issuer", help="agent id that signs the attestation")],
     subject: Annotated[str | None, typer.Option("--subject", help="agent id it is about (default: the issuer)")] = None,
-    claim: Annotated[str, typer.Option("--claim", help="what is attested, e.g. solidity-developer, trustworthy")] = "trustworthy",
+    claim: Annotated[
+        str, typer.Option("--claim", help="what is attested, e.g. solidity-developer, trustworthy")
+    ] = "trustworthy",
     evidence: Annotated[str, typer.Option("--evidence", help="a proof or link")] = "",
     wallets: Annotated[Path | None, typer.Option("--wallets", help="wallet file [.simctl/wallets.json]")] = None,
-    bridge_url: Annotated[str | None, typer.Option("--bridge-url", help="OttoChain bridge (default: an embedded node)")] = None,
+    bridge_url: Annotated[
+        str | None, typer.Option("--bridge-url", help="OttoChain bridge (default: an embedded node)")
+    ] = None,
 ) -> None:
     """Issue an attestation fiber; issuing it records the claim on the subject's identity."""
     settings = with_passphrase(ctx.obj)
@@ -170,8 +191,10 @@ def attest(
     async def run() -> AttestationResult:
         async with otto_session(settings, bridge_url) as (endpoints, stack):
             return await stack.client.execute_workflow(
-                AttestationWorkflow.run, spec.model_copy(update={"endpoints": endpoints}),
-                id=f"attest-{uuid.uuid4().hex[:12]}", task_queue=TaskQueue.OTTO,
+                AttestationWorkflow.run,
+                spec.model_copy(update={"endpoints": endpoints}),
+                id=f"attest-{uuid.uuid4().hex[:12]}",
+                task_queue=TaskQueue.OTTO,
             )
 
     result = run_async(run())
@@ -186,7 +209,9 @@ def reputation(
     ctx: typer.Context,
     agent: Annotated[str, typer.Argument(help="agent id from the wallet file, or a DAG address")],
     wallets: Annotated[Path | None, typer.Option("--wallets", help="wallet file [.simctl/wallets.json]")] = None,
-    bridge_url: Annotated[str | None, typer.Option("--bridge-url", help="OttoChain bridge (default: an embedded node)")] = None,
+    bridge_url: Annotated[
+        str | None, typer.Option("--bridge-url", help="OttoChain bridge (default: an embedded node)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
 ) -> None:
     """An agent's reputation, from its on-chain identity and the attestations about it."""
@@ -198,7 +223,11 @@ def reputation(
     if report.identity_fiber_id is None:
         raise CliError(f"{agent} has no identity on chain")
     if as_json:
-        typer.echo(json.dumps({**asdict(report), "agent": labels.get(address), "identity_bonus": report.identity_bonus}, indent=2))
+        typer.echo(
+            json.dumps(
+                {**asdict(report), "agent": labels.get(address), "identity_bonus": report.identity_bonus}, indent=2
+            )
+        )
         return
     table = Table(show_header=False, title=f"Reputation of {labels.get(address, address)}", title_justify="left")
     for key, value in {
@@ -222,7 +251,9 @@ def trust_graph_command(
     depth: Annotated[int, typer.Option("--depth", min=0, max=10, help="hops from the agent")] = 2,
     output_format: Annotated[str, typer.Option("--format", help="json or dot")] = "json",
     wallets: Annotated[Path | None, typer.Option("--wallets", help="wallet file [.simctl/wallets.json]")] = None,
-    bridge_url: Annotated[str | None, typer.Option("--bridge-url", help="OttoChain bridge (default: an embedded node)")] = None,
+    bridge_url: Annotated[
+        str | None, typer.Option("--bridge-url", help="OttoChain bridge (default: an embedded node)")
+    ] = None,
 ) -> None:
     """Who vouches for and verifies whom around an agent, from on-chain identity state."""
     settings: Settings = ctx.obj

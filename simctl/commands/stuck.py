@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -52,9 +52,13 @@ def stuck(
         table.add_column(column)
     for fiber in found:
         table.add_row(
-            fiber.workflow_id, fiber.fiber_type or "", fiber.state or "(not on chain yet)",
-            fiber.since.isoformat(timespec="seconds") if fiber.since else "", fiber.waiting_on or "",
-            fiber.initiator or "", fiber.counterparty or "",
+            fiber.workflow_id,
+            fiber.fiber_type or "",
+            fiber.state or "(not on chain yet)",
+            fiber.since.isoformat(timespec="seconds") if fiber.since else "",
+            fiber.waiting_on or "",
+            fiber.initiator or "",
+            fiber.counterparty or "",
         )
     console.print(table)
 
@@ -65,7 +69,7 @@ async def _stuck(settings: Settings, age: timedelta) -> list[StuckFiber]:
 
 
 async def find_stuck(client: Client, age: timedelta) -> list[StuckFiber]:
-    cutoff = (datetime.now(timezone.utc) - age).strftime("%Y-%m-%dT%H:%M:%SZ")
+    cutoff = (datetime.now(UTC) - age).strftime("%Y-%m-%dT%H:%M:%SZ")
     # A fiber never seen on chain has no FiberStateSince yet: judge it by when its workflow started.
     query = (
         "WorkflowType = 'FiberWorkflow' AND ExecutionStatus = 'Running' AND "
@@ -94,6 +98,6 @@ async def _waiting_on(client: Client, workflow_id: str) -> str | None:
         progress = await asyncio.wait_for(
             client.get_workflow_handle(workflow_id).query("progress", result_type=FiberProgress), timeout=3
         )
-    except Exception:  # noqa: BLE001 - an unanswered query only loses the detail
+    except Exception:
         return None
     return progress.waiting_on if progress else None

@@ -73,7 +73,9 @@ def list_agents(
 def register(
     ctx: typer.Context,
     wallets: Annotated[Path | None, typer.Option("--wallets", help="wallet file [.simctl/wallets.json]")] = None,
-    bridge_url: Annotated[str | None, typer.Option("--bridge-url", help="OttoChain bridge (default: an embedded node)")] = None,
+    bridge_url: Annotated[
+        str | None, typer.Option("--bridge-url", help="OttoChain bridge (default: an embedded node)")
+    ] = None,
 ) -> None:
     """Register every agent's own wallet with the bridge; agents that already have an identity are reused."""
     _identities(ctx.obj, wallets, bridge_url, activate=False)
@@ -83,7 +85,9 @@ def register(
 def activate(
     ctx: typer.Context,
     wallets: Annotated[Path | None, typer.Option("--wallets", help="wallet file [.simctl/wallets.json]")] = None,
-    bridge_url: Annotated[str | None, typer.Option("--bridge-url", help="OttoChain bridge (default: an embedded node)")] = None,
+    bridge_url: Annotated[
+        str | None, typer.Option("--bridge-url", help="OttoChain bridge (default: an embedded node)")
+    ] = None,
 ) -> None:
     """Activate every agent's identity (registering first where needed)."""
     _identities(ctx.obj, wallets, bridge_url, activate=True)
@@ -93,9 +97,13 @@ def activate(
 def fund(
     ctx: typer.Context,
     amount: Annotated[int, typer.Option("--amount", min=1, help="top every agent up to this many tokens")] = 1000,
-    funder: Annotated[str | None, typer.Option("--from", help="agent id that pays (default: the network's faucet)")] = None,
+    funder: Annotated[
+        str | None, typer.Option("--from", help="agent id that pays (default: the network's faucet)")
+    ] = None,
     wallets: Annotated[Path | None, typer.Option("--wallets", help="wallet file [.simctl/wallets.json]")] = None,
-    bridge_url: Annotated[str | None, typer.Option("--bridge-url", help="OttoChain bridge (default: an embedded node)")] = None,
+    bridge_url: Annotated[
+        str | None, typer.Option("--bridge-url", help="OttoChain bridge (default: an embedded node)")
+    ] = None,
 ) -> None:
     """Top every agent up to --amount tokens, by faucet or by transfers from a funder agent."""
     from simctl.otto_identity import fund_agents

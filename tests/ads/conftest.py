@@ -41,7 +41,12 @@ def study(client: Client, run_worker, task_queue: str, ads_http: httpx.AsyncClie
         store = AdsActivities(engine)
         async with run_worker(
             workflows=[ExperimentWorkflow, CampaignWorkflow],
-            activities=[store.register_experiment, store.record_day, store.read_ledger, NegotiationActivities(ads_http).negotiate],
+            activities=[
+                store.register_experiment,
+                store.record_day,
+                store.read_ledger,
+                NegotiationActivities(ads_http).negotiate,
+            ],
         ):
             summary = await client.execute_workflow(ExperimentWorkflow.run, spec, id=spec.id, task_queue=task_queue)
         return spec, summary

@@ -56,18 +56,27 @@ async def test_tampering_with_one_row_is_caught_and_named(audited, tampering: st
         assert len(entries) >= 3
         async with engine.begin() as connection:
             if tampering == "modify":
-                await connection.execute(update(LedgerRow).where(LedgerRow.id == row_ids[1]).values(payload_json='{"type":"deal"}'))
+                await connection.execute(
+                    update(LedgerRow).where(LedgerRow.id == row_ids[1]).values(payload_json='{"type":"deal"}')
+                )
             elif tampering == "delete":
                 await connection.execute(delete(LedgerRow).where(LedgerRow.id == row_ids[1]))
             elif tampering == "insert":
                 forged = make_entry(
-                    chain_id=chain, seq=len(entries), prev_hash=entries[-1].entry_hash, payload={"type": "delivery", "paid": 1},
-                    author="mallory", sim_time=0, idempotency_key="forged",
+                    chain_id=chain,
+                    seq=len(entries),
+                    prev_hash=entries[-1].entry_hash,
+                    payload={"type": "delivery", "paid": 1},
+                    author="mallory",
+                    sim_time=0,
+                    idempotency_key="forged",
                 )
                 await connection.execute(insert(LedgerRow).values(**forged.model_dump()))
                 # A careful forger also moves the head: the chain alone then looks intact.
                 await connection.execute(
-                    update(LedgerHeadRow).where(LedgerHeadRow.chain_id == chain).values(length=len(entries) + 1, head_hash=forged.entry_hash)
+                    update(LedgerHeadRow)
+                    .where(LedgerHeadRow.chain_id == chain)
+                    .values(length=len(entries) + 1, head_hash=forged.entry_hash)
                 )
             elif tampering == "reorder":
                 await connection.execute(update(LedgerRow).where(LedgerRow.id == row_ids[0]).values(seq=-1))
@@ -76,11 +85,20 @@ async def test_tampering_with_one_row_is_caught_and_named(audited, tampering: st
             else:  # rewrite: change the last entry and recompute its hash and the head, so (a) alone passes
                 last = entries[-1]
                 forged = make_entry(
-                    chain_id=chain, seq=last.seq, prev_hash=last.prev_hash, payload={"type": "delivery", "paid": 10**9},
-                    author=last.author, sim_time=last.sim_time, idempotency_key=last.idempotency_key,
+                    chain_id=chain,
+                    seq=last.seq,
+                    prev_hash=last.prev_hash,
+                    payload={"type": "delivery", "paid": 10**9},
+                    author=last.author,
+                    sim_time=last.sim_time,
+                    idempotency_key=last.idempotency_key,
                 )
-                await connection.execute(update(LedgerRow).where(LedgerRow.id == row_ids[-1]).values(**forged.model_dump()))
-                await connection.execute(update(LedgerHeadRow).where(LedgerHeadRow.chain_id == chain).values(head_hash=forged.entry_hash))
+                await connection.execute(
+                    update(LedgerRow).where(LedgerRow.id == row_ids[-1]).values(**forged.model_dump())
+                )
+                await connection.execute(
+                    update(LedgerHeadRow).where(LedgerHeadRow.chain_id == chain).values(head_hash=forged.entry_hash)
+                )
 
     report = await audit(settings, spec)
     assert not report.ok

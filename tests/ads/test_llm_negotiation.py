@@ -54,11 +54,21 @@ def request_for(llm: LlmConfig | None, budget: int) -> NegotiationRequest:
     world = generate_world(4)
     campaign = world.campaigns[0]
     buyer = world.buyer(campaign.buyer_id)
-    products = [p for p in world.products() if p.channel in campaign.channels and set(p.segments) & set(campaign.segments)]
+    products = [
+        p for p in world.products() if p.channel in campaign.channels and set(p.segments) & set(campaign.segments)
+    ]
     offers = tuple(Offer(product=p, quote=quote_for(p, buyer.tier, campaign)) for p in products[:2])
     return NegotiationRequest(
-        experiment_id="e", scenario="B", day=1, campaign=campaign, tier=buyer.tier, offers=offers,
-        params=AdsParams(), seed=1, llm=llm, llm_calls_left=budget,
+        experiment_id="e",
+        scenario="B",
+        day=1,
+        campaign=campaign,
+        tier=buyer.tier,
+        offers=offers,
+        params=AdsParams(),
+        seed=1,
+        llm=llm,
+        llm_calls_left=budget,
     )
 
 

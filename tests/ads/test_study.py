@@ -64,8 +64,11 @@ async def test_detection_catches_the_fabricated_claims_of_a_default_size_study(s
     assert recall >= 0.9 and precision >= 0.95, (precision, recall)
 
 
-async def test_a_study_survives_losing_its_worker_midway(client: Client, run_worker, task_queue: str, ads_http, tmp_path):
+async def test_a_study_survives_losing_its_worker_midway(
+    client: Client, run_worker, task_queue: str, ads_http, tmp_path
+):
     """Stop the worker in the middle of simulated days, start another: same results as without a crash."""
+
     async def run(name: str, interrupt: bool) -> list[dict]:
         async with open_store(f"sqlite+aiosqlite:///{tmp_path / name}.db") as engine:
             # Two simulated days per real second: slow enough to stop the worker between days.
@@ -73,7 +76,12 @@ async def test_a_study_survives_losing_its_worker_midway(client: Client, run_wor
             store = AdsActivities(engine)
             worker_kwargs = dict(
                 workflows=[ExperimentWorkflow, CampaignWorkflow],
-                activities=[store.register_experiment, store.record_day, store.read_ledger, NegotiationActivities(ads_http).negotiate],
+                activities=[
+                    store.register_experiment,
+                    store.record_day,
+                    store.read_ledger,
+                    NegotiationActivities(ads_http).negotiate,
+                ],
             )
             async with run_worker(**worker_kwargs):
                 handle = await client.start_workflow(ExperimentWorkflow.run, spec, id=spec.id, task_queue=task_queue)
@@ -87,7 +95,9 @@ async def test_a_study_survives_losing_its_worker_midway(client: Client, run_wor
             if interrupt:
                 async with run_worker(**worker_kwargs):
                     await handle.result()
-                assert recorded_before_crash < len(await ads_store.rows(engine, AdsDayRow, spec.id)), "the crash came mid-study"
+                assert recorded_before_crash < len(await ads_store.rows(engine, AdsDayRow, spec.id)), (
+                    "the crash came mid-study"
+                )
             rows = await ads_store.rows(engine, AdsDeliveryRow, spec.id)
             return [{k: v for k, v in row.items() if k != "experiment_id"} for row in rows]
 

@@ -21,8 +21,13 @@ async def write_chains(url: str) -> None:
             prev, batch = GENESIS_HASH, []
             for seq in range(6):
                 entry = make_entry(
-                    chain_id=chain_id, seq=seq, prev_hash=prev, payload={"deal": seq},
-                    author="exchange", sim_time=seq, idempotency_key=f"wf/{chain_id}/{seq}",
+                    chain_id=chain_id,
+                    seq=seq,
+                    prev_hash=prev,
+                    payload={"deal": seq},
+                    author="exchange",
+                    sim_time=seq,
+                    idempotency_key=f"wf/{chain_id}/{seq}",
                 )
                 batch.append(entry)
                 prev = entry.entry_hash
@@ -64,4 +69,6 @@ async def test_audit_passes_intact_chains_and_names_a_tampered_row(tmp_path):
 async def test_audit_of_an_unknown_chain_exits_2(tmp_path):
     result = await asyncio.to_thread(simctl, "--state-dir", str(tmp_path), "audit", "--chain", "nope")
     assert result.returncode == 2
-    assert result.stderr.strip() == f"simctl: no chain 'nope' in the store at sqlite+aiosqlite:///{tmp_path / 'simctl.db'}"
+    assert (
+        result.stderr.strip() == f"simctl: no chain 'nope' in the store at sqlite+aiosqlite:///{tmp_path / 'simctl.db'}"
+    )

@@ -16,8 +16,18 @@ from workers.metrics import free_port
 async def test_standalone_node_serves_layers_and_refuses_a_second_instance(tmp_path):
     port = free_port()
     node = await Service.start(
-        sys.executable, "-m", "simctl", "--state-dir", str(tmp_path), "localnet", "ottochain", "--port", str(port),
-        "--snapshot-interval", "0.05", env=environment(),
+        sys.executable,
+        "-m",
+        "simctl",
+        "--state-dir",
+        str(tmp_path),
+        "localnet",
+        "ottochain",
+        "--port",
+        str(port),
+        "--snapshot-interval",
+        "0.05",
+        env=environment(),
     )
     try:
         await node.wait_for("Press Ctrl-C to stop", timeout=60)
@@ -25,7 +35,9 @@ async def test_standalone_node_serves_layers_and_refuses_a_second_instance(tmp_p
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
             assert (await http.get("/bridge/health")).json() == {"status": "ok", "service": "bridge"}
             wallet = (await http.post("/bridge/wallet/generate")).json()
-            registered = await http.post("/bridge/agent/register", json={"privateKey": wallet["privateKey"], "displayName": "x"})
+            registered = await http.post(
+                "/bridge/agent/register", json={"privateKey": wallet["privateKey"], "displayName": "x"}
+            )
             assert registered.status_code == 201
             fiber_id = registered.json()["fiberId"]
             for _ in range(100):
@@ -34,7 +46,9 @@ async def test_standalone_node_serves_layers_and_refuses_a_second_instance(tmp_p
                     break
                 await asyncio.sleep(0.05)
             assert record["currentState"] == "REGISTERED" and record["owners"] == [wallet["address"]]
-            assert (await http.get("/ml0/data-application/v1/state-machines/00000000-0000-0000-0000-000000000000")).json() is None
+            assert (
+                await http.get("/ml0/data-application/v1/state-machines/00000000-0000-0000-0000-000000000000")
+            ).json() is None
 
         second = await asyncio.to_thread(
             simctl, "--state-dir", str(tmp_path), "localnet", "ottochain", "--port", str(free_port())

@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest, ExportTraceServiceResponse
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 
 from tests.cli.helpers import environment, simctl
 from workers.metrics import free_port
@@ -74,8 +77,22 @@ async def test_a_study_is_traced_to_the_file_and_the_collector(collector: Collec
     env = environment(
         SIMCTL_UI_PORT=str(free_port()), SIMCTL_TRACE_FILE=str(trace_file), OTEL_EXPORTER_OTLP_ENDPOINT=collector.url
     )
-    study = ("start-campaign", "--wait", "--scenarios", "A", "--days", "2", "--buyers", "1", "--sellers", "1",
-             "--campaigns-per-buyer", "1", "--id", "traced")
+    study = (
+        "start-campaign",
+        "--wait",
+        "--scenarios",
+        "A",
+        "--days",
+        "2",
+        "--buyers",
+        "1",
+        "--sellers",
+        "1",
+        "--campaigns-per-buyer",
+        "1",
+        "--id",
+        "traced",
+    )
     result = await asyncio.to_thread(
         simctl, "--address", f"127.0.0.1:{free_port()}", "--state-dir", str(tmp_path), *study, env=env
     )
@@ -84,9 +101,12 @@ async def test_a_study_is_traced_to_the_file_and_the_collector(collector: Collec
     spans = [json.loads(line) for line in trace_file.read_text().splitlines()]
     names = {span["name"] for span in spans}
     expected = {
-        "StartWorkflow:ExperimentWorkflow", "RunWorkflow:ExperimentWorkflow",
-        "StartChildWorkflow:CampaignWorkflow", "RunWorkflow:CampaignWorkflow",
-        "StartActivity:ads.record_day", "RunActivity:ads.record_day",
+        "StartWorkflow:ExperimentWorkflow",
+        "RunWorkflow:ExperimentWorkflow",
+        "StartChildWorkflow:CampaignWorkflow",
+        "RunWorkflow:CampaignWorkflow",
+        "StartActivity:ads.record_day",
+        "RunActivity:ads.record_day",
     }
     assert expected <= names
     # One trace, carried through Temporal's headers from the client's start to the child's activities.
@@ -104,6 +124,8 @@ async def test_a_study_is_traced_to_the_file_and_the_collector(collector: Collec
 
 
 def test_a_malformed_collector_url_is_one_line_and_exit_2(tmp_path):
-    result = simctl("--state-dir", str(tmp_path), "status", env=environment(OTEL_EXPORTER_OTLP_ENDPOINT="localhost:4318"))
+    result = simctl(
+        "--state-dir", str(tmp_path), "status", env=environment(OTEL_EXPORTER_OTLP_ENDPOINT="localhost:4318")
+    )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "OTLP/HTTP collector URL" in result.stderr

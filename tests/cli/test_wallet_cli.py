@@ -32,7 +32,9 @@ def test_generate_200_and_export_genesis_byte_for_byte(tmp_path):
         key = store.private_key(agent.id)
         assert key not in text and key.upper() not in text
 
-    exported = simctl("wallet", "export-genesis", "--input", str(wallets), "--output", str(csv), "--balance", "1000", env=wallet_env())
+    exported = simctl(
+        "wallet", "export-genesis", "--input", str(wallets), "--output", str(csv), "--balance", "1000", env=wallet_env()
+    )
     assert exported.returncode == 0, exported.stderr
     expected = "".join(f"{agent.address},100000000000\n" for agent in store.agents).encode()
     assert csv.read_bytes() == expected
@@ -42,7 +44,10 @@ def test_wrong_passphrase_exits_2_and_leaves_the_file(tmp_path):
     wallets = tmp_path / "wallets.json"
     assert simctl("wallet", "generate", "--count", "3", "--output", str(wallets), env=wallet_env()).returncode == 0
     before = wallets.read_bytes()
-    for command in (["wallet", "list", "--wallets", str(wallets)], ["wallet", "export-genesis", "--input", str(wallets), "--output", str(tmp_path / "g.csv")]):
+    for command in (
+        ["wallet", "list", "--wallets", str(wallets)],
+        ["wallet", "export-genesis", "--input", str(wallets), "--output", str(tmp_path / "g.csv")],
+    ):
         result = simctl(*command, env=environment(SIMCTL_WALLET_PASSPHRASE="wrong"))
         assert result.returncode == 2
         assert result.stderr.strip() == f"simctl: wrong passphrase for {wallets}"

@@ -36,7 +36,9 @@ def pool(tmp_path_factory: pytest.TempPathFactory) -> Pool:
     path = tmp_path_factory.mktemp("wallets") / "wallets.json"
     store = generate_pool(path, PASSPHRASE, count=POOL_SIZE, seed=11)
     parties = [Party(agent_id=agent.id, address=agent.address) for agent in store.agents]
-    return Pool(path=path, parties=parties, private_keys={agent.id: store.private_key(agent.id) for agent in store.agents})
+    return Pool(
+        path=path, parties=parties, private_keys={agent.id: store.private_key(agent.id) for agent in store.agents}
+    )
 
 
 @pytest.fixture
@@ -64,7 +66,12 @@ def otto_worker(run_worker, http: httpx.AsyncClient):
     def start(*extra_workflows, extra_activities=()):
         return run_worker(
             workflows=[FiberWorkflow, *extra_workflows],
-            activities=[activities.create_fiber, activities.submit_transition, activities.await_fiber, *extra_activities],
+            activities=[
+                activities.create_fiber,
+                activities.submit_transition,
+                activities.await_fiber,
+                *extra_activities,
+            ],
         )
 
     return start

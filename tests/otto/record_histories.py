@@ -35,28 +35,85 @@ async def main() -> None:
         path = Path(scratch) / "wallets.json"
         store = generate_pool(path, "record", count=4, seed=3)
         parties = [Party(agent_id=a.id, address=a.address) for a in store.agents]
-        async with benchmark_client(None, in_memory=True) as (client, _), OttoChainServer(faults=Faults(snapshot_interval=0.05)) as node, httpx.AsyncClient() as http:
+        async with (
+            benchmark_client(None, in_memory=True) as (client, _),
+            OttoChainServer(faults=Faults(snapshot_interval=0.05)) as node,
+            httpx.AsyncClient() as http,
+        ):
             fibers, identity = FiberActivities(http, Keyring("record")), IdentityActivities(http, Keyring("record"))
             queue = f"record-{uuid.uuid4().hex[:6]}"
             async with Worker(
-                client, task_queue=queue, workflows=[FiberWorkflow, IdentityWorkflow, AttestationWorkflow],
-                activities=[fibers.create_fiber, fibers.submit_transition, fibers.await_fiber, identity.find_identity,
-                            identity.register_identity, identity.activate_identity],
+                client,
+                task_queue=queue,
+                workflows=[FiberWorkflow, IdentityWorkflow, AttestationWorkflow],
+                activities=[
+                    fibers.create_fiber,
+                    fibers.submit_transition,
+                    fibers.await_fiber,
+                    identity.find_identity,
+                    identity.register_identity,
+                    identity.activate_identity,
+                ],
             ):
                 runs = {
-                    "fiber-tictactoe-win": (FiberWorkflow.run, FiberSpec(fiber_type="TicTacToe", parties=parties[:2], outcome="win", seed=1, endpoints=node.endpoints, wallets=str(path))),
-                    "fiber-voting-passed": (FiberWorkflow.run, FiberSpec(fiber_type="Voting", parties=parties[:4], outcome="passed", seed=2, endpoints=node.endpoints, wallets=str(path))),
-                    "identity-activate": (IdentityWorkflow.run, IdentitySpec(endpoints=node.endpoints, wallets=str(path), agent_id=parties[0].agent_id, address=parties[0].address, display_name="a", platform="github", platform_user_id="a")),
+                    "fiber-tictactoe-win": (
+                        FiberWorkflow.run,
+                        FiberSpec(
+                            fiber_type="TicTacToe",
+                            parties=parties[:2],
+                            outcome="win",
+                            seed=1,
+                            endpoints=node.endpoints,
+                            wallets=str(path),
+                        ),
+                    ),
+                    "fiber-voting-passed": (
+                        FiberWorkflow.run,
+                        FiberSpec(
+                            fiber_type="Voting",
+                            parties=parties[:4],
+                            outcome="passed",
+                            seed=2,
+                            endpoints=node.endpoints,
+                            wallets=str(path),
+                        ),
+                    ),
+                    "identity-activate": (
+                        IdentityWorkflow.run,
+                        IdentitySpec(
+                            endpoints=node.endpoints,
+                            wallets=str(path),
+                            agent_id=parties[0].agent_id,
+                            address=parties[0].address,
+                            display_name="a",
+                            platform="github",
+                            platform_user_id="a",
+                        ),
+                    ),
                 }
                 for name, (run, spec) in runs.items():
                     handle = await client.start_workflow(run, spec, id=name, task_queue=queue)
                     result = await handle.result()
                     if name == "identity-activate":
-                        attest = AttestationSpec(endpoints=node.endpoints, wallets=str(path), kind="skill", issuer=parties[0], subject=parties[0], subject_identity=result.fiber_id, claim="python")
-                        attest_handle = await client.start_workflow(AttestationWorkflow.run, attest, id="attestation-skill", task_queue=queue)
+                        attest = AttestationSpec(
+                            endpoints=node.endpoints,
+                            wallets=str(path),
+                            kind="skill",
+                            issuer=parties[0],
+                            subject=parties[0],
+                            subject_identity=result.fiber_id,
+                            claim="python",
+                        )
+                        attest_handle = await client.start_workflow(
+                            AttestationWorkflow.run, attest, id="attestation-skill", task_queue=queue
+                        )
                         await attest_handle.result()
-                        (OUT / "attestation-skill.json").write_text(json.dumps(json.loads((await attest_handle.fetch_history()).to_json()), indent=1))
-                    (OUT / f"{name}.json").write_text(json.dumps(json.loads((await handle.fetch_history()).to_json()), indent=1))
+                        (OUT / "attestation-skill.json").write_text(
+                            json.dumps(json.loads((await attest_handle.fetch_history()).to_json()), indent=1)
+                        )
+                    (OUT / f"{name}.json").write_text(
+                        json.dumps(json.loads((await handle.fetch_history()).to_json()), indent=1)
+                    )
     print(f"histories written to {OUT}")
 
 

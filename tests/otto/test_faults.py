@@ -31,12 +31,19 @@ async def test_batch_completes_under_faults_and_no_transition_applies_twice(
             offset = index % (len(pool.parties) - kind.min_parties + 1)
             specs.append(
                 FiberSpec(
-                    fiber_type=kind.name, parties=pool.take(kind.min_parties, offset), outcome=outcome, seed=index,
-                    endpoints=node.endpoints, wallets=str(pool.path), timeout_seconds=300,
+                    fiber_type=kind.name,
+                    parties=pool.take(kind.min_parties, offset),
+                    outcome=outcome,
+                    seed=index,
+                    endpoints=node.endpoints,
+                    wallets=str(pool.path),
+                    timeout_seconds=300,
                 )
             )
         handles = [
-            await client.start_workflow(FiberWorkflow.run, spec, id=f"fault-{uuid.uuid4().hex[:10]}", task_queue=task_queue)
+            await client.start_workflow(
+                FiberWorkflow.run, spec, id=f"fault-{uuid.uuid4().hex[:10]}", task_queue=task_queue
+            )
             for spec in specs
         ]
         results = await asyncio.gather(*(handle.result() for handle in handles))

@@ -45,8 +45,14 @@ def test_every_type_has_a_success_and_a_failure_terminal():
 
 @pytest.mark.parametrize(("fiber_type", "outcome"), CASES, ids=[f"{t}-{o}" for t, o in CASES])
 async def test_lifecycle_reaches_its_terminal_state_on_ml0(
-    fiber_type: str, outcome: str, client: Client, otto_worker, task_queue: str, pool: Pool,
-    endpoints: OttoEndpoints, http: httpx.AsyncClient,
+    fiber_type: str,
+    outcome: str,
+    client: Client,
+    otto_worker,
+    task_queue: str,
+    pool: Pool,
+    endpoints: OttoEndpoints,
+    http: httpx.AsyncClient,
 ):
     spec = spec_for(pool, endpoints, fiber_type, outcome)
     async with otto_worker():
@@ -74,7 +80,9 @@ async def test_move_by_a_non_owner_fails_the_workflow_without_retry(
     """V1's bug, reproduced on purpose: only the initiator signs the create, so the counterparty owns nothing."""
     spec = spec_for(pool, endpoints, "Contract", "complete", owners="initiator")
     async with otto_worker():
-        handle = await client.start_workflow(FiberWorkflow.run, spec, id=f"fiber-{uuid.uuid4().hex[:10]}", task_queue=task_queue)
+        handle = await client.start_workflow(
+            FiberWorkflow.run, spec, id=f"fiber-{uuid.uuid4().hex[:10]}", task_queue=task_queue
+        )
         with pytest.raises(WorkflowFailureError) as failed:
             await handle.result()
 
@@ -85,7 +93,8 @@ async def test_move_by_a_non_owner_fails_the_workflow_without_retry(
 
     history = await handle.fetch_history()
     submits = [
-        e for e in history.events
+        e
+        for e in history.events
         if e.HasField("activity_task_scheduled_event_attributes")
         and e.activity_task_scheduled_event_attributes.activity_type.name == "otto.submit_transition"
     ]
@@ -95,9 +104,13 @@ async def test_move_by_a_non_owner_fails_the_workflow_without_retry(
     assert record["sequenceNumber"] == 0 and record["owners"] == [spec.parties[0].address]
 
 
-async def test_unknown_fiber_type_fails_fast(client: Client, otto_worker, task_queue: str, pool: Pool, endpoints: OttoEndpoints):
+async def test_unknown_fiber_type_fails_fast(
+    client: Client, otto_worker, task_queue: str, pool: Pool, endpoints: OttoEndpoints
+):
     spec = spec_for(pool, endpoints, "Contract", "complete").model_copy(update={"fiber_type": "Chess"})
     async with otto_worker():
         with pytest.raises(WorkflowFailureError) as failed:
-            await client.execute_workflow(FiberWorkflow.run, spec, id=f"fiber-{uuid.uuid4().hex[:10]}", task_queue=task_queue)
+            await client.execute_workflow(
+                FiberWorkflow.run, spec, id=f"fiber-{uuid.uuid4().hex[:10]}", task_queue=task_queue
+            )
     assert failed.value.cause.type == "UnknownFiberType"

@@ -8,10 +8,9 @@ import uuid
 from pathlib import Path
 
 import httpx
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
-from temporalio.client import WorkflowHistory
 
 from activities.otto.identity import IdentityActivities
 from activities.otto.keyring import Keyring
@@ -36,13 +35,31 @@ async def test_fund_by_faucet_then_by_transfer_from_a_funder(
     funder, *recipients = pool.take(4)
     identity = IdentityActivities(http, Keyring(PASSPHRASE))
     async with otto_worker(FundAgentsWorkflow, extra_activities=[identity.top_up]):
-        async def fund(spec: FundSpec):
-            return await client.execute_workflow(FundAgentsWorkflow.run, spec, id=f"fund-{uuid.uuid4().hex[:8]}", task_queue=task_queue)
 
-        by_faucet = await fund(FundSpec(endpoints=endpoints, wallets=str(pool.path), recipients=[funder, *recipients], target_balance=1000 * TOKENS))
-        again = await fund(FundSpec(endpoints=endpoints, wallets=str(pool.path), recipients=recipients, target_balance=1000 * TOKENS))
+        async def fund(spec: FundSpec):
+            return await client.execute_workflow(
+                FundAgentsWorkflow.run, spec, id=f"fund-{uuid.uuid4().hex[:8]}", task_queue=task_queue
+            )
+
+        by_faucet = await fund(
+            FundSpec(
+                endpoints=endpoints,
+                wallets=str(pool.path),
+                recipients=[funder, *recipients],
+                target_balance=1000 * TOKENS,
+            )
+        )
+        again = await fund(
+            FundSpec(endpoints=endpoints, wallets=str(pool.path), recipients=recipients, target_balance=1000 * TOKENS)
+        )
         by_transfer = await fund(
-            FundSpec(endpoints=endpoints, wallets=str(pool.path), recipients=recipients, target_balance=1200 * TOKENS, funder=funder.agent_id)
+            FundSpec(
+                endpoints=endpoints,
+                wallets=str(pool.path),
+                recipients=recipients,
+                target_balance=1200 * TOKENS,
+                funder=funder.agent_id,
+            )
         )
 
     assert [r.paid for r in by_faucet] == [1000 * TOKENS] * 4
@@ -61,14 +78,22 @@ async def test_a_top_up_paid_before_the_first_snapshot_is_reported_as_paid(
     async with OttoChainServer(faults=Faults(snapshot_interval=0.05, snapshot_stall=True)) as fresh:
         [agent] = pool.take(1, offset=8)
         identity = IdentityActivities(http, Keyring(PASSPHRASE))
-        spec = FundSpec(endpoints=fresh.endpoints, wallets=str(pool.path), recipients=[agent], target_balance=500 * TOKENS)
+        spec = FundSpec(
+            endpoints=fresh.endpoints, wallets=str(pool.path), recipients=[agent], target_balance=500 * TOKENS
+        )
         async with otto_worker(FundAgentsWorkflow, extra_activities=[identity.top_up]):
-            handle = await client.start_workflow(FundAgentsWorkflow.run, spec, id=f"fund-{uuid.uuid4().hex[:8]}", task_queue=task_queue)
+            handle = await client.start_workflow(
+                FundAgentsWorkflow.run, spec, id=f"fund-{uuid.uuid4().hex[:8]}", task_queue=task_queue
+            )
             await asyncio.sleep(0.5)  # the faucet has paid; no snapshot has been taken
             fresh.chain.faults.snapshot_stall = False
             [result] = await handle.result()
         assert (result.before, result.paid, result.after) == (0, 500 * TOKENS, 500 * TOKENS)
-        attempts = [e.activity_task_started_event_attributes.attempt async for e in handle.fetch_history_events() if e.HasField("activity_task_started_event_attributes")]
+        attempts = [
+            e.activity_task_started_event_attributes.attempt
+            async for e in handle.fetch_history_events()
+            if e.HasField("activity_task_started_event_attributes")
+        ]
         assert attempts == [1], "the paying attempt finished the job"
 
 
@@ -76,11 +101,18 @@ async def test_fiber_history_replays_with_the_current_code(
     client: Client, otto_worker, task_queue: str, pool: Pool, endpoints: OttoEndpoints
 ):
     spec = FiberSpec(
-        fiber_type="TicTacToe", parties=pool.take(2), outcome="timeout", seed=2,
-        endpoints=endpoints, wallets=str(pool.path), timeout_seconds=120,
+        fiber_type="TicTacToe",
+        parties=pool.take(2),
+        outcome="timeout",
+        seed=2,
+        endpoints=endpoints,
+        wallets=str(pool.path),
+        timeout_seconds=120,
     )
     async with otto_worker():
-        handle = await client.start_workflow(FiberWorkflow.run, spec, id=f"replay-{uuid.uuid4().hex[:8]}", task_queue=task_queue)
+        handle = await client.start_workflow(
+            FiberWorkflow.run, spec, id=f"replay-{uuid.uuid4().hex[:8]}", task_queue=task_queue
+        )
         assert (await handle.result()).outcome == "timeout"
     history = await handle.fetch_history()
     result = await Replayer(workflows=[FiberWorkflow], data_converter=pydantic_data_converter).replay_workflow(history)

@@ -20,15 +20,22 @@ from workflows.otto.identity import AttestationWorkflow, IdentityWorkflow
 
 def identity_spec(pool: Pool, endpoints: OttoEndpoints, party: Party, *, activate: bool = True) -> IdentitySpec:
     return IdentitySpec(
-        endpoints=endpoints, wallets=str(pool.path), agent_id=party.agent_id, address=party.address,
-        display_name=party.agent_id, platform="discord", platform_user_id=f"user-{party.agent_id}", activate=activate,
+        endpoints=endpoints,
+        wallets=str(pool.path),
+        agent_id=party.agent_id,
+        address=party.address,
+        display_name=party.agent_id,
+        platform="discord",
+        platform_user_id=f"user-{party.agent_id}",
+        activate=activate,
     )
 
 
 def identity_worker(otto_worker, http: httpx.AsyncClient):
     identity = IdentityActivities(http, Keyring(PASSPHRASE))
     return otto_worker(
-        IdentityWorkflow, AttestationWorkflow,
+        IdentityWorkflow,
+        AttestationWorkflow,
         extra_activities=[identity.find_identity, identity.register_identity, identity.activate_identity],
     )
 
@@ -47,7 +54,9 @@ async def test_register_then_activate_then_again_reuses_the_identity(
 ):
     party = pool.parties[0]
     async with identity_worker(otto_worker, http):
-        registered = await run(client, task_queue, IdentityWorkflow, identity_spec(pool, endpoints, party, activate=False))
+        registered = await run(
+            client, task_queue, IdentityWorkflow, identity_spec(pool, endpoints, party, activate=False)
+        )
         activated = await run(client, task_queue, IdentityWorkflow, identity_spec(pool, endpoints, party))
         again = await run(client, task_queue, IdentityWorkflow, identity_spec(pool, endpoints, party))
 
@@ -68,9 +77,16 @@ async def test_registration_under_lost_replies_creates_one_identity_per_agent(
     async with OttoChainServer(faults=Faults(error_rate=0.3, snapshot_interval=0.05, seed=5)) as node:
         async with identity_worker(otto_worker, http):
             results = await asyncio.gather(
-                *(run(client, task_queue, IdentityWorkflow, identity_spec(pool, node.endpoints, p)) for p in pool.take(8))
+                *(
+                    run(client, task_queue, IdentityWorkflow, identity_spec(pool, node.endpoints, p))
+                    for p in pool.take(8)
+                )
             )
-        owners = [f.state_data["owner"] for f in node.chain.state.fibers.values() if f.state_data.get("schema") == "AgentIdentity"]
+        owners = [
+            f.state_data["owner"]
+            for f in node.chain.state.fibers.values()
+            if f.state_data.get("schema") == "AgentIdentity"
+        ]
         assert node.chain.injected["after"] > 0
 
     assert sorted(owners) == sorted(p.address for p in pool.take(8)), "exactly one identity per agent"
@@ -82,22 +98,34 @@ async def test_attestations_raise_reputation_and_build_the_trust_graph(
 ):
     alice, bob, carol = pool.take(3)
     async with identity_worker(otto_worker, http):
-        identities = {p.agent_id: await run(client, task_queue, IdentityWorkflow, identity_spec(pool, endpoints, p)) for p in (alice, bob, carol)}
+        identities = {
+            p.agent_id: await run(client, task_queue, IdentityWorkflow, identity_spec(pool, endpoints, p))
+            for p in (alice, bob, carol)
+        }
 
         def attestation(kind: str, issuer: Party, subject: Party, claim: str) -> AttestationSpec:
             return AttestationSpec(
-                endpoints=endpoints, wallets=str(pool.path), kind=kind, issuer=issuer, subject=subject,
-                subject_identity=identities[subject.agent_id].fiber_id, claim=claim,
+                endpoints=endpoints,
+                wallets=str(pool.path),
+                kind=kind,
+                issuer=issuer,
+                subject=subject,
+                subject_identity=identities[subject.agent_id].fiber_id,
+                claim=claim,
             )
 
         vouch = await run(client, task_queue, AttestationWorkflow, attestation("vouch", bob, alice, "reliable"))
         skill = await run(client, task_queue, AttestationWorkflow, attestation("skill", alice, alice, "solidity"))
-        verified = await run(client, task_queue, AttestationWorkflow, attestation("verification", carol, alice, "twitter:@alice"))
+        verified = await run(
+            client, task_queue, AttestationWorkflow, attestation("verification", carol, alice, "twitter:@alice")
+        )
         second = await run(client, task_queue, AttestationWorkflow, attestation("vouch", bob, alice, "again"))
         chained = await run(client, task_queue, AttestationWorkflow, attestation("vouch", carol, bob, "solid"))
 
     assert vouch.issued and skill.issued and verified.issued and chained.issued
-    assert not second.issued and second.state == "DRAFT" and second.refusal, "a second vouch from the same agent is refused"
+    assert not second.issued and second.state == "DRAFT" and second.refusal, (
+        "a second vouch from the same agent is refused"
+    )
 
     records = list((await http.get(f"{endpoints.ml0_url}/data-application/v1/state-machines")).json().values())
     report = reputation_of(alice.address, records)
@@ -108,7 +136,8 @@ async def test_attestations_raise_reputation_and_build_the_trust_graph(
     nodes, edges = trust_graph(alice.address, 1, records)
     assert set(nodes) == {alice.address, bob.address, carol.address}
     assert {(e.source, e.target, e.kind) for e in edges} >= {
-        (bob.address, alice.address, "vouch"), (carol.address, alice.address, "verification"),
+        (bob.address, alice.address, "vouch"),
+        (carol.address, alice.address, "verification"),
     }
     nodes_two, _ = trust_graph(carol.address, 0, records)
     assert nodes_two == [carol.address]

@@ -29,8 +29,13 @@ async def test_stuck_lists_a_fiber_whose_chain_stopped(
     client: Client, temporal_address: str, otto_worker, task_queue: str, pool: Pool, node
 ):
     spec = FiberSpec(
-        fiber_type="TicTacToe", parties=pool.take(2), outcome="win", seed=1,
-        endpoints=node.endpoints, wallets=str(pool.path), timeout_seconds=300,
+        fiber_type="TicTacToe",
+        parties=pool.take(2),
+        outcome="win",
+        seed=1,
+        endpoints=node.endpoints,
+        wallets=str(pool.path),
+        timeout_seconds=300,
     )
     workflow_id = f"stuck-{uuid.uuid4().hex[:10]}"
     async with otto_worker():

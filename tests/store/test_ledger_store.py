@@ -20,7 +20,9 @@ from store.tables import LedgerHeadRow, LedgerRow
 CHAIN = "exp-1/scenario-C"
 
 
-def entries(count: int, *, chain: str = CHAIN, start: int = 0, prev: str = GENESIS_HASH, tag: str = "") -> list[LedgerEntry]:
+def entries(
+    count: int, *, chain: str = CHAIN, start: int = 0, prev: str = GENESIS_HASH, tag: str = ""
+) -> list[LedgerEntry]:
     built = []
     for seq in range(start, start + count):
         entry = make_entry(
@@ -143,7 +145,9 @@ async def tamper(engine: AsyncEngine, *statements) -> None:
 async def test_modified_row_is_named(engine: AsyncEngine) -> None:
     await stored_chain(engine)
     target = await row_id(engine, 3)
-    await tamper(engine, update(LedgerRow).where(LedgerRow.id == target).values(payload_json='{"deal":3,"cpm_micros":1}'))
+    await tamper(
+        engine, update(LedgerRow).where(LedgerRow.id == target).values(payload_json='{"deal":3,"cpm_micros":1}')
+    )
     broken = (await ledger.verify_stored_chain(engine, CHAIN)).broken
     assert broken is not None
     assert (broken.kind, broken.seq, broken.row_id) == ("modified", 3, target)

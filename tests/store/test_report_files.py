@@ -30,30 +30,75 @@ from store import ads as ads_store
 from tests.unit.ads.helpers import campaign, usd
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-PRODUCT = Product(id="seller-01-p1", seller_id="seller-01", name="Homepage display", channel="display", base_cpm=usd(10),
-                  floor_cpm=usd(6), daily_avails=500_000, segments=("sports_enthusiasts",), deal_types=("PD", "PA"))
+PRODUCT = Product(
+    id="seller-01-p1",
+    seller_id="seller-01",
+    name="Homepage display",
+    channel="display",
+    base_cpm=usd(10),
+    floor_cpm=usd(6),
+    daily_avails=500_000,
+    segments=("sports_enthusiasts",),
+    deal_types=("PD", "PA"),
+)
 CAMPAIGN = campaign(impressions=20_000, budget=500, target=10.0, start_day=1, end_day=2)
-WORLD = World(seed=3, days=2, sellers=(Seller(id="seller-01", name="Seller One", products=(PRODUCT,)),),
-              buyers=(Buyer(id="buyer-01", name="Buyer One", tier="AGENCY"),), campaigns=(CAMPAIGN,))
+WORLD = World(
+    seed=3,
+    days=2,
+    sellers=(Seller(id="seller-01", name="Seller One", products=(PRODUCT,)),),
+    buyers=(Buyer(id="buyer-01", name="Buyer One", tier="AGENCY"),),
+    campaigns=(CAMPAIGN,),
+)
 
 
 def spec(experiment_id: str) -> ExperimentSpec:
-    return ExperimentSpec(id=experiment_id, scenarios=("A", "C"), days=2, buyers=1, sellers=1, campaigns_per_buyer=1, seed=3,
-                          params=AdsParams())
+    return ExperimentSpec(
+        id=experiment_id,
+        scenarios=("A", "C"),
+        days=2,
+        buyers=1,
+        sellers=1,
+        campaigns_per_buyer=1,
+        seed=3,
+        params=AdsParams(),
+    )
 
 
 def _deal(scenario: str, cpm: int, rounds: int) -> Deal:
-    return Deal(id=f"{CAMPAIGN.id}-{scenario}-d001", scenario=scenario, campaign_id=CAMPAIGN.id, buyer_id="buyer-01",
-                seller_id="seller-01", product_id=PRODUCT.id, deal_type="PA" if scenario == "A" else "PD", cpm=cpm,
-                daily_impressions=5000, start_day=1, end_day=2, rounds=rounds, created_day=1)
+    return Deal(
+        id=f"{CAMPAIGN.id}-{scenario}-d001",
+        scenario=scenario,
+        campaign_id=CAMPAIGN.id,
+        buyer_id="buyer-01",
+        seller_id="seller-01",
+        product_id=PRODUCT.id,
+        deal_type="PA" if scenario == "A" else "PD",
+        cpm=cpm,
+        daily_impressions=5000,
+        start_day=1,
+        end_day=2,
+        rounds=rounds,
+        created_day=1,
+    )
 
 
 def _delivery(scenario: str, day: int, impressions: int, cpm: int, fee_share: float) -> Delivery:
     spend = impressions * cpm // 1000
     fee = round(spend * fee_share)
-    return Delivery(deal_id=f"{CAMPAIGN.id}-{scenario}-d001", campaign_id=CAMPAIGN.id, seller_id="seller-01", day=day,
-                    impressions=impressions, reported=impressions, clicks=5, conversions=0, viewable=2500,
-                    buyer_spend=spend, seller_revenue=spend - fee, exchange_fee=fee)
+    return Delivery(
+        deal_id=f"{CAMPAIGN.id}-{scenario}-d001",
+        campaign_id=CAMPAIGN.id,
+        seller_id="seller-01",
+        day=day,
+        impressions=impressions,
+        reported=impressions,
+        clicks=5,
+        conversions=0,
+        viewable=2500,
+        buyer_spend=spend,
+        seller_revenue=spend - fee,
+        exchange_fee=fee,
+    )
 
 
 def _records(experiment_id: str) -> list[DayRecord]:
@@ -61,50 +106,157 @@ def _records(experiment_id: str) -> list[DayRecord]:
     a_deal, c_deal = _deal("A", usd(10.2), 0), _deal("C", usd(9.5), 2)
     chain = f"ads/{experiment_id}/C/{CAMPAIGN.id}"
     entries, prev = [], GENESIS_HASH
-    for seq, payload in enumerate([
-        {"type": "deal", "deal": c_deal.model_dump(), "agreed_cpm": c_deal.cpm},
-        {"type": "delivery", "deal_id": c_deal.id, "day": 1, "impressions": 4800, "paid": 4800, "buyer_spend": 45_600_000},
-    ]):
-        entry = make_entry(chain_id=chain, seq=seq, prev_hash=prev, payload=payload, author="seller-01", sim_time=0,
-                           idempotency_key=f"test/{chain}/{seq}")
+    for seq, payload in enumerate(
+        [
+            {"type": "deal", "deal": c_deal.model_dump(), "agreed_cpm": c_deal.cpm},
+            {
+                "type": "delivery",
+                "deal_id": c_deal.id,
+                "day": 1,
+                "impressions": 4800,
+                "paid": 4800,
+                "buyer_spend": 45_600_000,
+            },
+        ]
+    ):
+        entry = make_entry(
+            chain_id=chain,
+            seq=seq,
+            prev_hash=prev,
+            payload=payload,
+            author="seller-01",
+            sim_time=0,
+            idempotency_key=f"test/{chain}/{seq}",
+        )
         entries.append(entry)
         prev = entry.entry_hash
-    fabricated = Claim(id=f"{CAMPAIGN.id}/1/0", day=1, agent_id="seller-01", agent_type="seller", claim_type="price",
-                       subject=PRODUCT.id, claimed=usd(8), actual=usd(10), injected=True, checked=True)
-    honest = fabricated.model_copy(update={"id": f"{CAMPAIGN.id}/1/1", "claim_type": "inventory", "claimed": 10_000,
-                                           "actual": 10_000, "injected": False})
+    fabricated = Claim(
+        id=f"{CAMPAIGN.id}/1/0",
+        day=1,
+        agent_id="seller-01",
+        agent_type="seller",
+        claim_type="price",
+        subject=PRODUCT.id,
+        claimed=usd(8),
+        actual=usd(10),
+        injected=True,
+        checked=True,
+    )
+    honest = fabricated.model_copy(
+        update={
+            "id": f"{CAMPAIGN.id}/1/1",
+            "claim_type": "inventory",
+            "claimed": 10_000,
+            "actual": 10_000,
+            "injected": False,
+        }
+    )
     common = {"experiment_id": experiment_id, "campaign_id": CAMPAIGN.id}
     return [
-        DayRecord(**common, scenario="A", day=1, deals=[a_deal], deliveries=[_delivery("A", 1, 5000, a_deal.cpm, 0.15)],
-                  events=[Event(day=1, kind="auction", data={"product": PRODUCT.id, "floor": usd(6), "clearing_cpm": a_deal.cpm,
-                                                             "winner": "buyer-01", "bids": [["buyer-01", a_deal.cpm], ["bg-01", usd(9)]]})]),
+        DayRecord(
+            **common,
+            scenario="A",
+            day=1,
+            deals=[a_deal],
+            deliveries=[_delivery("A", 1, 5000, a_deal.cpm, 0.15)],
+            events=[
+                Event(
+                    day=1,
+                    kind="auction",
+                    data={
+                        "product": PRODUCT.id,
+                        "floor": usd(6),
+                        "clearing_cpm": a_deal.cpm,
+                        "winner": "buyer-01",
+                        "bids": [["buyer-01", a_deal.cpm], ["bg-01", usd(9)]],
+                    },
+                )
+            ],
+        ),
         DayRecord(**common, scenario="A", day=2, deliveries=[_delivery("A", 2, 4900, a_deal.cpm, 0.15)]),
-        DayRecord(**common, scenario="C", day=1, deals=[c_deal], deliveries=[_delivery("C", 1, 4800, c_deal.cpm, 0)],
-                  claims=[fabricated, honest],
-                  context=[ContextEvent(day=1, agent_id="buyer-01", kind="decay", items_before=0, items_lost=0,
-                                        items_recovered=0, recovered_correctly=0)],
-                  events=[Event(day=1, kind="negotiation", data={"seller": "seller-01", "product": PRODUCT.id, "rounds": 2,
-                                                                 "agreed_cpm": c_deal.cpm,
-                                                                 "steps": [[0, "seller", "propose", usd(10)], [1, "buyer", "counter", usd(9)],
-                                                                           [2, "buyer", "accept", c_deal.cpm]]})],
-                  ledger=AppendBatch(entries=entries)),
-        DayRecord(**common, scenario="C", day=2, deliveries=[_delivery("C", 2, 4700, c_deal.cpm, 0)],
-                  context=[ContextEvent(day=2, agent_id="buyer-01", kind="restart", items_before=4, items_lost=4,
-                                        items_recovered=4, recovered_correctly=4)],
-                  events=[Event(day=2, kind="context_lost", data={"agent": "buyer-01", "cause": "restart",
-                                                                  "lost": [f"deal:{c_deal.id}", "spend"]}),
-                          Event(day=2, kind="context_recovered", data={"agent": "buyer-01", "recovered": 4, "correct": 4, "lost": 4})]),
+        DayRecord(
+            **common,
+            scenario="C",
+            day=1,
+            deals=[c_deal],
+            deliveries=[_delivery("C", 1, 4800, c_deal.cpm, 0)],
+            claims=[fabricated, honest],
+            context=[
+                ContextEvent(
+                    day=1,
+                    agent_id="buyer-01",
+                    kind="decay",
+                    items_before=0,
+                    items_lost=0,
+                    items_recovered=0,
+                    recovered_correctly=0,
+                )
+            ],
+            events=[
+                Event(
+                    day=1,
+                    kind="negotiation",
+                    data={
+                        "seller": "seller-01",
+                        "product": PRODUCT.id,
+                        "rounds": 2,
+                        "agreed_cpm": c_deal.cpm,
+                        "steps": [
+                            [0, "seller", "propose", usd(10)],
+                            [1, "buyer", "counter", usd(9)],
+                            [2, "buyer", "accept", c_deal.cpm],
+                        ],
+                    },
+                )
+            ],
+            ledger=AppendBatch(entries=entries),
+        ),
+        DayRecord(
+            **common,
+            scenario="C",
+            day=2,
+            deliveries=[_delivery("C", 2, 4700, c_deal.cpm, 0)],
+            context=[
+                ContextEvent(
+                    day=2,
+                    agent_id="buyer-01",
+                    kind="restart",
+                    items_before=4,
+                    items_lost=4,
+                    items_recovered=4,
+                    recovered_correctly=4,
+                )
+            ],
+            events=[
+                Event(
+                    day=2,
+                    kind="context_lost",
+                    data={"agent": "buyer-01", "cause": "restart", "lost": [f"deal:{c_deal.id}", "spend"]},
+                ),
+                Event(
+                    day=2, kind="context_recovered", data={"agent": "buyer-01", "recovered": 4, "correct": 4, "lost": 4}
+                ),
+            ],
+        ),
     ]
 
 
 async def _record(engine: AsyncEngine, experiment_id: str) -> int:
     study = spec(experiment_id)
-    await ads_store.register_experiment(engine, experiment_id=experiment_id, seed=study.seed, spec_json=study.model_dump_json(),
-                                        world_json=WORLD.model_dump_json(), inventory=[])
+    await ads_store.register_experiment(
+        engine,
+        experiment_id=experiment_id,
+        seed=study.seed,
+        spec_json=study.model_dump_json(),
+        world_json=WORLD.model_dump_json(),
+        inventory=[],
+    )
     rows = 0
     for record in _records(experiment_id):
         assert await ads_store.record_day(engine, record)
-        rows += len(record.deals) + len(record.deliveries) + len(record.claims) + len(record.context) + len(record.events)
+        rows += (
+            len(record.deals) + len(record.deliveries) + len(record.claims) + len(record.context) + len(record.events)
+        )
     return rows
 
 
@@ -149,9 +301,17 @@ async def test_report_files_from_a_recorded_study(engine: AsyncEngine, tmp_path:
     assert "at most **10 entries per scenario**" in narrative
 
     markdown = (out / "report.md").read_text()
-    for section in ("## Executive summary", "## Fee extraction", "## Campaign goal achievement", "## KPI attainment over time",
-                    "## Context rot", "## Hallucination analysis", "## Ledger cost vs exchange fee", "## Parameters",
-                    "## How each figure is computed"):
+    for section in (
+        "## Executive summary",
+        "## Fee extraction",
+        "## Campaign goal achievement",
+        "## KPI attainment over time",
+        "## Context rot",
+        "## Hallucination analysis",
+        "## Ledger cost vs exchange fee",
+        "## Parameters",
+        "## How each figure is computed",
+    ):
         assert section in markdown
     assert all(f"`{name}`" in markdown for name in AdsParams.model_fields)
 

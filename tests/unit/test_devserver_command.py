@@ -37,6 +37,6 @@ def test_every_search_attribute_is_registered_with_its_type():
 
 
 def test_measured_server_settings_are_applied():
-    assert "history.timerProcessorMaxTimeShift=\"10ms\"" in EXPECTED
+    assert 'history.timerProcessorMaxTimeShift="10ms"' in EXPECTED
     assert "history.shardIOConcurrency=8" in EXPECTED
     assert "journal_mode=wal" in EXPECTED

@@ -200,8 +200,13 @@ def test_segment_check_accepts_a_true_continuation_and_rejects_a_gap(chain):
 def test_hashes_are_sha256_of_canonical_json():
     """The hash is part of the stored format: spelled out here so a change to it cannot slip by."""
     entry = make_entry(
-        chain_id="c", seq=0, prev_hash=GENESIS_HASH, payload={"b": 1, "a": [1, "x"]},
-        author="me", sim_time=5, idempotency_key="k",
+        chain_id="c",
+        seq=0,
+        prev_hash=GENESIS_HASH,
+        payload={"b": 1, "a": [1, "x"]},
+        author="me",
+        sim_time=5,
+        idempotency_key="k",
     )
     assert entry.payload_json == '{"a":[1,"x"],"b":1}'
     assert entry.payload_hash == hashlib.sha256(b'{"a":[1,"x"],"b":1}').hexdigest()

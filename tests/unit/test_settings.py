@@ -11,8 +11,16 @@ from models.settings import SettingsError, load_settings
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "SIMCTL_TEMPORAL_ADDRESS", "SIMCTL_DATABASE_URL",
-                 "SIMCTL_EMBEDDED", "SIMCTL_STATE_DIR", "SIMCTL_METRICS_PORT", "SIMCTL_NAMESPACE"):
+    for name in (
+        "TEMPORAL_ADDRESS",
+        "TEMPORAL_NAMESPACE",
+        "SIMCTL_TEMPORAL_ADDRESS",
+        "SIMCTL_DATABASE_URL",
+        "SIMCTL_EMBEDDED",
+        "SIMCTL_STATE_DIR",
+        "SIMCTL_METRICS_PORT",
+        "SIMCTL_NAMESPACE",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -30,7 +30,9 @@ class DailyChainWorkflow:
         for day in range(spec.days):
             for index in range(spec.entries_per_day):
                 # workflow.random() is seeded by the workflow: a replay draws the same numbers.
-                writer.add({"day": day, "index": index, "draw": workflow.random().randint(0, 10**6)}, sim_time=day * 86_400)
+                writer.add(
+                    {"day": day, "index": index, "draw": workflow.random().randint(0, 10**6)}, sim_time=day * 86_400
+                )
             await writer.flush()
         return writer.cursor
 

@@ -46,7 +46,9 @@ async def test_daily_batches_build_one_verified_chain(client: Client, run_worker
     assert verdict.head_hash == head.head_hash
 
     activities_run = [
-        event for event in (await handle.fetch_history()).events if event.HasField("activity_task_scheduled_event_attributes")
+        event
+        for event in (await handle.fetch_history()).events
+        if event.HasField("activity_task_scheduled_event_attributes")
     ]
     assert len(activities_run) == 5, "one ledger.append per simulated day, not one per entry"
 
@@ -57,7 +59,9 @@ async def test_retried_append_after_commit_writes_each_entry_once(
     spec = ChainSpec(chain_id=f"chain-{uuid.uuid4().hex[:8]}", days=3, entries_per_day=4, ledger_queue=task_queue)
     flaky = LostReplyLedger(engine)
     async with run_worker(workflows=[DailyChainWorkflow], activities=[flaky.append]):
-        head = await client.execute_workflow(DailyChainWorkflow.run, spec, id=f"wf-{spec.chain_id}", task_queue=task_queue)
+        head = await client.execute_workflow(
+            DailyChainWorkflow.run, spec, id=f"wf-{spec.chain_id}", task_queue=task_queue
+        )
 
     assert flaky.attempts == 6, "each of the 3 batches ran twice"
     entries, _, _ = await ledger.read_chain(engine, spec.chain_id)
@@ -71,7 +75,9 @@ async def test_history_replays_to_the_same_chain(client: Client, run_worker, tas
     """Replaying the history with the current code re-derives every entry: the chain is auditable."""
     spec = ChainSpec(chain_id=f"chain-{uuid.uuid4().hex[:8]}", days=4, entries_per_day=3, ledger_queue=task_queue)
     async with run_worker(workflows=[DailyChainWorkflow], activities=[LedgerActivities(engine).append]):
-        handle = await client.start_workflow(DailyChainWorkflow.run, spec, id=f"wf-{spec.chain_id}", task_queue=task_queue)
+        handle = await client.start_workflow(
+            DailyChainWorkflow.run, spec, id=f"wf-{spec.chain_id}", task_queue=task_queue
+        )
         await handle.result()
 
     history = await handle.fetch_history()

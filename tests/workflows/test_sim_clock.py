@@ -33,7 +33,9 @@ async def test_acceleration_scales_the_timers(time_skipping_env: WorkflowEnviron
 
 async def test_acceleration_zero_runs_without_timers(client: Client, run_worker, task_queue: str):
     async with run_worker(workflows=[ThirtyDaysWorkflow]):
-        handle = await client.start_workflow(ThirtyDaysWorkflow.run, 0.0, id=f"clock-{task_queue}", task_queue=task_queue)
+        handle = await client.start_workflow(
+            ThirtyDaysWorkflow.run, 0.0, id=f"clock-{task_queue}", task_queue=task_queue
+        )
         result = await handle.result()
     assert result.sim_days == list(range(1, 31))
     history = await handle.fetch_history()

@@ -56,14 +56,22 @@ class CampaignWorkflow:
     async def run(self, spec: CampaignSpec) -> CampaignSummary:
         campaign = spec.campaign
         state = CampaignState(
-            scenario=spec.scenario, seed=spec.seed, campaign=campaign, buyer=spec.buyer,
-            products={p.id: p for p in spec.products}, params=spec.params,
+            scenario=spec.scenario,
+            seed=spec.seed,
+            campaign=campaign,
+            buyer=spec.buyer,
+            products={p.id: p for p in spec.products},
+            params=spec.params,
         )
         chain = ChainWriter(new_chain(spec.chain_id), author=spec.buyer.id)
         clock = SimClock(ClockState(acceleration=spec.acceleration, now=(campaign.start_day - 1) * DAY))
         llm_calls_left = spec.llm.calls_per_campaign if spec.llm else 0
         workflow.upsert_search_attributes(
-            [sa.EXPERIMENT.value_set(spec.experiment_id), sa.SCENARIO.value_set(spec.scenario), sa.CAMPAIGN.value_set(campaign.id)]
+            [
+                sa.EXPERIMENT.value_set(spec.experiment_id),
+                sa.SCENARIO.value_set(spec.scenario),
+                sa.CAMPAIGN.value_set(campaign.id),
+            ]
         )
 
         for day in range(campaign.start_day, campaign.end_day + 1):
@@ -83,10 +91,16 @@ class CampaignWorkflow:
                         outcome = await workflow.execute_local_activity_method(
                             NegotiationActivities.negotiate,
                             NegotiationRequest(
-                                experiment_id=spec.experiment_id, scenario=spec.scenario, day=day, campaign=campaign,
-                                tier=spec.buyer.tier, offers=tuple(chosen), params=spec.params,
+                                experiment_id=spec.experiment_id,
+                                scenario=spec.scenario,
+                                day=day,
+                                campaign=campaign,
+                                tier=spec.buyer.tier,
+                                offers=tuple(chosen),
+                                params=spec.params,
                                 seed=stream(spec.seed, campaign.id, day, "negotiation").getrandbits(63),
-                                llm=spec.llm, llm_calls_left=llm_calls_left,
+                                llm=spec.llm,
+                                llm_calls_left=llm_calls_left,
                             ),
                             start_to_close_timeout=timedelta(minutes=5),
                             retry_policy=STORE_RETRY,
@@ -100,8 +114,14 @@ class CampaignWorkflow:
             await workflow.execute_activity_method(
                 AdsActivities.record_day,
                 DayRecord(
-                    experiment_id=spec.experiment_id, scenario=spec.scenario, campaign_id=campaign.id, day=day,
-                    deals=today.deals, deliveries=today.deliveries, claims=today.claims, context=today.context,
+                    experiment_id=spec.experiment_id,
+                    scenario=spec.scenario,
+                    campaign_id=campaign.id,
+                    day=day,
+                    deals=today.deals,
+                    deliveries=today.deliveries,
+                    claims=today.claims,
+                    context=today.context,
                     events=[Event(day=day, kind=kind, data=data) for kind, data in today.events],
                     ledger=chain.take(),
                 ),
@@ -111,8 +131,13 @@ class CampaignWorkflow:
             await clock.advance(DAY)
 
         return CampaignSummary(
-            scenario=spec.scenario, campaign_id=campaign.id, deals=len(state.deals), impressions=state.impressions,
-            buyer_spend=state.spent, exchange_fee=state.exchange_fees, negotiations=state.negotiations,
+            scenario=spec.scenario,
+            campaign_id=campaign.id,
+            deals=len(state.deals),
+            impressions=state.impressions,
+            buyer_spend=state.spent,
+            exchange_fee=state.exchange_fees,
+            negotiations=state.negotiations,
         )
 
     def _publish_progress(self, day: int, *, last: bool) -> None:

@@ -36,7 +36,11 @@ class ExperimentWorkflow:
     async def run(self, spec: ExperimentSpec) -> ExperimentSummary:
         workflow.upsert_search_attributes([sa.EXPERIMENT.value_set(spec.id)])
         world = generate_world(
-            spec.seed, buyers=spec.buyers, sellers=spec.sellers, campaigns_per_buyer=spec.campaigns_per_buyer, days=spec.days
+            spec.seed,
+            buyers=spec.buyers,
+            sellers=spec.sellers,
+            campaigns_per_buyer=spec.campaigns_per_buyer,
+            days=spec.days,
         )
         await workflow.execute_activity_method(
             AdsActivities.register_experiment,
@@ -53,9 +57,16 @@ class ExperimentWorkflow:
                     p for p in products if p.channel in campaign.channels and set(p.segments) & set(campaign.segments)
                 )
                 child = CampaignSpec(
-                    experiment_id=spec.id, scenario=scenario, seed=spec.seed, days=spec.days,
-                    acceleration=spec.acceleration, campaign=campaign, buyer=world.buyer(campaign.buyer_id),
-                    products=usable, params=spec.params, llm=spec.llm,
+                    experiment_id=spec.id,
+                    scenario=scenario,
+                    seed=spec.seed,
+                    days=spec.days,
+                    acceleration=spec.acceleration,
+                    campaign=campaign,
+                    buyer=world.buyer(campaign.buyer_id),
+                    products=usable,
+                    params=spec.params,
+                    llm=spec.llm,
                 )
                 runs.append(self._run_campaign(child))
         summaries = await asyncio.gather(*runs)

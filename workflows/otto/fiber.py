@@ -64,7 +64,9 @@ class FiberWorkflow:
         except ValueError as err:
             raise ApplicationError(str(err), type="UnknownOutcome", non_retryable=True) from None
 
-        lifecycle = _Lifecycle(spec, kind, plan, rng, fiber_id=spec.fiber_id or str(workflow.uuid4()), on_progress=self._report)
+        lifecycle = _Lifecycle(
+            spec, kind, plan, rng, fiber_id=spec.fiber_id or str(workflow.uuid4()), on_progress=self._report
+        )
         workflow.upsert_search_attributes(
             [
                 sa.FIBER_TYPE.value_set(kind.name),
@@ -75,7 +77,7 @@ class FiberWorkflow:
         )
         try:
             return await asyncio.wait_for(lifecycle.drive(), timeout=spec.timeout_seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             workflow.metric_meter().create_counter("traffic_simulator_fibers_failed").add(1, {"type": kind.name})
             return lifecycle.outcome(status="TIMEOUT")
 
@@ -93,7 +95,9 @@ class FiberWorkflow:
 class _Lifecycle:
     """The state of one drive: what ML0 last showed and what has been done so far."""
 
-    def __init__(self, spec: FiberSpec, kind: FiberKind, plan: Plan, rng: random.Random, *, fiber_id: str, on_progress) -> None:
+    def __init__(
+        self, spec: FiberSpec, kind: FiberKind, plan: Plan, rng: random.Random, *, fiber_id: str, on_progress
+    ) -> None:
         self.spec, self.kind, self.plan, self.rng = spec, kind, plan, rng
         self.fiber_id = fiber_id
         self.on_progress = on_progress

@@ -29,7 +29,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.otto.chain import CHAIN_CALL, CHAIN_RETRY, await_fiber, awaiting
 
 
-
 @workflow.defn
 class IdentityWorkflow:
     """Register an agent's own wallet with the bridge (unless it already has an identity), then activate."""
@@ -45,8 +44,12 @@ class IdentityWorkflow:
             fiber_id = await workflow.execute_activity_method(
                 IdentityActivities.register_identity,
                 RegisterIdentity(
-                    endpoints=spec.endpoints, wallets=spec.wallets, agent_id=spec.agent_id,
-                    display_name=spec.display_name, platform=spec.platform, platform_user_id=spec.platform_user_id,
+                    endpoints=spec.endpoints,
+                    wallets=spec.wallets,
+                    agent_id=spec.agent_id,
+                    display_name=spec.display_name,
+                    platform=spec.platform,
+                    platform_user_id=spec.platform_user_id,
                 ),
                 start_to_close_timeout=timedelta(seconds=90),
                 heartbeat_timeout=timedelta(seconds=20),
@@ -59,7 +62,9 @@ class IdentityWorkflow:
         if spec.activate and record.current_state == "REGISTERED":
             submitted = await workflow.execute_activity_method(
                 IdentityActivities.activate_identity,
-                ActivateIdentity(endpoints=spec.endpoints, wallets=spec.wallets, agent_id=spec.agent_id, fiber_id=fiber_id),
+                ActivateIdentity(
+                    endpoints=spec.endpoints, wallets=spec.wallets, agent_id=spec.agent_id, fiber_id=fiber_id
+                ),
                 **CHAIN_CALL,
             )
             observed = await await_fiber(
@@ -70,11 +75,17 @@ class IdentityWorkflow:
             assert record is not None
             if record.current_state != "ACTIVE":
                 reason = record.last_receipt.error_message if record.last_receipt else "no receipt"
-                raise ApplicationError(f"activation of {spec.agent_id} refused: {reason}", type="ActivationRefused", non_retryable=True)
+                raise ApplicationError(
+                    f"activation of {spec.agent_id} refused: {reason}", type="ActivationRefused", non_retryable=True
+                )
             activated_now = not submitted.already_applied
         return IdentityResult(
-            agent_id=spec.agent_id, address=spec.address, fiber_id=fiber_id, state=record.current_state,
-            registered_now=registered_now, activated_now=activated_now,
+            agent_id=spec.agent_id,
+            address=spec.address,
+            fiber_id=fiber_id,
+            state=record.current_state,
+            registered_now=registered_now,
+            activated_now=activated_now,
         )
 
 
@@ -85,7 +96,9 @@ class AttestationWorkflow:
     @workflow.run
     async def run(self, spec: AttestationSpec) -> AttestationResult:
         fiber_id = spec.attestation_id or str(workflow.uuid4())
-        workflow.upsert_search_attributes([sa.AGENT.value_set(spec.issuer.agent_id), sa.COUNTERPARTY.value_set(spec.subject.agent_id)])
+        workflow.upsert_search_attributes(
+            [sa.AGENT.value_set(spec.issuer.agent_id), sa.COUNTERPARTY.value_set(spec.subject.agent_id)]
+        )
         created = await workflow.execute_activity_method(
             FiberActivities.create_fiber,
             CreateFiber(
@@ -94,26 +107,40 @@ class AttestationWorkflow:
                 fiber_id=fiber_id,
                 definition=ATTESTATION_DEFINITION,
                 initial_data=attestation_initial_data(
-                    spec.kind, spec.issuer.address, spec.subject.address, spec.subject_identity, spec.claim, spec.evidence
+                    spec.kind,
+                    spec.issuer.address,
+                    spec.subject.address,
+                    spec.subject_identity,
+                    spec.claim,
+                    spec.evidence,
                 ),
                 signers=[spec.issuer.agent_id],
             ),
             **CHAIN_CALL,
         )
-        record = (await await_fiber(awaiting(spec.endpoints, fiber_id, watch_update=created.hash), f"attestation {fiber_id}")).record
+        record = (
+            await await_fiber(awaiting(spec.endpoints, fiber_id, watch_update=created.hash), f"attestation {fiber_id}")
+        ).record
         assert record is not None
         if record.current_state == "DRAFT":
             submitted = await workflow.execute_activity_method(
                 FiberActivities.submit_transition,
                 SubmitTransition(
-                    endpoints=spec.endpoints, wallets=spec.wallets, fiber_id=fiber_id, event="issue", payload={},
-                    target_sequence=record.sequence_number, signer=spec.issuer.agent_id,
+                    endpoints=spec.endpoints,
+                    wallets=spec.wallets,
+                    fiber_id=fiber_id,
+                    event="issue",
+                    payload={},
+                    target_sequence=record.sequence_number,
+                    signer=spec.issuer.agent_id,
                 ),
                 **CHAIN_CALL,
             )
             observed = await await_fiber(
                 awaiting(
-                    spec.endpoints, fiber_id, known_sequence=record.sequence_number,
+                    spec.endpoints,
+                    fiber_id,
+                    known_sequence=record.sequence_number,
                     known_receipt_ordinal=record.last_receipt.ordinal if record.last_receipt else None,
                     watch_update=submitted.hash,
                 ),
@@ -124,8 +151,13 @@ class AttestationWorkflow:
         issued = record.current_state == "ISSUED"
         refusal = None if issued or record.last_receipt is None else record.last_receipt.error_message
         return AttestationResult(
-            fiber_id=fiber_id, kind=spec.kind, issuer=spec.issuer.agent_id, subject=spec.subject.agent_id,
-            state=record.current_state, issued=issued, refusal=refusal,
+            fiber_id=fiber_id,
+            kind=spec.kind,
+            issuer=spec.issuer.agent_id,
+            subject=spec.subject.agent_id,
+            state=record.current_state,
+            issued=issued,
+            refusal=refusal,
         )
 
 
@@ -141,8 +173,11 @@ class FundAgentsWorkflow:
                 await workflow.execute_activity_method(
                     IdentityActivities.top_up,
                     TopUp(
-                        endpoints=spec.endpoints, wallets=spec.wallets, address=recipient.address,
-                        target_balance=spec.target_balance, funder=spec.funder,
+                        endpoints=spec.endpoints,
+                        wallets=spec.wallets,
+                        address=recipient.address,
+                        target_balance=spec.target_balance,
+                        funder=spec.funder,
                     ),
                     start_to_close_timeout=timedelta(seconds=120),
                     heartbeat_timeout=timedelta(seconds=20),

@@ -70,7 +70,9 @@ IDENTITY_DEFINITION: dict[str, Any] = machine(
         ),
         _record(
             "receive_vouch",
-            all_of(_AUTHOR_SIGNED, ne(_AUTHOR, var("state.owner")), not_(contains(pluck("state.vouches", "from"), _AUTHOR))),
+            all_of(
+                _AUTHOR_SIGNED, ne(_AUTHOR, var("state.owner")), not_(contains(pluck("state.vouches", "from"), _AUTHOR))
+            ),
             {
                 "reputation": increment("state.reputation", VOUCH_REPUTATION),
                 "vouches": append("state.vouches", {"from": _AUTHOR, "reason": var("event.reason"), "at": ORDINAL}),
@@ -122,7 +124,9 @@ IDENTITY_DEFINITION: dict[str, Any] = machine(
 )
 
 
-def identity_initial_data(owner: str, display_name: str, platform: str, platform_user_id: str, created_at: str) -> dict[str, Any]:
+def identity_initial_data(
+    owner: str, display_name: str, platform: str, platform_user_id: str, created_at: str
+) -> dict[str, Any]:
     return {
         "schema": "AgentIdentity",
         "displayName": display_name,

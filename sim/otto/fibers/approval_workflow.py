@@ -47,15 +47,23 @@ DEFINITION = machine(
     transitions=(
         transition("draft", "pending", "submit", signed_by("state.requester"), {"submittedAt": ORDINAL}),
         transition(
-            "pending", "pending", "approve", _FRESH_APPROVER,
+            "pending",
+            "pending",
+            "approve",
+            _FRESH_APPROVER,
             {"approvals": append("state.approvals", {"approver": signer(), "at": ORDINAL})},
         ),
         transition(
-            "pending", "rejected", "reject", all_of(_FRESH_APPROVER, is_text(var("event.reason"))),
+            "pending",
+            "rejected",
+            "reject",
+            all_of(_FRESH_APPROVER, is_text(var("event.reason"))),
             {"rejectedBy": signer(), "rejectionReason": var("event.reason"), "rejectedAt": ORDINAL},
         ),
         transition(
-            "pending", "approved", "finalize",
+            "pending",
+            "approved",
+            "finalize",
             all_of(signed_by("state.requester"), ge(_PANEL_APPROVALS, var("state.quorum"))),
             {"approvedAt": ORDINAL},
         ),

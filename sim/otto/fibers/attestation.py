@@ -32,7 +32,9 @@ _ISSUER, _SUBJECT = var("state.issuer"), var("state.subject")
 def _issue(kind: str, relation: Expr, event: str, payload: dict[str, Any]) -> dict[str, Any]:
     trigger = {"targetMachineId": var("state.subjectIdentityFiberId"), "eventName": event, "payload": payload}
     return transition(
-        "DRAFT", "ISSUED", "issue",
+        "DRAFT",
+        "ISSUED",
+        "issue",
         all_of(signed_by("state.issuer"), eq(var("state.kind"), kind), relation),
         {"status": "ISSUED", "issuedAt": ORDINAL, "_triggers": [trigger]},
     )
@@ -52,7 +54,10 @@ ATTESTATION_DEFINITION: dict[str, Any] = machine(
         _issue("skill", eq(_ISSUER, _SUBJECT), "receive_attestation", _attestation_payload()),
         _issue("verification", ne(_ISSUER, _SUBJECT), "receive_attestation", _attestation_payload()),
         transition(
-            "ISSUED", "REVOKED", "revoke", signed_by("state.issuer"),
+            "ISSUED",
+            "REVOKED",
+            "revoke",
+            signed_by("state.issuer"),
             {"status": "REVOKED", "revokedAt": ORDINAL, "revocationReason": var("event.reason")},
         ),
     ),

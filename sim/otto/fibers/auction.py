@@ -44,7 +44,9 @@ DEFINITION = machine(
     finals=("settled", "unsold"),
     transitions=(
         transition(
-            "open", "open", "bid",
+            "open",
+            "open",
+            "bid",
             # Comparisons only once the amount is known to be an integer (they would error on text).
             all_of(
                 signer_among("state.bidders"),
@@ -57,7 +59,9 @@ DEFINITION = machine(
             },
         ),
         transition(
-            "open", "settled", "close",
+            "open",
+            "settled",
+            "close",
             all_of(signed_by("state.seller"), not_(_NO_BIDS)),
             {"winner": var("state.highestBidder"), "price": var("state.highestBid"), "closedAt": ORDINAL},
         ),

@@ -46,17 +46,28 @@ DEFINITION = machine(
             "PROPOSED", "ACTIVE", "accept", signed_by("state.counterparty"), {"status": "ACTIVE", "acceptedAt": ORDINAL}
         ),
         transition(
-            "PROPOSED", "REJECTED", "reject", signed_by("state.counterparty"),
+            "PROPOSED",
+            "REJECTED",
+            "reject",
+            signed_by("state.counterparty"),
             {"status": "REJECTED", "rejectedAt": ORDINAL, "rejectionReason": var("event.reason")},
         ),
         transition(
             # The proof is optional: the bridge's /contract/complete sends it only when given.
-            "ACTIVE", "ACTIVE", "submit_completion",
+            "ACTIVE",
+            "ACTIVE",
+            "submit_completion",
             all_of(_BY_A_PARTY, not_(contains(_SUBMITTED, signer()))),
-            {"completions": append("state.completions", {"party": signer(), "proof": var("event.proof"), "at": ORDINAL})},
+            {
+                "completions": append(
+                    "state.completions", {"party": signer(), "proof": var("event.proof"), "at": ORDINAL}
+                )
+            },
         ),
         transition(
-            "ACTIVE", "COMPLETED", "finalize",
+            "ACTIVE",
+            "COMPLETED",
+            "finalize",
             all_of(
                 _BY_A_PARTY,
                 ge(length({"unique": [_SUBMITTED]}), 2),
@@ -66,7 +77,10 @@ DEFINITION = machine(
             {"status": "COMPLETED", "completedAt": ORDINAL, "finalizedBy": signer()},
         ),
         transition(
-            "ACTIVE", "DISPUTED", "dispute", all_of(_BY_A_PARTY, is_text(var("event.reason"))),
+            "ACTIVE",
+            "DISPUTED",
+            "dispute",
+            all_of(_BY_A_PARTY, is_text(var("event.reason"))),
             {"status": "DISPUTED", "disputedBy": signer(), "disputeReason": var("event.reason"), "disputedAt": ORDINAL},
         ),
     ),

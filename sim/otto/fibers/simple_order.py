@@ -27,7 +27,9 @@ DEFINITION = machine(
     finals=("delivered", "cancelled"),
     transitions=(
         transition("pending", "confirmed", "confirm", signed_by("state.seller"), {"confirmedAt": ORDINAL}),
-        transition("confirmed", "shipped", "ship", _SHIP, {"trackingNumber": var("event.trackingNumber"), "shippedAt": ORDINAL}),
+        transition(
+            "confirmed", "shipped", "ship", _SHIP, {"trackingNumber": var("event.trackingNumber"), "shippedAt": ORDINAL}
+        ),
         transition("shipped", "delivered", "deliver", signed_by("state.buyer"), {"deliveredAt": ORDINAL}),
         transition("pending", "cancelled", "cancel", _EITHER_PARTY, _CANCEL),
         transition("confirmed", "cancelled", "cancel", _EITHER_PARTY, _CANCEL),

@@ -65,7 +65,10 @@ def _move(cell: int) -> dict[str, Any]:
 def _win(mark: str) -> dict[str, Any]:
     player = f"state.player{mark}"
     return transition(
-        "playing", "won", "claim_win", all_of(signed_by(player), _line_of(mark)),
+        "playing",
+        "won",
+        "claim_win",
+        all_of(signed_by(player), _line_of(mark)),
         {"winner": var(player), "winnerMark": mark, "endedAt": ORDINAL},
     )
 
@@ -80,17 +83,27 @@ DEFINITION = machine(
         _win("X"),
         _win("O"),
         transition(
-            "playing", "drawn", "claim_draw",
-            all_of(any_of(signed_by("state.playerX"), signed_by("state.playerO")), eq(var("state.moveCount"), 9), not_(_ANY_LINE)),
+            "playing",
+            "drawn",
+            "claim_draw",
+            all_of(
+                any_of(signed_by("state.playerX"), signed_by("state.playerO")),
+                eq(var("state.moveCount"), 9),
+                not_(_ANY_LINE),
+            ),
             {"endedAt": ORDINAL},
         ),
         transition(
-            "playing", "playing", "start_clock",
+            "playing",
+            "playing",
+            "start_clock",
             all_of(signed_by(_WAITER), eq(var("state.moveCount"), 0), eq(var("state.deadline"), None)),
             {"deadline": plus(ORDINAL, var("state.moveTimeout"))},
         ),
         transition(
-            "playing", "timed_out", "claim_timeout",
+            "playing",
+            "timed_out",
+            "claim_timeout",
             # No deadline until the clock starts; `>` would read a null deadline as 0.
             all_of(signed_by(_WAITER), when(not_(eq(var("state.deadline"), None)), gt(ORDINAL, var("state.deadline")))),
             {"winner": _WAITER, "timedOut": _MOVER, "endedAt": ORDINAL},
@@ -111,7 +124,7 @@ def _random_game(rng: random.Random) -> tuple[list[int], str | None]:
     """Random alternating play until a line or a full board: the cells played and the winning mark."""
     cells = list(range(9))
     rng.shuffle(cells)
-    board = {key: "" for key in CELLS}
+    board = dict.fromkeys(CELLS, "")
     for n, cell in enumerate(cells):
         board[f"c{cell}"] = MARKS[n % 2]
         winner = winning_mark(board)
@@ -129,7 +142,7 @@ class TicTacToe(FiberKind):
         return {
             "playerX": parties[PLAYER_X],
             "playerO": parties[PLAYER_O],
-            **{key: "" for key in CELLS},
+            **dict.fromkeys(CELLS, ""),
             "turn": "X",
             "moveCount": 0,
             "moveTimeout": plan.params["move_timeout"],

@@ -25,18 +25,29 @@ DEFINITION = machine(
     finals=("released", "refunded"),
     transitions=(
         transition(
-            "pending", "funded", "fund",
+            "pending",
+            "funded",
+            "fund",
             # Strict equality: the deposit must be exactly the agreed integer amount.
             all_of(signed_by("state.depositor"), eq(var("event.amount"), var("state.amount"))),
-            {"fundedAmount": var("event.amount"), "fundedAt": ORDINAL, "refundableAt": plus(ORDINAL, var("state.lockPeriod"))},
+            {
+                "fundedAmount": var("event.amount"),
+                "fundedAt": ORDINAL,
+                "refundableAt": plus(ORDINAL, var("state.lockPeriod")),
+            },
         ),
         transition(
-            "funded", "released", "release", signed_by("state.depositor"),
+            "funded",
+            "released",
+            "release",
+            signed_by("state.depositor"),
             {"releasedTo": var("state.beneficiary"), "releasedAt": ORDINAL},
         ),
         transition("funded", "refunded", "refund", signed_by("state.beneficiary"), _REFUND),
         transition(
-            "funded", "refunded", "refund",
+            "funded",
+            "refunded",
+            "refund",
             all_of(signed_by("state.depositor"), gt(ORDINAL, var("state.refundableAt"))),
             _REFUND,
         ),

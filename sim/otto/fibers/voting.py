@@ -45,7 +45,9 @@ DEFINITION = machine(
     finals=("passed", "rejected"),
     transitions=(
         transition(
-            "open", "open", "vote",
+            "open",
+            "open",
+            "vote",
             all_of(
                 signer_among("state.voters"),
                 not_(contains(pluck("state.ballots", "voter"), signer())),
@@ -58,12 +60,16 @@ DEFINITION = machine(
             },
         ),
         transition(
-            "open", "passed", "close",
+            "open",
+            "passed",
+            "close",
             all_of(signed_by("state.proposer"), gt(var("state.yesVotes"), var("state.noVotes"))),
             _CLOSE_EFFECT,
         ),
         transition(
-            "open", "rejected", "close",
+            "open",
+            "rejected",
+            "close",
             all_of(signed_by("state.proposer"), not_(gt(var("state.yesVotes"), var("state.noVotes")))),
             _CLOSE_EFFECT,
         ),

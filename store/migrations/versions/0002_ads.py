@@ -65,9 +65,19 @@ def upgrade() -> None:
         sa.Column("day", sa.Integer(), primary_key=True),
         sa.Column("campaign_id", NAME, nullable=False, index=True),
         sa.Column("seller_id", NAME, nullable=False),
-        *(sa.Column(name, sa.BigInteger(), nullable=False) for name in (
-            "impressions", "reported", "clicks", "conversions", "viewable", "buyer_spend", "seller_revenue", "exchange_fee",
-        )),
+        *(
+            sa.Column(name, sa.BigInteger(), nullable=False)
+            for name in (
+                "impressions",
+                "reported",
+                "clicks",
+                "conversions",
+                "viewable",
+                "buyer_spend",
+                "seller_revenue",
+                "exchange_fee",
+            )
+        ),
     )
     op.create_table(
         "ads_claims",
@@ -93,9 +103,15 @@ def upgrade() -> None:
         sa.Column("day", sa.Integer(), primary_key=True),
         sa.Column("kind", sa.String(10), primary_key=True),
         sa.Column("agent_id", NAME, nullable=False),
-        *(sa.Column(name, sa.Integer(), nullable=False) for name in (
-            "items_before", "items_lost", "items_recovered", "recovered_correctly",
-        )),
+        *(
+            sa.Column(name, sa.Integer(), nullable=False)
+            for name in (
+                "items_before",
+                "items_lost",
+                "items_recovered",
+                "recovered_correctly",
+            )
+        ),
     )
     op.create_table(
         "ads_events",
@@ -110,5 +126,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("ads_events", "ads_context_events", "ads_claims", "ads_deliveries", "ads_deals", "ads_days", "ads_inventory", "ads_experiments"):
+    for table in (
+        "ads_events",
+        "ads_context_events",
+        "ads_claims",
+        "ads_deliveries",
+        "ads_deals",
+        "ads_days",
+        "ads_inventory",
+        "ads_experiments",
+    ):
         op.drop_table(table)

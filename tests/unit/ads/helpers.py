@@ -20,8 +20,15 @@ def product(
     id: str = "seller-01-p1",
 ) -> Product:
     return Product(
-        id=id, seller_id=id.rsplit("-", 1)[0], name="test", channel=channel, base_cpm=usd(base),
-        floor_cpm=usd(floor), daily_avails=avails, segments=segments, deal_types=deal_types,
+        id=id,
+        seller_id=id.rsplit("-", 1)[0],
+        name="test",
+        channel=channel,
+        base_cpm=usd(base),
+        floor_cpm=usd(floor),
+        daily_avails=avails,
+        segments=segments,
+        deal_types=deal_types,
     )
 
 
@@ -39,9 +46,18 @@ def campaign(
 ) -> Campaign:
     target_cpm = usd(target)
     return Campaign(
-        id="buyer-01-c01", buyer_id="buyer-01", name="test", budget=usd(budget),
-        daily_budget=usd(budget) // (end_day - start_day + 1), kpi=kpi, kpi_target=impressions,
-        target_impressions=impressions, target_cpm=target_cpm,
+        id="buyer-01-c01",
+        buyer_id="buyer-01",
+        name="test",
+        budget=usd(budget),
+        daily_budget=usd(budget) // (end_day - start_day + 1),
+        kpi=kpi,
+        kpi_target=impressions,
+        target_impressions=impressions,
+        target_cpm=target_cpm,
         max_cpm=usd(max_cpm) if max_cpm is not None else round(target_cpm * 1.2),
-        channels=channels, segments=segments, start_day=start_day, end_day=end_day,
+        channels=channels,
+        segments=segments,
+        start_day=start_day,
+        end_day=end_day,
     )

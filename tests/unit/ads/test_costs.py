@@ -7,8 +7,8 @@ import pytest
 from models.ads import AdsParams
 from sim.ads.costs import (
     FROST_PER_WAL,
-    LedgerCost,
     MIST_PER_SUI,
+    LedgerCost,
     cost_per_thousand,
     ledger_cost,
     sui_computation_mist,

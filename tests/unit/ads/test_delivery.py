@@ -15,9 +15,19 @@ from tests.unit.ads.helpers import campaign, product
 
 def deal(deal_type="PD", daily=1_000_000, start=1, end=30) -> Deal:
     return Deal(
-        id="d1", scenario="B", campaign_id="buyer-01-c01", buyer_id="buyer-01", seller_id="seller-01",
-        product_id="seller-01-p1", deal_type=deal_type, cpm=12_000_000, daily_impressions=daily,
-        start_day=start, end_day=end, rounds=2, created_day=1,
+        id="d1",
+        scenario="B",
+        campaign_id="buyer-01-c01",
+        buyer_id="buyer-01",
+        seller_id="seller-01",
+        product_id="seller-01-p1",
+        deal_type=deal_type,
+        cpm=12_000_000,
+        daily_impressions=daily,
+        start_day=start,
+        end_day=end,
+        rounds=2,
+        created_day=1,
     )
 
 

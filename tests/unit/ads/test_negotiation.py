@@ -220,8 +220,13 @@ def test_rank_products_filters_and_orders_by_value_for_money():
     too_dear = product(id="seller-06-p1", channel="display", segments=("auto_intenders",))
     catalogue = {p.id: p for p in (cheap, dear, tie, wrong_channel, wrong_segment, sold_out, too_dear)}
     quotes = [
-        _quote(dear, 11.0), _quote(cheap, 6.0), _quote(tie, 6.0), _quote(wrong_channel, 1.0),
-        _quote(wrong_segment, 1.0), _quote(sold_out, 1.0, avails=0), _quote(too_dear, 12.0),
+        _quote(dear, 11.0),
+        _quote(cheap, 6.0),
+        _quote(tie, 6.0),
+        _quote(wrong_channel, 1.0),
+        _quote(wrong_segment, 1.0),
+        _quote(sold_out, 1.0, avails=0),
+        _quote(too_dear, 12.0),
     ]
     ranked = rank_products(c, quotes, catalogue)
     assert [q.product_id for q in ranked] == ["seller-00-p1", "seller-01-p1", "seller-02-p1"]

@@ -17,8 +17,17 @@ def test_tier_discounts(tier, discount):
 
 @pytest.mark.parametrize(
     ("impressions", "discount"),
-    [(0, 0.0), (4_999_999, 0.0), (5_000_000, 0.05), (9_999_999, 0.05), (10_000_000, 0.10),
-     (20_000_000, 0.15), (49_999_999, 0.15), (50_000_000, 0.20), (10**9, 0.20)],
+    [
+        (0, 0.0),
+        (4_999_999, 0.0),
+        (5_000_000, 0.05),
+        (9_999_999, 0.05),
+        (10_000_000, 0.10),
+        (20_000_000, 0.15),
+        (49_999_999, 0.15),
+        (50_000_000, 0.20),
+        (10**9, 0.20),
+    ],
 )
 def test_volume_discount_thresholds(impressions, discount):
     assert volume_discount(impressions) == discount

@@ -32,7 +32,10 @@ class LocalChain:
         return combine(self.state, queue)
 
     def create(self, fiber_id: str, definition: dict, initial_data: dict, signers: list[str]) -> Fiber:
-        self.submit({"CreateStateMachine": {"fiberId": fiber_id, "definition": definition, "initialData": initial_data}}, signers)
+        self.submit(
+            {"CreateStateMachine": {"fiberId": fiber_id, "definition": definition, "initialData": initial_data}},
+            signers,
+        )
         self.snapshot()
         return self.state.fibers[fiber_id]
 

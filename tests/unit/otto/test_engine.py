@@ -18,10 +18,22 @@ DEMO = {
     },
     "initialState": {"value": "open"},
     "transitions": [
-        {"from": "open", "to": "open", "eventName": "add", "guard": {"<": [{"var": "state.total"}, 10]},
-         "effect": {"total": {"+": [{"var": "state.total"}, {"var": "event.n"}]}, "_hidden": 1}, "dependencies": []},
-        {"from": "open", "to": "done", "eventName": "close", "guard": SIGNED_BY_OWNER_A,
-         "effect": {"closedBy": {"var": "proofs.0.address"}}, "dependencies": []},
+        {
+            "from": "open",
+            "to": "open",
+            "eventName": "add",
+            "guard": {"<": [{"var": "state.total"}, 10]},
+            "effect": {"total": {"+": [{"var": "state.total"}, {"var": "event.n"}]}, "_hidden": 1},
+            "dependencies": [],
+        },
+        {
+            "from": "open",
+            "to": "done",
+            "eventName": "close",
+            "guard": SIGNED_BY_OWNER_A,
+            "effect": {"closedBy": {"var": "proofs.0.address"}},
+            "dependencies": [],
+        },
         {"from": "open", "to": "open", "eventName": "weird", "guard": 1, "effect": {}, "dependencies": []},
     ],
     "metadata": {"name": "Demo"},
@@ -68,7 +80,14 @@ def test_sequence_number_must_match():
     chain.transition("f1", "add", {"n": 1}, ALICE)
     with pytest.raises(UpdateRejected, match="SequenceNumberMismatch"):
         chain.submit(
-            {"TransitionStateMachine": {"fiberId": "f1", "eventName": "add", "payload": {"n": 1}, "targetSequenceNumber": 0}},
+            {
+                "TransitionStateMachine": {
+                    "fiberId": "f1",
+                    "eventName": "add",
+                    "payload": {"n": 1},
+                    "targetSequenceNumber": 0,
+                }
+            },
             [ALICE],
         )
 
@@ -112,15 +131,32 @@ def test_triggers_fire_atomically_on_other_fibers():
     target_def = {
         "states": {"idle": {"id": "idle"}},
         "initialState": "idle",
-        "transitions": [{"from": "idle", "to": "idle", "eventName": "ping", "guard": {"==": [1, 1]},
-                         "effect": {"pings": {"+": [{"var": "state.pings"}, 1]}}, "dependencies": []}],
+        "transitions": [
+            {
+                "from": "idle",
+                "to": "idle",
+                "eventName": "ping",
+                "guard": {"==": [1, 1]},
+                "effect": {"pings": {"+": [{"var": "state.pings"}, 1]}},
+                "dependencies": [],
+            }
+        ],
     }
     source_def = {
         "states": {"a": {"id": "a"}, "b": {"id": "b"}},
         "initialState": "a",
-        "transitions": [{"from": "a", "to": "b", "eventName": "go", "guard": {"==": [1, 1]},
-                         "effect": {"_triggers": [{"targetMachineId": {"var": "event.target"}, "eventName": "ping", "payload": {}}]},
-                         "dependencies": []}],
+        "transitions": [
+            {
+                "from": "a",
+                "to": "b",
+                "eventName": "go",
+                "guard": {"==": [1, 1]},
+                "effect": {
+                    "_triggers": [{"targetMachineId": {"var": "event.target"}, "eventName": "ping", "payload": {}}]
+                },
+                "dependencies": [],
+            }
+        ],
     }
     chain.create("target", target_def, {"pings": 0}, [BOB])
     chain.create("source", source_def, {}, [ALICE])
@@ -151,7 +187,9 @@ def test_invalid_definitions_are_refused_at_l1(mutate, code):
     definition = copy.deepcopy(DEMO)
     mutate(definition)
     with pytest.raises(UpdateRejected) as raised:
-        LocalChain().submit({"CreateStateMachine": {"fiberId": "x", "definition": definition, "initialData": {}}}, [ALICE])
+        LocalChain().submit(
+            {"CreateStateMachine": {"fiberId": "x", "definition": definition, "initialData": {}}}, [ALICE]
+        )
     assert raised.value.code == code
 
 

@@ -202,8 +202,11 @@ def test_unknown_fiber_type_names_the_known_ones():
         assert name in str(raised.value)
 
 
-ALL_DEFINITIONS = {**{name: kind.definition() for name, kind in FIBER_KINDS.items()},
-                   "AgentIdentity": IDENTITY_DEFINITION, "Attestation": ATTESTATION_DEFINITION}
+ALL_DEFINITIONS = {
+    **{name: kind.definition() for name, kind in FIBER_KINDS.items()},
+    "AgentIdentity": IDENTITY_DEFINITION,
+    "Attestation": ATTESTATION_DEFINITION,
+}
 
 
 @pytest.mark.parametrize("name", ALL_DEFINITIONS)
@@ -454,7 +457,9 @@ def test_vouch_attestation_raises_reputation_once_per_voucher():
 def test_vouch_must_be_signed_by_its_author_and_not_by_the_owner():
     chain = identity_chain()
     chain.transition("id-a", "activate", {}, A)
-    assert chain.transition("id-a", "receive_vouch", {"from": B, "reason": "forged"}, A).last_receipt["success"] is False
+    assert (
+        chain.transition("id-a", "receive_vouch", {"from": B, "reason": "forged"}, A).last_receipt["success"] is False
+    )
     assert attest(chain, "self-vouch", "vouch", A).current_state == "DRAFT"  # a vouch is a peer's
     assert chain.state.fibers["id-a"].state_data["vouches"] == []
 
@@ -486,8 +491,15 @@ REPORT_DEFINITION = machine(
     finals=("SENT",),
     transitions=(
         transition(
-            "OPEN", "SENT", "send", {"==": [1, 1]},
-            {"_triggers": [{"targetMachineId": "id-a", "eventName": var("event.name"), "payload": var("event.report")}]},
+            "OPEN",
+            "SENT",
+            "send",
+            {"==": [1, 1]},
+            {
+                "_triggers": [
+                    {"targetMachineId": "id-a", "eventName": var("event.name"), "payload": var("event.report")}
+                ]
+            },
         ),
     ),
 )
@@ -509,7 +521,9 @@ def test_identity_counts_a_counterpartys_completion_once_per_contract():
 
     assert not report(chain, "r2", C, "receive_completion", {"from": C, "contractId": "c-1"})  # counted already
     assert not report(chain, "r3", B, "receive_completion", {"from": C, "contractId": "c-2"})  # C did not sign
-    assert not chain.transition("id-a", "receive_completion", {"from": A, "contractId": "c-3"}, A).last_receipt["success"]
+    assert not chain.transition("id-a", "receive_completion", {"from": A, "contractId": "c-3"}, A).last_receipt[
+        "success"
+    ]
     assert chain.state.fibers["id-a"].state_data["completedContracts"] == 1
 
 

@@ -7,15 +7,24 @@ from sim.otto.reputation import identities, reputation_of, to_dot, trust_graph
 
 def identity(fiber_id: str, owner: str, state: str, *, vouchers=(), reputation=10, ordinal=1) -> dict:
     return {
-        "fiberId": fiber_id, "creationOrdinal": ordinal, "currentState": state,
-        "stateData": {"schema": "AgentIdentity", "owner": owner, "reputation": reputation,
-                      "vouches": [{"from": v, "reason": "", "at": 1} for v in vouchers]},
+        "fiberId": fiber_id,
+        "creationOrdinal": ordinal,
+        "currentState": state,
+        "stateData": {
+            "schema": "AgentIdentity",
+            "owner": owner,
+            "reputation": reputation,
+            "vouches": [{"from": v, "reason": "", "at": 1} for v in vouchers],
+        },
     }
 
 
 def attestation(kind: str, issuer: str, subject: str, state: str = "ISSUED", claim: str = "c") -> dict:
-    return {"fiberId": f"{kind}-{issuer}-{subject}", "currentState": state,
-            "stateData": {"schema": "Attestation", "kind": kind, "issuer": issuer, "subject": subject, "claim": claim}}
+    return {
+        "fiberId": f"{kind}-{issuer}-{subject}",
+        "currentState": state,
+        "stateData": {"schema": "Attestation", "kind": kind, "issuer": issuer, "subject": subject, "claim": claim},
+    }
 
 
 RECORDS = [

@@ -64,8 +64,9 @@ def test_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
     path = tmp_path / "wallets.json"
     store, _ = make_pool(path, count=2)
     before = path.read_bytes()
-    store.add("extra", new_keypair().address, new_keypair().private_key, public_key="x",
-              **public_profile(9, random.Random(1)))
+    store.add(
+        "extra", new_keypair().address, new_keypair().private_key, public_key="x", **public_profile(9, random.Random(1))
+    )
 
     def crash(*_args):
         raise OSError("disk full")
