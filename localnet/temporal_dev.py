@@ -64,8 +64,8 @@ def dev_server_args(config: DevServerConfig) -> list[str]:
             args += ["--sqlite-pragma", f"{pragma}={value}"]
     for key, value in DYNAMIC_CONFIG.items():
         args += ["--dynamic-config-value", f"{key}={value}"]
-    for key in search_attributes.ALL:
-        args += ["--search-attribute", f"{key.name}={search_attributes.cli_type_name(key)}"]
+    for attribute in search_attributes.ALL:
+        args += ["--search-attribute", f"{attribute.name}={attribute.type}"]
     for namespace in config.namespaces:
         if namespace != "default":
             args += ["--namespace", namespace]

@@ -1,26 +1,43 @@
 """Custom search attributes: what the Web UI and `simctl stuck`/`status` filter on.
 
 This list is the single source: the dev-server command registers it (``--search-attribute``), the
-worker and CLI add whatever an existing server lacks, and workflows upsert through these keys.
+worker and CLI add whatever an existing server lacks, and workflows upsert through the typed keys
+built from it in ``workflows/common/search_attributes.py``.
 """
 
 from __future__ import annotations
 
-from temporalio.common import SearchAttributeKey
+from dataclasses import dataclass
+from enum import StrEnum
 
-EXPERIMENT = SearchAttributeKey.for_keyword("Experiment")
-SCENARIO = SearchAttributeKey.for_keyword("Scenario")
-CAMPAIGN = SearchAttributeKey.for_keyword("Campaign")
-SIM_DAY = SearchAttributeKey.for_int("SimDay")
-FIBER_TYPE = SearchAttributeKey.for_keyword("FiberType")
-FIBER_STATE = SearchAttributeKey.for_keyword("FiberState")
-FIBER_STATE_SINCE = SearchAttributeKey.for_datetime("FiberStateSince")
-INITIATOR = SearchAttributeKey.for_keyword("Initiator")
-COUNTERPARTY = SearchAttributeKey.for_keyword("Counterparty")
-AGENT = SearchAttributeKey.for_keyword("Agent")
-GENERATION = SearchAttributeKey.for_int("Generation")
 
-ALL: tuple[SearchAttributeKey, ...] = (
+class IndexedType(StrEnum):
+    """A search attribute's value type, spelled as the `temporal` CLI spells it."""
+
+    KEYWORD = "Keyword"
+    INT = "Int"
+    DATETIME = "Datetime"
+
+
+@dataclass(frozen=True)
+class SearchAttribute:
+    name: str
+    type: IndexedType
+
+
+EXPERIMENT = SearchAttribute("Experiment", IndexedType.KEYWORD)
+SCENARIO = SearchAttribute("Scenario", IndexedType.KEYWORD)
+CAMPAIGN = SearchAttribute("Campaign", IndexedType.KEYWORD)
+SIM_DAY = SearchAttribute("SimDay", IndexedType.INT)
+FIBER_TYPE = SearchAttribute("FiberType", IndexedType.KEYWORD)
+FIBER_STATE = SearchAttribute("FiberState", IndexedType.KEYWORD)
+FIBER_STATE_SINCE = SearchAttribute("FiberStateSince", IndexedType.DATETIME)
+INITIATOR = SearchAttribute("Initiator", IndexedType.KEYWORD)
+COUNTERPARTY = SearchAttribute("Counterparty", IndexedType.KEYWORD)
+AGENT = SearchAttribute("Agent", IndexedType.KEYWORD)
+GENERATION = SearchAttribute("Generation", IndexedType.INT)
+
+ALL: tuple[SearchAttribute, ...] = (
     EXPERIMENT,
     SCENARIO,
     CAMPAIGN,
@@ -33,18 +50,3 @@ ALL: tuple[SearchAttributeKey, ...] = (
     AGENT,
     GENERATION,
 )
-
-# The names the `temporal` CLI uses for each indexed value type.
-_CLI_TYPE_NAMES = {
-    "KEYWORD": "Keyword",
-    "TEXT": "Text",
-    "INT": "Int",
-    "FLOAT": "Double",
-    "BOOL": "Bool",
-    "DATETIME": "Datetime",
-    "KEYWORD_LIST": "KeywordList",
-}
-
-
-def cli_type_name(key: SearchAttributeKey) -> str:
-    return _CLI_TYPE_NAMES[key.indexed_value_type.name.removeprefix("INDEXED_VALUE_TYPE_")]

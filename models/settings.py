@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -108,7 +108,7 @@ class SettingsError(ValueError):
     """A configuration value that cannot be used, described in one line."""
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment, with ``overrides`` (CLI flags) on top; one-line errors."""
     try:
         return Settings(**{key: value for key, value in overrides.items() if value is not None})

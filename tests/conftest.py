@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -26,10 +26,12 @@ from localnet.temporal_dev import DevServer, DevServerConfig
 from models.settings import Settings
 from store.engine import open_store
 from store.tables import Base
+from tests.throwaway_postgres import ThrowawayPostgres, throwaway_postgres
 from workers.client import connect, ensure_search_attributes
 from workers.metrics import free_port
 
-PG_ADMIN_URL = os.environ.get("SIMCTL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+# Any PostgreSQL you choose; unset, the session starts its own (tests/throwaway_postgres.py).
+EXTERNAL_PG_URL = os.environ.get("SIMCTL_TEST_PG_URL")
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +44,7 @@ async def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> AsyncIte
 
 @pytest.fixture(scope="session")
 def settings_for(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Settings]:
-    def make(**overrides: object) -> Settings:
+    def make(**overrides: Any) -> Settings:
         state = tmp_path_factory.mktemp("state")
         return Settings(state_dir=state, metrics_port=0, **overrides)
 
@@ -92,16 +94,28 @@ def run_worker(client: Client, task_queue: str):
 
 
 @pytest.fixture(scope="session")
-async def postgres_url() -> AsyncIterator[str]:
-    """A fresh database on the machine's PostgreSQL for this session, dropped at the end.
+def throwaway_pg() -> Iterator[ThrowawayPostgres | None]:
+    """The session's own PostgreSQL server, started on first use; None when SIMCTL_TEST_PG_URL names one."""
+    if EXTERNAL_PG_URL:
+        yield None
+        return
+    with throwaway_postgres() as server:
+        yield server
 
-    No skip when PostgreSQL is down: tests marked `postgres` fail, so CI can never pass without them.
+
+@pytest.fixture(scope="session")
+async def postgres_url(throwaway_pg: ThrowawayPostgres | None) -> AsyncIterator[str]:
+    """A fresh database for this session, dropped at the end.
+
+    No skip when PostgreSQL is unavailable: tests marked `postgres` fail, so CI can never pass without them.
     """
-    admin = make_url(PG_ADMIN_URL)
+    admin = make_url(throwaway_pg.admin_url if throwaway_pg else EXTERNAL_PG_URL or "")
     name = f"simctl_test_{uuid.uuid4().hex[:10]}"
     dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
     connection = await asyncpg.connect(dsn)
     try:
+        if throwaway_pg is not None:
+            await _assert_is_throwaway(connection, throwaway_pg)
         await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
         await connection.close()
@@ -113,6 +127,16 @@ async def postgres_url() -> AsyncIterator[str]:
             await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await connection.close()
+
+
+async def _assert_is_throwaway(connection: asyncpg.Connection, server: ThrowawayPostgres) -> None:
+    # Never a system PostgreSQL by accident: the server we talk to must be the one this session started.
+    data_dir = await connection.fetchval("SELECT current_setting('data_directory')")
+    port = await connection.fetchval("SELECT inet_server_port()")
+    version = await connection.fetchval("SELECT current_setting('server_version_num')::int / 10000")
+    assert (Path(data_dir), port, version) == (server.data_dir, server.port, server.version), (
+        f"expected the session's throwaway PostgreSQL, got {data_dir} on port {port}"
+    )
 
 
 @pytest.fixture(

@@ -19,9 +19,16 @@ from temporalio.runtime import Runtime
 from temporalio.service import RPCError
 
 from models import search_attributes
+from models.search_attributes import IndexedType
 from models.settings import Settings
 
 log = logging.getLogger(__name__)
+
+_INDEXED_VALUE_TYPES = {
+    IndexedType.KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    IndexedType.INT: IndexedValueType.INDEXED_VALUE_TYPE_INT,
+    IndexedType.DATETIME: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+}
 
 
 class TemporalUnreachable(Exception):
@@ -72,9 +79,9 @@ async def ensure_search_attributes(client: Client) -> list[str]:
         ListSearchAttributesRequest(namespace=client.namespace)
     )
     missing = {
-        key.name: IndexedValueType.ValueType(key.indexed_value_type)
-        for key in search_attributes.ALL
-        if key.name not in listed.custom_attributes
+        attribute.name: _INDEXED_VALUE_TYPES[attribute.type]
+        for attribute in search_attributes.ALL
+        if attribute.name not in listed.custom_attributes
     }
     if missing:
         try:

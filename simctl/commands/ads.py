@@ -15,7 +15,6 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from models import search_attributes as sa
 from models.ads import AdsParams, ExperimentSpec, LlmConfig
 from models.settings import Settings
 from models.status import ScenarioProgress, StudyStatus
@@ -24,6 +23,7 @@ from simctl.errors import CliError, failure_message
 from simctl.runner import configure_logging, run_async
 from workers.stack import open_stack
 from workflows.ads.experiment import ExperimentWorkflow
+from workflows.common import search_attributes as sa
 
 
 def start_campaign(

@@ -12,12 +12,12 @@ from rich.console import Console
 from rich.table import Table
 from temporalio.client import Client
 
-from models import search_attributes as sa
 from models.otto import FiberProgress
 from models.settings import Settings
 from simctl.durations import parse_duration
 from simctl.runner import configure_logging, run_async
 from workers.stack import open_stack
+from workflows.common import search_attributes as sa
 
 
 class StuckFiber(BaseModel):

@@ -32,7 +32,7 @@ def test_start_dev_script_matches_the_embedded_server():
 
 def test_every_search_attribute_is_registered_with_its_type():
     pairs = [EXPECTED[i + 1] for i, word in enumerate(EXPECTED) if word == "--search-attribute"]
-    assert pairs == [f"{key.name}={search_attributes.cli_type_name(key)}" for key in search_attributes.ALL]
+    assert pairs == [f"{attribute.name}={attribute.type}" for attribute in search_attributes.ALL]
     assert "SimDay=Int" in pairs and "FiberState=Keyword" in pairs
 
 

@@ -17,7 +17,6 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from activities.ads import AdsActivities
     from activities.llm import NegotiationActivities
-    from models import search_attributes as sa
     from models.ads import CampaignSpec, CampaignSummary, DayRecord, Event, NegotiationRequest
     from sim.ads.campaign import (
         CampaignState,
@@ -32,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         recover,
         stream,
     )
+    from workflows.common import search_attributes as sa
     from workflows.common.clock import ClockState, SimClock
     from workflows.common.ledger import ChainWriter, new_chain
 

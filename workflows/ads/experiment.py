@@ -15,10 +15,10 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.ads import AdsActivities
-    from models import search_attributes as sa
     from models.ads import CampaignSpec, CampaignSummary, ExperimentSetup, ExperimentSpec, ExperimentSummary
     from sim.ads.data import generate_world
     from workflows.ads.campaign import CampaignWorkflow
+    from workflows.common import search_attributes as sa
 
 
 @workflow.defn

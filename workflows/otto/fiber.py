@@ -17,7 +17,6 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.otto.fibers import FiberActivities
-    from models import search_attributes as sa
     from models.otto import (
         AwaitFiber,
         CreateFiber,
@@ -30,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from sim.otto.fibers import fiber_kind
     from sim.otto.fibers.base import FiberKind, FiberView, Move, Plan, Wait
+    from workflows.common import search_attributes as sa
     from workflows.otto.chain import CHAIN_CALL, await_fiber, awaiting
 
 MAX_GUARD_FAILURES = 3

@@ -10,7 +10,6 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.otto.fibers import FiberActivities
     from activities.otto.identity import IdentityActivities
-    from models import search_attributes as sa
     from models.otto import (
         ActivateIdentity,
         AttestationResult,
@@ -26,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         TopUpResult,
     )
     from sim.otto.fibers.attestation import ATTESTATION_DEFINITION, attestation_initial_data
+    from workflows.common import search_attributes as sa
     from workflows.otto.chain import CHAIN_CALL, CHAIN_RETRY, await_fiber, awaiting
 
 
