@@ -76,7 +76,8 @@ def make_entry(
 
 
 def payload_of(entry: LedgerEntry) -> dict[str, Any]:
-    return json.loads(entry.payload_json)
+    payload: dict[str, Any] = json.loads(entry.payload_json)
+    return payload
 
 
 def recompute_hash(entry: LedgerEntry, *, seq: int | None = None) -> str:

@@ -13,7 +13,7 @@ class CliError(Exception):
 
 def failure_message(err: BaseException) -> str:
     """The innermost cause of a workflow or activity failure: the part that says what went wrong."""
-    cause = err
-    while getattr(cause, "cause", None) is not None:
-        cause = cause.cause
+    cause: BaseException = err
+    while (inner := getattr(cause, "cause", None)) is not None:
+        cause = inner
     return getattr(cause, "message", None) or str(cause)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import typer
@@ -32,7 +33,7 @@ def open_wallets(settings: Settings, path: Path) -> WalletStore:
 def create_pool(path: Path, secret: str, *, count: int, seed: int | None) -> WalletStore:
     """A new wallet file of ``count`` agents, with a progress bar while the keys are made."""
 
-    def progress(indices: range):
+    def progress(indices: range) -> Iterable[int]:
         return track(indices, description="generating keys", console=Console(stderr=True), transient=True)
 
     try:

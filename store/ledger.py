@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select, union
+from sqlalchemy import Connection, insert, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -78,15 +78,13 @@ def append_within(connection: Connection, batch: AppendBatch) -> AppendResult:
                 f"chain {batch.chain_id}: holds {length} entries ending in {head_hash[:12]}, "
                 f"but the batch continues seq {first.seq} from {first.prev_hash[:12]}"
             )
-        connection.execute(LedgerRow.__table__.insert(), [entry.model_dump(include=set(_COLUMNS)) for entry in fresh])
+        connection.execute(insert(LedgerRow), [entry.model_dump(include=set(_COLUMNS)) for entry in fresh])
         length, head_hash = fresh[-1].seq + 1, fresh[-1].entry_hash
         values = {"length": length, "head_hash": head_hash}
         if head:
-            connection.execute(
-                LedgerHeadRow.__table__.update().where(LedgerHeadRow.chain_id == batch.chain_id).values(**values)
-            )
+            connection.execute(update(LedgerHeadRow).where(LedgerHeadRow.chain_id == batch.chain_id).values(**values))
         else:
-            connection.execute(LedgerHeadRow.__table__.insert().values(chain_id=batch.chain_id, **values))
+            connection.execute(insert(LedgerHeadRow).values(chain_id=batch.chain_id, **values))
 
     return AppendResult(
         chain_id=batch.chain_id,

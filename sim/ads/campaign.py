@@ -23,10 +23,12 @@ from typing import Any
 
 from models.ads import (
     AdsParams,
+    AgentType,
     Bid,
     Buyer,
     Campaign,
     Claim,
+    ClaimType,
     ContextEvent,
     Deal,
     Delivery,
@@ -242,12 +244,12 @@ def offers(state: CampaignState, day: int, today: Day) -> list[Offer]:
         remembered = state.checks_claims or f"history:{seller_id}" in state.memory
         if not remembered:
             continue
-        truth = state.true_history(seller_id)
+        true_count = state.true_history(seller_id)
         recalled, injected = inject(
-            "history", truth, stream(state.seed, state.campaign.id, day, f"history/{seller_id}"), rate
+            "history", true_count, stream(state.seed, state.campaign.id, day, f"history/{seller_id}"), rate
         )
-        _claim(state, today, day, state.buyer.id, "buyer", "history", seller_id, recalled, truth, injected)
-        beliefs[seller_id] = truth if state.checks_claims else recalled
+        _claim(state, today, day, state.buyer.id, "buyer", "history", seller_id, recalled, true_count, injected)
+        beliefs[seller_id] = true_count if state.checks_claims else recalled
 
     ranked = rank_products(state.campaign, used, state.products)
     # A buyer leans towards sellers it believes it has dealt with (stable sort keeps EV order otherwise).
@@ -258,12 +260,12 @@ def offers(state: CampaignState, day: int, today: Day) -> list[Offer]:
 
 
 def _claim(
-    state,
+    state: CampaignState,
     today: Day,
     day: int,
     agent_id: str,
-    agent_type,
-    claim_type,
+    agent_type: AgentType,
+    claim_type: ClaimType,
     subject: str,
     claimed: int,
     actual: int,
@@ -313,6 +315,7 @@ def book(state: CampaignState, day: int, negotiations: list[Negotiation], offere
         1, daily_need(state, day) - sum(d.daily_impressions for d in state.remembered_deals() if d.end_day >= day)
     )
     for negotiation in agreed:
+        assert negotiation.agreed_cpm is not None
         product = state.products[negotiation.product_id]
         honest_cpm = quote_for(product, state.buyer.tier, state.campaign).cpm
         fabricated_price = quotes[product.id].cpm < honest_cpm
@@ -359,10 +362,10 @@ def deliver_day(state: CampaignState, day: int, today: Day) -> None:
         capped = product.model_copy(update={"daily_avails": state.share(product)})
         served = deliver(deal, capped, state.campaign, day, rng)
         affordable = allowance * 1000 // deal.cpm if deal.cpm else 0
-        if served[0] > affordable:
-            scale = affordable / served[0]
-            served = tuple(int(count * scale) for count in served)
         impressions, clicks, conversions, viewable = served
+        if impressions > affordable:
+            scale = affordable / impressions
+            impressions, clicks, conversions, viewable = (int(count * scale) for count in served)
         reported, injected = observe("delivery", impressions, rng, rate, state.params.report_noise)
         if impressions == 0:
             continue
@@ -373,7 +376,7 @@ def deliver_day(state: CampaignState, day: int, today: Day) -> None:
         _settle(state, deal, day, today, impressions, paid, clicks, conversions, viewable, spend, fee=0)
 
 
-def observe(claim_type, actual: int, rng: random.Random, rate: float, noise: float) -> tuple[int, bool]:
+def observe(claim_type: ClaimType, actual: int, rng: random.Random, rate: float, noise: float) -> tuple[int, bool]:
     """A count as an agent reports it: fabricated at ``rate``, otherwise honest with measurement
     noise (counts from two systems never agree exactly). Draws the same randoms either way."""
     claimed, injected = inject(claim_type, actual, rng, rate)
@@ -382,7 +385,7 @@ def observe(claim_type, actual: int, rng: random.Random, rate: float, noise: flo
 
 
 def _settle(
-    state,
+    state: CampaignState,
     deal: Deal,
     day: int,
     today: Day,

@@ -8,7 +8,7 @@ trusted from the simulator's own memory.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,7 +67,7 @@ def issued_attestations(records: Iterable[Mapping[str, Any]]) -> list[Mapping[st
     return [r["stateData"] for r in records if _schema(r) == "Attestation" and r.get("currentState") == "ISSUED"]
 
 
-def reputation_of(address: str, records: list[Mapping[str, Any]]) -> Reputation:
+def reputation_of(address: str, records: Sequence[Mapping[str, Any]]) -> Reputation:
     identity = identities(records).get(address)
     data = identity["stateData"] if identity else {}
     attestations = issued_attestations(records)
@@ -85,7 +85,7 @@ def reputation_of(address: str, records: list[Mapping[str, Any]]) -> Reputation:
     )
 
 
-def trust_edges(records: list[Mapping[str, Any]]) -> list[Edge]:
+def trust_edges(records: Sequence[Mapping[str, Any]]) -> list[Edge]:
     """Vouches as the identities record them, and verifications as attestation fibers record them."""
     edges = {
         Edge(source=vouch["from"], target=owner, kind="vouch")
@@ -100,7 +100,7 @@ def trust_edges(records: list[Mapping[str, Any]]) -> list[Edge]:
     return sorted(edges, key=lambda e: (e.source, e.target, e.kind))
 
 
-def trust_graph(root: str, depth: int, records: list[Mapping[str, Any]]) -> tuple[list[str], list[Edge]]:
+def trust_graph(root: str, depth: int, records: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[Edge]]:
     """Addresses within ``depth`` hops of ``root`` (either direction), and the edges among them."""
     edges = trust_edges(records)
     neighbours: dict[str, set[str]] = {}

@@ -124,10 +124,10 @@ def print_report(report: AuditReport) -> None:
         table.add_column("entries", justify="right")
         table.add_column("verdict")
         for verdict in report.verdicts:
-            if verdict.ok:
+            broken = verdict.broken
+            if broken is None:
                 outcome = "[green]intact[/green]"
             else:
-                broken = verdict.broken
                 row = f", row id {broken.row_id}" if broken.row_id is not None else ""
                 outcome = f"[red]BROKEN[/red] at seq {broken.seq}{row}: {broken.kind} — {broken.detail}"
             table.add_row(verdict.chain_id, str(verdict.length), outcome)

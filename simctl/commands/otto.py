@@ -25,7 +25,7 @@ from simctl.errors import CliError, failure_message
 from simctl.otto_session import otto_session, with_passphrase
 from simctl.ottochain import ottochain
 from simctl.runner import configure_logging, run_async
-from simctl.wallet_access import create_pool, open_wallets
+from simctl.wallet_access import create_pool, open_wallets, passphrase
 from store.wallets import WalletError, WalletStore
 from workflows.otto.fiber import FiberWorkflow
 from workflows.otto.identity import AttestationWorkflow
@@ -75,7 +75,7 @@ def fiber(
     path = (wallets or settings.default_wallets).resolve()
     if not path.exists():
         Console(stderr=True).print(f"no wallet pool at {path}: generating {DEFAULT_POOL} agents")
-        store = create_pool(path, settings.wallet_passphrase.get_secret_value(), count=DEFAULT_POOL, seed=seed)
+        store = create_pool(path, passphrase(settings), count=DEFAULT_POOL, seed=seed)
     else:
         store = open_wallets(settings, path)
     chosen = _choose_parties(store.agents, parties, kind.min_parties, seed)

@@ -36,6 +36,7 @@ async def test_worker_without_a_server_says_so_in_one_line(tmp_path):
     env = environment(TEMPORAL_ADDRESS=f"127.0.0.1:{free_port()}", SIMCTL_STATE_DIR=str(tmp_path))
     worker = await Service.start(sys.executable, "-m", "workers.main", env=env)
     assert await worker.process.wait() == 2
+    assert worker.process.stdout is not None
     output = (await worker.process.stdout.read()).decode()
     assert output.count("\n") == 1 and "no Temporal server answers" in output
 

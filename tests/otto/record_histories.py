@@ -12,6 +12,7 @@ import json
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 from temporalio.worker import Worker
@@ -55,7 +56,8 @@ async def main() -> None:
                     identity.activate_identity,
                 ],
             ):
-                runs = {
+                # Each workflow with its own input type: the client checks each pair at run time.
+                runs: dict[str, tuple[Any, Any]] = {
                     "fiber-tictactoe-win": (
                         FiberWorkflow.run,
                         FiberSpec(

@@ -113,4 +113,4 @@ async def test_unknown_fiber_type_fails_fast(
             await client.execute_workflow(
                 FiberWorkflow.run, spec, id=f"fiber-{uuid.uuid4().hex[:10]}", task_queue=task_queue
             )
-    assert failed.value.cause.type == "UnknownFiberType"
+    assert isinstance(failed.value.cause, ApplicationError) and failed.value.cause.type == "UnknownFiberType"

@@ -194,4 +194,4 @@ async def test_deleted_head_record_is_reported(engine: AsyncEngine) -> None:
     await stored_chain(engine)
     await tamper(engine, delete(LedgerHeadRow).where(LedgerHeadRow.chain_id == CHAIN))
     verdict = await ledger.verify_stored_chain(engine, CHAIN)
-    assert not verdict.ok and "head record is missing" in verdict.broken.detail
+    assert verdict.broken is not None and "head record is missing" in verdict.broken.detail

@@ -10,6 +10,7 @@ here, so a replay of this history re-derives the chain exactly.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -146,7 +147,7 @@ class CampaignWorkflow:
             workflow.upsert_search_attributes([sa.SIM_DAY.value_set(day)])
             self._published_at = now
 
-    async def _read_ledger(self, spec: CampaignSpec) -> list[dict]:
+    async def _read_ledger(self, spec: CampaignSpec) -> list[dict[str, Any]]:
         return await workflow.execute_local_activity_method(
             AdsActivities.read_ledger,
             spec.chain_id,

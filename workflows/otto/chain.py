@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TypedDict
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -18,12 +19,35 @@ CHAIN_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=5),
 )
 POLL_SECONDS = 30.0
+
+
+class ActivityOptions(TypedDict):
+    start_to_close_timeout: timedelta
+    retry_policy: RetryPolicy
+
+
 # Options for one call to the chain (a create, a transition, a registration): retried with backoff.
-CHAIN_CALL = {"start_to_close_timeout": timedelta(seconds=30), "retry_policy": CHAIN_RETRY}
+CHAIN_CALL: ActivityOptions = {"start_to_close_timeout": timedelta(seconds=30), "retry_policy": CHAIN_RETRY}
 
 
-def awaiting(endpoints: OttoEndpoints, fiber_id: str, **conditions) -> AwaitFiber:
-    return AwaitFiber(endpoints=endpoints, fiber_id=fiber_id, timeout_seconds=POLL_SECONDS, **conditions)
+def awaiting(
+    endpoints: OttoEndpoints,
+    fiber_id: str,
+    *,
+    known_sequence: int | None = None,
+    known_receipt_ordinal: int | None = None,
+    min_ordinal: int | None = None,
+    watch_update: str | None = None,
+) -> AwaitFiber:
+    return AwaitFiber(
+        endpoints=endpoints,
+        fiber_id=fiber_id,
+        timeout_seconds=POLL_SECONDS,
+        known_sequence=known_sequence,
+        known_receipt_ordinal=known_receipt_ordinal,
+        min_ordinal=min_ordinal,
+        watch_update=watch_update,
+    )
 
 
 async def await_fiber(request: AwaitFiber, what: str) -> FiberObservation:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -96,7 +97,14 @@ class _Lifecycle:
     """The state of one drive: what ML0 last showed and what has been done so far."""
 
     def __init__(
-        self, spec: FiberSpec, kind: FiberKind, plan: Plan, rng: random.Random, *, fiber_id: str, on_progress
+        self,
+        spec: FiberSpec,
+        kind: FiberKind,
+        plan: Plan,
+        rng: random.Random,
+        *,
+        fiber_id: str,
+        on_progress: Callable[[FiberProgress], None],
     ) -> None:
         self.spec, self.kind, self.plan, self.rng = spec, kind, plan, rng
         self.fiber_id = fiber_id

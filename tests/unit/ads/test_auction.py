@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.ads import Bid
+from models.ads import AuctionResult, Bid
 from sim.ads.auction import competing_bids, exchange_split, first_price, second_price, shade
 from tests.unit.ads.helpers import product, usd
 
@@ -58,7 +58,7 @@ def test_auction_invariants(cpms, floor):
             continue
         winner = next(b for b in bids if b.bidder_id == result.winner_id)
         assert winner.cpm == above[0] >= floor  # the highest bid wins, never one below the floor
-        assert floor <= result.clearing_cpm <= winner.cpm
+        assert result.clearing_cpm is not None and floor <= result.clearing_cpm <= winner.cpm
     expected = above[1] if len(above) > 1 else floor
     if above:
         assert second_price(bids, floor).clearing_cpm == expected
@@ -75,9 +75,9 @@ def test_revenue_equivalence(n):
     first_total = second_total = 0
     for _ in range(trials):
         values = [round(rng.random() * scale) for _ in range(n)]
-        second_total += second_price([Bid(bidder_id=str(i), cpm=v) for i, v in enumerate(values)], 0).clearing_cpm
+        second_total += _cleared(second_price([Bid(bidder_id=str(i), cpm=v) for i, v in enumerate(values)], 0))
         shaded = [Bid(bidder_id=str(i), cpm=shade(v, (n - 1) / n)) for i, v in enumerate(values)]
-        first_total += first_price(shaded, 0).clearing_cpm
+        first_total += _cleared(first_price(shaded, 0))
     expected = (n - 1) / (n + 1)
     assert first_total / trials / scale == pytest.approx(expected, rel=0.02)
     assert second_total / trials / scale == pytest.approx(expected, rel=0.02)
@@ -109,3 +109,9 @@ def test_competing_bids_are_deterministic_and_around_base():
     assert sum(b.cpm for b in bids) / len(bids) == pytest.approx(usd(18), rel=0.02)
     shaded = competing_bids(random.Random(1), p, 2000, shading=0.5)
     assert [s.cpm for s in shaded] == [shade(b.cpm, 0.5) for b in bids]
+
+
+def _cleared(result: AuctionResult) -> int:
+    # With no floor, every auction with a bidder clears.
+    assert result.clearing_cpm is not None
+    return result.clearing_cpm
