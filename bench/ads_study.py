@@ -18,9 +18,11 @@ from bench.server import benchmark_client
 from models.ads import ExperimentSpec
 from models.settings import Settings
 from models.task_queues import TaskQueue
+from simctl import visibility
 from workers.registry import open_resources
 from workers.service import running_workers
 from workflows.ads.experiment import ExperimentWorkflow
+from workflows.common import search_attributes as sa
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -41,15 +43,16 @@ async def main(args: argparse.Namespace) -> None:
                     ExperimentWorkflow.run, spec, id=spec.id, task_queue=TaskQueue.ADS
                 )
                 elapsed = time.perf_counter() - started
-            workflows, activities, local = await count_activities(client, f"Experiment = '{spec.id}'")
+            workflows, activities, local = await count_activities(client, visibility.equals(sa.EXPERIMENT, spec.id))
             per_workflow = round((activities + local) / workflows)
             baseline = await measure_baseline(client, workflows=workflows, activities=per_workflow)
 
     total = activities + local
     print(f"machine:              {describe_machine()}")
     print(f"server:               {server}; results store: SQLite file")
+    campaigns = args.buyers * args.campaigns_per_buyer
     print(
-        f"study:                {len(spec.scenarios)} scenarios x {args.buyers * args.campaigns_per_buyer} campaigns x {args.days} days "
+        f"study:                {len(spec.scenarios)} scenarios x {campaigns} campaigns x {args.days} days "
         f"(seed {args.seed}, acceleration 0): {len(summary.campaigns)} campaign runs"
     )
     print(f"workflows:            {workflows} (1 experiment + campaigns)")
@@ -57,8 +60,8 @@ async def main(args: argparse.Namespace) -> None:
     print(f"wall time:            {elapsed:.2f} s")
     print(f"activities/s:         {total / elapsed:.1f}")
     print(
-        f"baseline:             {baseline.workflows} x {baseline.activities_per_workflow} activities in {baseline.seconds:.2f} s "
-        f"= {baseline.activities_per_second:.1f} activities/s"
+        f"baseline:             {baseline.workflows} x {baseline.activities_per_workflow} activities "
+        f"in {baseline.seconds:.2f} s = {baseline.activities_per_second:.1f} activities/s"
     )
     print(f"ratio (activities/s): {total / elapsed / baseline.activities_per_second:.2f} of the bare baseline")
 

@@ -97,8 +97,9 @@ async def main(args: argparse.Namespace) -> None:
     print(f"lifecycles/s:         {len(results) / elapsed:.2f}")
     print(f"activities/s:         {activities / elapsed:.1f}")
     print(
-        f"baseline:             {baseline.workflows} x {baseline.activities_per_workflow} activities in {baseline.seconds:.2f} s "
-        f"= {baseline.workflows_per_second:.2f} workflows/s, {baseline.activities_per_second:.1f} activities/s"
+        f"baseline:             {baseline.workflows} x {baseline.activities_per_workflow} activities "
+        f"in {baseline.seconds:.2f} s = {baseline.workflows_per_second:.2f} workflows/s, "
+        f"{baseline.activities_per_second:.1f} activities/s"
     )
     print(f"ratio (activities/s): {activities / elapsed / baseline.activities_per_second:.2f} of the bare baseline")
 

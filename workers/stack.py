@@ -54,7 +54,8 @@ class Stack:
 def dev_server_config(settings: Settings, *, headless: bool = False) -> DevServerConfig:
     if settings.temporal_host not in LOCAL_HOSTS:
         raise TemporalUnreachable(
-            f"no Temporal server answers at {settings.temporal_address}, and an embedded one can only run on this machine"
+            f"no Temporal server answers at {settings.temporal_address}, "
+            "and an embedded one can only run on this machine"
         )
     state = settings.state_dir.resolve()
     return DevServerConfig(

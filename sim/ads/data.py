@@ -103,11 +103,9 @@ def _product(rng: random.Random, seller_id: str, index: int, template: ProductTe
     avails = rng.randint(*DAILY_AVAILS) // 1000 * 1000
     segments = tuple(sorted(rng.sample(SEGMENTS, rng.randint(*SEGMENTS_PER_PRODUCT))))
     with_pg = rng.random() < PG_SHARE
-    deal_types: tuple[DealType, ...]
+    deal_types: tuple[DealType, ...] = ("PG", "PD", "PA") if with_pg else ("PD", "PA")
     if template.pg_only:
         deal_types = ("PG",)
-    else:
-        deal_types = ("PG", "PD", "PA") if with_pg else ("PD", "PA")
     return Product(
         id=f"{seller_id}-p{index}",
         seller_id=seller_id,

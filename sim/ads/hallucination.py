@@ -77,7 +77,7 @@ def precision_recall(flagged: Sequence[bool], injected: Sequence[bool]) -> tuple
     """
     if len(flagged) != len(injected):
         raise ValueError(f"{len(flagged)} flags for {len(injected)} claims")
-    true_positives = sum(1 for f, i in zip(flagged, injected) if f and i)
+    true_positives = sum(1 for f, i in zip(flagged, injected, strict=True) if f and i)
     n_flagged = sum(1 for f in flagged if f)
     n_injected = sum(1 for i in injected if i)
     precision = true_positives / n_flagged if n_flagged else 1.0

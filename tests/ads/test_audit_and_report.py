@@ -52,7 +52,7 @@ async def test_tampering_with_one_row_is_caught_and_named(audited, tampering: st
     settings, url, spec, chains = audited
     async with open_store(url) as engine:
         chain = await longest(engine, chains)
-        entries, row_ids, head = await ledger.read_chain(engine, chain)
+        entries, row_ids, _ = await ledger.read_chain(engine, chain)
         assert len(entries) >= 3
         async with engine.begin() as connection:
             if tampering == "modify":

@@ -74,15 +74,15 @@ async def test_a_study_survives_losing_its_worker_midway(
             # Two simulated days per real second: slow enough to stop the worker between days.
             spec = ExperimentSpec(id=f"crash-{name}-{uuid.uuid4().hex[:6]}", seed=3, acceleration=86_400 * 2, **SMALL)
             store = AdsActivities(engine)
-            worker_kwargs = dict(
-                workflows=[ExperimentWorkflow, CampaignWorkflow],
-                activities=[
+            worker_kwargs = {
+                "workflows": [ExperimentWorkflow, CampaignWorkflow],
+                "activities": [
                     store.register_experiment,
                     store.record_day,
                     store.read_ledger,
                     NegotiationActivities(ads_http).negotiate,
                 ],
-            )
+            }
             async with run_worker(**worker_kwargs):
                 handle = await client.start_workflow(ExperimentWorkflow.run, spec, id=spec.id, task_queue=task_queue)
                 if not interrupt:

@@ -50,7 +50,7 @@ async def test_batch_completes_under_faults_and_no_transition_applies_twice(
         chain = node.chain
 
     assert [r.status for r in results] == ["COMPLETED"] * BATCH
-    assert all(r.outcome == spec.outcome for r, spec in zip(results, specs))
+    assert all(r.outcome == spec.outcome for r, spec in zip(results, specs, strict=True))
 
     applied = Counter((a.fiber_id, a.sequence_number) for a in chain.state.applied)
     assert max(applied.values()) == 1, "a (fiber, sequence number) was applied twice"

@@ -46,7 +46,7 @@ def test_list_price_never_below_the_product_floor_or_the_global_floor():
 
 
 def test_negotiation_limits_match_the_iab_table():
-    table = {t: (l.max_rounds, l.per_round, l.total, l.buyer_share) for t, l in NEGOTIATION_LIMITS.items()}
+    table = {t: (lim.max_rounds, lim.per_round, lim.total, lim.buyer_share) for t, lim in NEGOTIATION_LIMITS.items()}
     assert table == {
         "PUBLIC": (3, 0.03, 0.08, 0.30),
         "SEAT": (4, 0.04, 0.12, 0.40),
