@@ -61,7 +61,7 @@ def append_within(connection: Connection, batch: AppendBatch) -> AppendResult:
     rows = connection.execute(
         select(LedgerRow.idempotency_key, LedgerRow.entry_hash).where(LedgerRow.idempotency_key.in_(keys))
     )
-    stored = dict(rows.tuples().all())
+    stored: dict[str, str] = dict(rows.all())
     for entry in batch.entries:
         if entry.idempotency_key in stored and stored[entry.idempotency_key] != entry.entry_hash:
             raise LedgerConflict(
