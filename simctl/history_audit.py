@@ -16,6 +16,7 @@ from temporalio.worker import Replayer
 
 from models.ads import DayRecord
 from models.ledger import LedgerEntry
+from simctl import visibility
 from workers.registry import QUEUES
 
 RECORD_ACTIVITY = "ads.record_day"
@@ -37,8 +38,7 @@ class HistoryAudit:
 
 async def campaign_histories(client: Client, experiment_id: str) -> list[WorkflowHistory]:
     histories = []
-    query = f"WorkflowType = 'CampaignWorkflow' AND Experiment = '{experiment_id}'"
-    async for execution in client.list_workflows(query):
+    async for execution in client.list_workflows(visibility.experiment_campaigns(experiment_id)):
         handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
         histories.append(await handle.fetch_history())
     return histories

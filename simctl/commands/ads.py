@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +20,7 @@ from models.ads import AdsParams, ExperimentSpec, LlmConfig
 from models.settings import Settings
 from models.status import ScenarioProgress, StudyStatus
 from models.task_queues import TaskQueue
+from simctl import visibility
 from simctl.errors import CliError, failure_message
 from simctl.runner import configure_logging, run_async
 from workers.stack import open_stack
@@ -66,6 +68,9 @@ def start_campaign(
         raise CliError(f"--scenarios must be a subset of A,B,C, not {scenarios!r}")
     if auction not in (None, "first", "second"):
         raise CliError(f"--auction must be first or second, not {auction!r}")
+    if experiment_id is not None and not visibility.matchable(experiment_id):
+        # The campaigns are found by their Experiment search attribute, which SQLite visibility cannot match then.
+        raise CliError(f"--id must not contain a double quote or a backslash, not {experiment_id!r}")
     overrides = {
         "exchange_fee": exchange_fee,
         "auction": auction,
@@ -126,8 +131,7 @@ async def _start(settings: Settings, spec: ExperimentSpec, wait: bool) -> None:
 async def study_progress(client: Client, experiment_id: str) -> dict[str, int]:
     """Per scenario, the simulated days its campaigns have reached, summed (visibility's SimDay)."""
     reached: dict[str, int] = {}
-    query = f"WorkflowType = 'CampaignWorkflow' AND Experiment = '{experiment_id}'"
-    async for execution in client.list_workflows(query):
+    async for execution in client.list_workflows(visibility.experiment_campaigns(experiment_id)):
         attributes = execution.typed_search_attributes
         scenario = attributes.get(sa.SCENARIO) or "?"
         reached[scenario] = reached.get(scenario, 0) + (attributes.get(sa.SIM_DAY) or 0)
@@ -137,7 +141,7 @@ async def study_progress(client: Client, experiment_id: str) -> dict[str, int]:
 async def running_studies(client: Client) -> list[StudyStatus]:
     """Progress of every running ExperimentWorkflow, from visibility and each study's own input."""
     studies = []
-    async for execution in client.list_workflows("WorkflowType = 'ExperimentWorkflow' AND ExecutionStatus = 'Running'"):
+    async for execution in client.list_workflows(visibility.running_experiments()):
         history = await client.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
         started = history.events[0].workflow_execution_started_event_attributes
         [spec] = pydantic_data_converter.payload_converter.from_payloads(started.input.payloads, [ExperimentSpec])
@@ -175,10 +179,8 @@ async def _show_progress(client: Client, spec: ExperimentSpec, console: Console,
                     progress.update(tasks[scenario], completed=min(done, total))
             if last:
                 return
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(finished.wait(), timeout=1)
-            except TimeoutError:
-                pass
 
 
 def report(

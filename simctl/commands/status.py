@@ -15,6 +15,7 @@ from temporalio.client import Client
 
 from models.settings import Settings
 from models.status import QueueStatus, StatusReport, WorkflowCount
+from simctl import visibility
 from simctl.commands.ads import running_studies
 from simctl.runner import configure_logging, run_async
 from workers.client import pollers
@@ -87,12 +88,12 @@ async def _queue_status(client: Client) -> list[QueueStatus]:
 
 
 async def _count_by_status(client: Client, query: str) -> dict[str, int]:
-    counted = await client.count_workflows(f"{query} GROUP BY ExecutionStatus".strip())
+    counted = await client.count_workflows(visibility.group_by(query, "ExecutionStatus"))
     return {str(group.group_values[0]): group.count for group in counted.groups}
 
 
 async def _workflow_count(client: Client, workflow_type: str) -> WorkflowCount:
-    by_status = await _count_by_status(client, f"WorkflowType = '{workflow_type}'")
+    by_status = await _count_by_status(client, visibility.of_type(workflow_type))
     running = by_status.get("Running", 0)
     return WorkflowCount(workflow_type=workflow_type, running=running, closed=sum(by_status.values()) - running)
 

@@ -14,6 +14,7 @@ from temporalio.client import Client
 
 from models.otto import FiberProgress
 from models.settings import Settings
+from simctl import visibility
 from simctl.durations import parse_duration
 from simctl.runner import configure_logging, run_async
 from workers.stack import open_stack
@@ -69,11 +70,15 @@ async def _stuck(settings: Settings, age: timedelta) -> list[StuckFiber]:
 
 
 async def find_stuck(client: Client, age: timedelta) -> list[StuckFiber]:
-    cutoff = (datetime.now(UTC) - age).strftime("%Y-%m-%dT%H:%M:%SZ")
+    cutoff = datetime.now(UTC) - age
     # A fiber never seen on chain has no FiberStateSince yet: judge it by when its workflow started.
-    query = (
-        "WorkflowType = 'FiberWorkflow' AND ExecutionStatus = 'Running' AND "
-        f"(FiberStateSince < '{cutoff}' OR (FiberStateSince IS NULL AND StartTime < '{cutoff}'))"
+    query = visibility.all_of(
+        visibility.of_type("FiberWorkflow"),
+        visibility.running(),
+        visibility.any_of(
+            visibility.compare(sa.FIBER_STATE_SINCE, "<", cutoff),
+            visibility.all_of(visibility.is_null(sa.FIBER_STATE_SINCE), visibility.compare("StartTime", "<", cutoff)),
+        ),
     )
     found = []
     async for execution in client.list_workflows(query):

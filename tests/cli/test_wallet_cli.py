@@ -9,6 +9,7 @@ import stat
 from temporalio.client import Client
 
 from models.otto import FiberOutcome
+from simctl import visibility
 from store.wallets import WalletStore
 from tests.cli.helpers import environment, simctl
 
@@ -95,7 +96,9 @@ async def test_register_twice_reuses_every_identity_and_no_key_enters_history(
     keys = [store.private_key(agent.id).encode() for agent in store.agents]
     addresses = {agent.address.encode() for agent in store.agents}
     histories = 0
-    async for execution in client.list_workflows("WorkflowType = 'IdentityWorkflow' OR WorkflowType = 'FiberWorkflow'"):
+    async for execution in client.list_workflows(
+        visibility.any_of(visibility.of_type("IdentityWorkflow"), visibility.of_type("FiberWorkflow"))
+    ):
         history = await client.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
         # Payloads sit in the serialised events as raw bytes: what the workflow carries is visible here.
         raw = b"".join(event.SerializeToString() for event in history.events)
