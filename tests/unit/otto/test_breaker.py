@@ -1,8 +1,9 @@
-"""The circuit breaker's rules: when it opens, how long it backs off, how it probes and closes."""
+"""The self-healing rules: the circuit breaker (when it opens, backs off, probes, closes) and ML0 health."""
 
 from __future__ import annotations
 
 from sim.otto.breaker import MAX_BACKOFF_MS, Breaker, BreakerState, backoff_ms
+from sim.otto.chain_health import ChainHealth
 
 
 def test_backoff_is_the_seeds_doubling_capped_at_a_minute() -> None:
@@ -35,3 +36,15 @@ def test_a_failed_probe_reopens_with_a_longer_backoff_and_a_good_one_closes() ->
     assert reopened.backoff == 2 * opened.backoff
     closed = reopened.probing(reopened.retry_at_ms() or 0).succeeded()
     assert closed.state is BreakerState.CLOSED and closed.failures == 0 and closed.backoff == 0
+
+
+def test_chain_health_stalls_when_the_ordinal_stops_and_recovers_when_it_moves() -> None:
+    health = ChainHealth(stall_after_ms=5_000)
+    assert health.producing(0) and health.lag_ms(0) is None
+    health = health.observed(7, now_ms=1_000).observed(7, now_ms=4_000)  # no advance: the clock keeps running
+    assert health.lag_ms(4_000) == 3_000 and health.producing(6_000)
+    assert not health.producing(6_001)
+    health = health.observed(6, now_ms=7_000)  # an older snapshot from a lagging node is no progress
+    assert not health.producing(7_000)
+    health = health.observed(8, now_ms=8_000)
+    assert health.producing(8_000) and health.lag_ms(8_500) == 500
