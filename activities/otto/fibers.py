@@ -8,7 +8,6 @@ number already past its target; neither is applied twice.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
 
 import httpx
@@ -20,6 +19,7 @@ from activities.otto.clients import MetagraphClient
 from activities.otto.keyring import Keyring
 from models.otto import AwaitFiber, CreateFiber, FiberObservation, Submitted, SubmitTransition
 from sim.otto import signing
+from sim.otto.messages import create_state_machine, transition_state_machine
 
 BRIDGE_FAILURES = Counter(
     "traffic_simulator_bridge_failures", "OttoChain requests that failed transiently (retried)", ["layer"]
@@ -41,14 +41,7 @@ class FiberActivities:
         if await _counted(chain.fiber(request.fiber_id)) is not None:
             return Submitted(already_applied=True)
         keys = [self._keyring.private_key(request.wallets, signer) for signer in request.signers]
-        message = {
-            "CreateStateMachine": {
-                "fiberId": request.fiber_id,
-                "definition": request.definition,
-                "initialData": request.initial_data,
-                "parentFiberId": None,
-            }
-        }
+        message = create_state_machine(request.fiber_id, request.definition, request.initial_data)
         try:
             update_hash = await _counted(chain.submit(signing.sign(message, keys)))
         except ApplicationError as err:
@@ -66,14 +59,7 @@ class FiberActivities:
         if record.sequence_number > request.target_sequence:
             return Submitted(already_applied=True)
         key = self._keyring.private_key(request.wallets, request.signer)
-        message = {
-            "TransitionStateMachine": {
-                "fiberId": request.fiber_id,
-                "eventName": request.event,
-                "payload": request.payload,
-                "targetSequenceNumber": request.target_sequence,
-            }
-        }
+        message = transition_state_machine(request.fiber_id, request.event, request.payload, request.target_sequence)
         try:
             update_hash = await _counted(chain.submit(signing.sign(message, [key])))
         except ApplicationError as err:
@@ -97,7 +83,8 @@ class FiberActivities:
         deadline = time.monotonic() + request.timeout_seconds
         delay = _POLL_FIRST
         record = None
-        for poll in itertools.count():
+        poll = 0
+        while True:  # leaves by returning: a change, a rejection, or the deadline
             activity.heartbeat()
             try:
                 if request.min_ordinal is not None and await chain.latest_ordinal() < request.min_ordinal:
@@ -120,6 +107,7 @@ class FiberActivities:
                 return FiberObservation(record=record, ordinal=0, timed_out=True)
             await asyncio.sleep(delay)
             delay = min(delay * _POLL_GROWTH, _POLL_MAX)
+            poll += 1
 
 
 def _changed(request: AwaitFiber, record) -> bool:

@@ -8,6 +8,7 @@ state needs no locks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import logging
 import random
@@ -23,6 +24,7 @@ from constellation_sdk.types import Signed
 
 from localnet.ottochain.engine import ChainState, PendingUpdate, Proof, UpdateRejected, combine, validate_at_l1
 from models.otto import SignedUpdate
+from sim.otto.messages import CREATE_STATE_MACHINE
 from sim.otto.signing import InvalidSignature, dag_address, update_hash, valid_signers
 from store.files import write_atomically
 
@@ -152,10 +154,11 @@ class Chain:
             raise UpdateRejected("InvalidSignature", str(err)) from None
         proofs = tuple(
             Proof(address=dag_address(key_id), id=key_id, signature=proof.signature)
-            for key_id, proof in zip(signer_ids, signed.proofs)
+            for key_id, proof in zip(signer_ids, signed.proofs, strict=True)
         )
         update = PendingUpdate(message=dict(signed.value), proofs=proofs, hash=digest)
-        pending_creates = [u.body.get("fiberId") for u in self.pending if u.kind == "CreateStateMachine"]
+        # Queued creates passed this same validation, so each has a string fiberId.
+        pending_creates = [u.body["fiberId"] for u in self.pending if u.kind == CREATE_STATE_MACHINE]
         validate_at_l1(self.state, update, pending_creates)
         self.pending.append(update)
         return digest
@@ -190,10 +193,8 @@ class Chain:
         if self._snapshot_event is None:
             await asyncio.sleep(timeout)
             return
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._snapshot_event.wait(), timeout)
-        except TimeoutError:
-            pass
 
     # --- faults ----------------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 Pure state transitions, no I/O: the node's DL1 layer validates and queues signed updates, and at each
 snapshot ``combine`` applies the queue the way ML0 does (creates first, then transitions ordered by
-fiber and sequence number). Semantics follow ../shared/reference/ottochain-fibers.md §2–3:
+fiber and sequence number). Semantics follow OttoChain v0.6.0 (the ottobot-ai/ottochain repository:
+its fiber validation rules and its evaluation of guards, effects and triggers in ``modules/shared-data``):
 
 - owners are the DAG addresses of all signers of the create; a transition needs an owner's proof and a
   ``targetSequenceNumber`` equal to the fiber's; otherwise it is dropped and recorded as a rejection;
@@ -29,6 +30,7 @@ from localnet.ottochain.jlvm import (
     validate_expression,
 )
 from sim.canonical import canonical_json, sha256_hex
+from sim.otto.messages import CREATE_STATE_MACHINE, MESSAGE_KINDS, TRANSITION_STATE_MACHINE
 
 ACTIVE, ARCHIVED = "Active", "Archived"
 MAX_STATES, MAX_TRANSITIONS, MAX_TRANSITIONS_PER_STATE = 100, 500, 20
@@ -61,8 +63,11 @@ def plain_state_id(value: Any) -> str:
     raise UpdateRejected("InvalidStateId", f"state id must be a string, got {json.dumps(value)[:60]}")
 
 
-def normalize_definition(definition: Mapping[str, Any]) -> dict[str, Any]:
-    """The definition with every state id in the plain form, and defaulted fields filled in."""
+def normalize_definition(definition: Any) -> dict[str, Any]:
+    """The definition with every state id in the plain form, and defaulted fields filled in.
+
+    Takes whatever JSON the update carried: anything that is not a definition is refused here.
+    """
     if not isinstance(definition, Mapping):
         raise UpdateRejected("InvalidDefinition", "definition must be an object")
     states = definition.get("states")
@@ -311,17 +316,13 @@ def validate_at_l1(state: ChainState, update: PendingUpdate, pending_creates: It
     Ownership, status and event names are ML0's business: such updates pass here and are dropped at
     consensus, exactly as on a real network.
     """
-    if len(update.message) != 1 or update.kind not in (
-        "CreateStateMachine",
-        "TransitionStateMachine",
-        "ArchiveStateMachine",
-    ):
+    if len(update.message) != 1 or update.kind not in MESSAGE_KINDS:
         raise UpdateRejected("InvalidUpdate", f"unknown update {sorted(update.message)!r}")
     body = update.body
     if not isinstance(body, Mapping) or not isinstance(body.get("fiberId"), str):
         raise UpdateRejected("InvalidUpdate", "fiberId is required")
     fiber_id = body["fiberId"]
-    if update.kind == "CreateStateMachine":
+    if update.kind == CREATE_STATE_MACHINE:
         if fiber_id in state.fibers or fiber_id in pending_creates:
             raise UpdateRejected("CidAlreadyExists", f"Resource with ID {fiber_id} already exists")
         validate_definition(normalize_definition(body.get("definition")))
@@ -343,9 +344,10 @@ def validate_at_l1(state: ChainState, update: PendingUpdate, pending_creates: It
     if target < fiber.sequence_number:
         raise UpdateRejected(
             "SequenceNumberMismatch",
-            f"Sequence number mismatch for fiber {fiber_id}: update targets {target} but fiber is at {fiber.sequence_number}",
+            f"Sequence number mismatch for fiber {fiber_id}: "
+            f"update targets {target} but fiber is at {fiber.sequence_number}",
         )
-    if update.kind == "TransitionStateMachine":
+    if update.kind == TRANSITION_STATE_MACHINE:
         if body.get("payload") is None:
             raise UpdateRejected("ValueIsNull", "payload must not be null")
         if len(canonical_json(body["payload"])) > MAX_PAYLOAD_BYTES:
@@ -366,16 +368,16 @@ def combine(state: ChainState, updates: list[PendingUpdate]) -> ChainState:
         )
     )
     state.latest_logs = {}
-    creates = [u for u in updates if u.kind == "CreateStateMachine"]
+    creates = [u for u in updates if u.kind == CREATE_STATE_MACHINE]
     others = sorted(
-        (u for u in updates if u.kind != "CreateStateMachine"),
+        (u for u in updates if u.kind != CREATE_STATE_MACHINE),
         key=lambda u: (u.body.get("fiberId", ""), u.body.get("targetSequenceNumber", 0)),
     )
     for update in [*creates, *others]:
         try:
-            if update.kind == "CreateStateMachine":
+            if update.kind == CREATE_STATE_MACHINE:
                 _create(state, update)
-            elif update.kind == "TransitionStateMachine":
+            elif update.kind == TRANSITION_STATE_MACHINE:
                 _transition(state, update)
             else:
                 _archive(state, update)
@@ -425,7 +427,8 @@ def _archive(state: ChainState, update: PendingUpdate) -> None:
 
 def _owned_fiber(state: ChainState, update: PendingUpdate) -> Fiber:
     body = update.body
-    fiber = state.fibers.get(body.get("fiberId"))
+    fiber_id = body.get("fiberId")
+    fiber = state.fibers.get(fiber_id) if isinstance(fiber_id, str) else None
     if fiber is None:
         raise UpdateRejected("CidNotFound", f"Resource with ID {body.get('fiberId')} not found")
     if fiber.status != ACTIVE:
@@ -610,7 +613,8 @@ class _EventRun:
             validate_definition(definition)
         except UpdateRejected as rejected:
             raise _Abort(f"spawn of {child_id}: {rejected}") from None
-        owners = spec.get("owners") if isinstance(spec.get("owners"), list) else parent.owners
+        requested = spec.get("owners")
+        owners = requested if isinstance(requested, list) else parent.owners
         child = Fiber(
             fiber_id=child_id,
             definition=definition,
@@ -703,5 +707,5 @@ def _effect_updates(result: Any) -> dict[str, Any]:
     if isinstance(result, dict):
         return dict(result)
     if isinstance(result, list) and all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in result):
-        return {key: value for key, value in result}
+        return dict(result)
     raise _Abort(f"EvaluationError: effect must produce a map, got {json.dumps(result)[:40]}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from localnet.ottochain.engine import UpdateRejected
-from tests.unit.otto.chain import LocalChain
+from sim.otto.messages import create_state_machine, transition_state_machine
+from tests.unit.otto.chain import LocalChain, receipt_of
 
 ALICE, BOB, MALLORY = "DAGalice", "DAGbob", "DAGmallory"
 
@@ -59,7 +60,7 @@ def test_transition_merges_effect_and_drops_underscore_keys():
     fiber = chain.transition("f1", "add", {"n": 4}, BOB)
     assert fiber.state_data == {"total": 4, "a": ALICE}
     assert fiber.sequence_number == 1
-    receipt = fiber.last_receipt
+    receipt = receipt_of(fiber)
     assert receipt["success"] is True and receipt["sequenceNumber"] == 1 and receipt["toState"] == "open"
 
 
@@ -79,17 +80,7 @@ def test_sequence_number_must_match():
     assert chain.state.rejections[-1].code == "SequenceNumberMismatch"
     chain.transition("f1", "add", {"n": 1}, ALICE)
     with pytest.raises(UpdateRejected, match="SequenceNumberMismatch"):
-        chain.submit(
-            {
-                "TransitionStateMachine": {
-                    "fiberId": "f1",
-                    "eventName": "add",
-                    "payload": {"n": 1},
-                    "targetSequenceNumber": 0,
-                }
-            },
-            [ALICE],
-        )
+        chain.submit(transition_state_machine("f1", "add", {"n": 1}, 0), [ALICE])
 
 
 def test_failed_guard_keeps_state_and_records_a_receipt():
@@ -98,9 +89,9 @@ def test_failed_guard_keeps_state_and_records_a_receipt():
     chain.transition("f1", "add", {"n": 12}, ALICE)
     fiber = chain.transition("f1", "add", {"n": 1}, ALICE)
     assert fiber.state_data["total"] == 12 and fiber.sequence_number == 1
-    assert fiber.last_receipt["success"] is False
-    assert fiber.last_receipt["sequenceNumber"] == 1
-    assert "NoGuardMatched" in fiber.last_receipt["errorMessage"]
+    assert receipt_of(fiber)["success"] is False
+    assert receipt_of(fiber)["sequenceNumber"] == 1
+    assert "NoGuardMatched" in receipt_of(fiber)["errorMessage"]
 
 
 def test_non_boolean_guard_aborts():
@@ -108,7 +99,7 @@ def test_non_boolean_guard_aborts():
     make(chain)
     fiber = chain.transition("f1", "weird", {}, ALICE)
     assert fiber.sequence_number == 0
-    assert "not a boolean" in fiber.last_receipt["errorMessage"]
+    assert "not a boolean" in receipt_of(fiber)["errorMessage"]
 
 
 def test_guard_can_check_the_signer():
@@ -169,7 +160,7 @@ def test_triggers_fire_atomically_on_other_fibers():
     chain.create("source2", source_def, {}, [ALICE])
     chain.transition("source2", "go", {"target": "nowhere"}, ALICE)
     assert chain.state.fibers["source2"].current_state == "a"
-    assert chain.state.fibers["source2"].last_receipt["success"] is False
+    assert receipt_of(chain.state.fibers["source2"])["success"] is False
 
 
 @pytest.mark.parametrize(
@@ -187,9 +178,7 @@ def test_invalid_definitions_are_refused_at_l1(mutate, code):
     definition = copy.deepcopy(DEMO)
     mutate(definition)
     with pytest.raises(UpdateRejected) as raised:
-        LocalChain().submit(
-            {"CreateStateMachine": {"fiberId": "x", "definition": definition, "initialData": {}}}, [ALICE]
-        )
+        LocalChain().submit(create_state_machine("x", definition, {}), [ALICE])
     assert raised.value.code == code
 
 

@@ -12,6 +12,7 @@ from constellation_sdk.wallet import get_address as sdk_get_address
 
 from models.otto import SignedUpdate
 from sim.canonical import canonical_json
+from sim.otto.messages import create_state_machine
 from sim.otto.signing import InvalidSignature, dag_address, keypair_from_private_key, new_keypair, sign, valid_signers
 
 VECTORS = json.loads((Path(__file__).parents[2] / "data" / "metakit-signing-vectors.json").read_text())
@@ -77,7 +78,7 @@ def test_key_id_beginning_with_04_gets_the_right_address():
 
 def test_multi_signer_update_names_every_signer():
     alice, bob = new_keypair(), new_keypair()
-    update = sign({"CreateStateMachine": {"fiberId": "f"}}, [alice.private_key, bob.private_key])
+    update = sign(create_state_machine("f", {}, {}), [alice.private_key, bob.private_key])
     assert valid_signers(update) == [alice.public_key_id, bob.public_key_id]
 
 
