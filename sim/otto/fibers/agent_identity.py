@@ -125,8 +125,9 @@ IDENTITY_DEFINITION: dict[str, Any] = machine(
 
 
 def identity_initial_data(
-    owner: str, display_name: str, platform: str, platform_user_id: str, created_at: str
+    owner: str, display_name: str | None, platform: str | None, platform_user_id: str | None, created_at: str
 ) -> dict[str, Any]:
+    """A registration's data; the profile fields are optional at the bridge and then null."""
     return {
         "schema": "AgentIdentity",
         "displayName": display_name,

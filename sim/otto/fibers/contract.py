@@ -53,7 +53,7 @@ DEFINITION = machine(
             {"status": "REJECTED", "rejectedAt": ORDINAL, "rejectionReason": var("event.reason")},
         ),
         transition(
-            # The proof is optional: the bridge's /contract/complete sends it only when given.
+            # No proof is required: the bridge's /contract/complete sends "" when the caller gives none.
             "ACTIVE",
             "ACTIVE",
             "submit_completion",
