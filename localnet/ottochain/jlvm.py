@@ -1,8 +1,10 @@
 """Pure-Python JSON-Logic VM ("JLVM") with OttoChain / metakit semantics.
 
-Faithful to metakit v1.7.0-rc.9 (``io.constellationnetwork.metagraph_sdk.json_logic``) as used by
-OttoChain v0.6.0; see /work/shared/reference/ottochain-fibers.md section 1.  Rules quoted in
-comments as "MK" come from that implementation, "ref" from the reference document.
+Faithful to metakit v1.7.0-rc.9 (Constellation-Labs/metakit, ``io.constellationnetwork.metagraph_sdk.json_logic``)
+as used by OttoChain v0.6.0 (ottobot-ai/ottochain, whose docs/reference/jlvm-semantics.md and
+docs/guides/json-logic-primer.md describe the semantics).  Rules quoted in comments as "MK" come from
+metakit's implementation; "⚠" marks a place where OttoChain's docs and that code disagree, and the
+code is followed.
 
 Values are plain JSON-like Python objects: ``None``, ``bool``, ``int`` (metakit ``IntValue``),
 ``float`` (``FloatValue``), ``str``, ``list`` and ``dict``.  ``bool`` is never treated as an
@@ -28,6 +30,7 @@ modelled.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -186,7 +189,7 @@ def strict_equals(a: Any, b: Any) -> bool:
     if ta != type_of(b):
         return False
     if ta == "array":
-        return len(a) == len(b) and all(strict_equals(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(strict_equals(x, y) for x, y in zip(a, b, strict=True))
     if ta == "map":
         return a.keys() == b.keys() and all(strict_equals(a[k], b[k]) for k in a)
     if ta == "function":
@@ -535,7 +538,7 @@ def _parse(j: Any) -> Expr:
             if head == "var" and len(j) > 1:
                 var = _parse_var(j[1])
                 return _Var(var.key, to_jlvm_value(j[2]), True) if len(j) > 2 else var
-            # ⚠ ref: any array led by an op tag is an op call, even if meant as data.
+            # ⚠ any array led by an op tag is an op call, even if meant as data.
             if head in OPERATORS:
                 return _Apply(head, [_parse(x) for x in j[1:]])
         return _Array([_parse(x) for x in j])
@@ -788,7 +791,7 @@ def _op_strict_eq(vm: _VM, args: list[Any]) -> bool:
 
 
 def _op_strict_ne(vm: _VM, args: list[Any]) -> bool:
-    # ⚠ ref: rc.9 `!==` is true only for two values of the same type that differ; mixed
+    # ⚠ rc.9 `!==` is true only for two values of the same type that differ; mixed
     # types (including null vs anything) give false -- it is NOT the negation of `===`.
     if len(args) != 2:
         return False
@@ -800,7 +803,7 @@ def _comparison(tag: str, test: Callable[[_Num, _Num], bool], allow_between: boo
     def op(vm: _VM, args: list[Any]) -> bool:
         _expect(tag, args, *((2, 3) if allow_between else (2,)))
         nums = [_promote(v) for v in args]
-        return all(test(x, y) for x, y in zip(nums, nums[1:]))
+        return all(test(x, y) for x, y in itertools.pairwise(nums))
 
     return op
 
@@ -837,7 +840,7 @@ def _op_div(vm: _VM, args: list[Any]) -> int | float:
     left, right = _promote(args[0]), _promote(args[1])
     if right == 0:
         raise JlvmError("division by zero")
-    # ⚠ ref: exact DECIMAL128 division, not truncation: 7/2 = 3.5, 10/2 = 5 (int).
+    # ⚠ exact DECIMAL128 division, not truncation: 7/2 = 3.5, 10/2 = 5 (int).
     return _combine(_DEC.divide, left, right)
 
 
@@ -941,13 +944,16 @@ def _op_all(vm: _VM, args: list[Any]) -> bool:
     if len(args) == 2 and args[0] is None and isinstance(args[1], _Fn):
         return False  # ⚠ all(null) = false, while all([]) = true
     arr, fn = _callback_args("all", args)
-    # Every element is evaluated (MK traverses fully); errors anywhere propagate.
-    return all([is_truthy(vm.call(fn, el)) for el in arr])
+    # Every element is evaluated (MK traverses fully): errors anywhere propagate and all gas is
+    # charged, so the results are collected before `all` looks at them (no short-circuit).
+    results = [is_truthy(vm.call(fn, el)) for el in arr]
+    return all(results)
 
 
 def _op_none(vm: _VM, args: list[Any]) -> bool:
     arr, fn = _callback_args("none", args)
-    return not any([is_truthy(vm.call(fn, el)) for el in arr])
+    results = [is_truthy(vm.call(fn, el)) for el in arr]  # evaluated in full, as for `all`
+    return not any(results)
 
 
 def _op_some(vm: _VM, args: list[Any]) -> bool:

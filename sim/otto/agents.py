@@ -13,7 +13,7 @@ def random_traits(rng: random.Random) -> AgentTraits:
     raw = [rng.random() + 0.05 for _ in FIBER_TYPES]
     total = sum(raw)
     return AgentTraits(
-        fiber_weights={name: weight / total for name, weight in zip(FIBER_TYPES, raw)},
+        fiber_weights={name: weight / total for name, weight in zip(FIBER_TYPES, raw, strict=True)},
         activity_level=rng.random(),
         risk_tolerance=rng.random(),
         cooperativeness=rng.random(),

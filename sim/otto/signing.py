@@ -45,12 +45,14 @@ def dag_address(public_key: str) -> str:
         public_key = "04" + public_key
     if len(public_key) != 130 or not public_key.startswith("04"):
         raise ValueError("expected an uncompressed secp256k1 public key")
-    return get_address(public_key)
+    address: str = get_address(public_key)  # the SDK is untyped: the annotation is our boundary
+    return address
 
 
 def update_hash(value: dict[str, Any]) -> str:
     """The DataUpdate digest of ``value``: what every signer signs and what DL1 answers as its hash."""
-    return hash_data(value, is_data_update=True).value
+    digest: str = hash_data(value, is_data_update=True).value
+    return digest
 
 
 def sign(value: dict[str, Any], private_keys: list[str], *, digest: str | None = None) -> SignedUpdate:

@@ -1,7 +1,9 @@
 """Unit tests for the pure-Python JLVM (localnet/ottochain/jlvm.py).
 
-Expectations follow /work/shared/reference/ottochain-fibers.md section 1 and metakit
-v1.7.0-rc.9; the "⚠" tests pin the places where the OttoChain docs and the code disagree.
+Expectations follow metakit v1.7.0-rc.9's JSON Logic (Constellation-Labs/metakit) as OttoChain v0.6.0
+uses it, and OttoChain's own JLVM documentation (ottobot-ai/ottochain, docs/reference/jlvm-semantics.md
+and docs/guides/json-logic-primer.md); the "⚠" tests pin the places where those docs and the code
+disagree, and follow the code.
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ def test_lone_known_op_key_is_a_call_and_non_array_arg_is_wrapped() -> None:
 
 
 def test_array_led_by_op_tag_is_a_call_even_if_meant_as_data() -> None:
-    # ⚠ ref: ["merge", ...] inside data is an op call, not a literal list of strings.
+    # ⚠ ["merge", ...] inside data is an op call, not a literal list of strings.
     assert ev(["cat", "a", "b"]) == "ab"
     assert ev({"in": ["x", ["merge", "x", "y"]]}) is True
     assert ev(["+", 1, 2]) == 3
@@ -372,7 +374,7 @@ def test_strict_equality_needs_same_type() -> None:
 
 
 def test_strict_inequality_is_not_the_negation_of_strict_equality() -> None:
-    # ⚠ ref: `!==` is true only for same type + different value; mixed types give false.
+    # ⚠ `!==` is true only for same type + different value; mixed types give false.
     assert ev({"!==": [1, 2]}) is True
     assert ev({"!==": ["a", "a"]}) is False
     assert ev({"!==": [1, "1"]}) is False
@@ -471,7 +473,7 @@ def test_multiplication() -> None:
 
 
 def test_division_is_exact_decimal() -> None:
-    # ⚠ ref: the doc claims integer truncation; the code divides exactly (DECIMAL128).
+    # ⚠ the doc claims integer truncation; the code divides exactly (DECIMAL128).
     assert same(ev({"/": [7, 2]}), 3.5)
     assert same(ev({"/": [10, 2]}), 5)
     assert same(ev({"/": [-7, 2]}), -3.5)
@@ -481,7 +483,8 @@ def test_division_is_exact_decimal() -> None:
 
 
 def test_division_by_zero_errors() -> None:
-    for zero in (0, 0.0, None, "", "0", [], False):
+    zeros: tuple[Any, ...] = (0, 0.0, None, "", "0", [], False)  # each promotes to 0
+    for zero in zeros:
         fails({"/": [1, zero]})
         fails({"%": [1, zero]})
     fails({"/": [1]})
@@ -708,7 +711,7 @@ def test_cat() -> None:
 
 
 def test_cat_rejects_collections() -> None:
-    # ⚠ ref: unlike standard JSON Logic, arrays and maps are not stringified.
+    # ⚠ unlike standard JSON Logic, arrays and maps are not stringified.
     fails({"cat": ["a", [1, 2]]})
     fails({"cat": ["a", {"var": "m"}]}, {"m": {"k": 1}})
 

@@ -107,7 +107,7 @@ class Voting(FiberKind):
             choices = [rng.choice(CHOICES) for _ in turnout]
             if _passes(choices) == (outcome == "passed"):
                 break
-        ballots = [[voter, choice] for voter, choice in zip(turnout, choices)]
+        ballots = [[voter, choice] for voter, choice in zip(turnout, choices, strict=True)]
         return Plan(outcome, {"motion": rng.choice(MOTIONS), "ballots": ballots})
 
     def next_move(self, view: FiberView, parties: Sequence[str], plan: Plan, rng: random.Random) -> Move | Wait | None:

@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 
 from localnet.ottochain.jlvm import validate_expression
+from models.otto import FIBER_TYPES
 from sim.otto.fibers import FIBER_KINDS, FiberKind, FiberView, Move, Plan, Wait, fiber_kind
 from sim.otto.fibers.agent_identity import IDENTITY_DEFINITION, VOUCH_REPUTATION, identity_initial_data
 from sim.otto.fibers.attestation import ATTESTATION_DEFINITION, attestation_initial_data
 from sim.otto.fibers.contract import CONTRACT_EVENTS
 from sim.otto.fibers.expressions import machine, transition, var
 from sim.otto.fibers.tictactoe import winning_mark
-from tests.unit.otto.chain import LocalChain
+from tests.unit.otto.chain import LocalChain, receipt_of
 
 ADDRESSES = [f"DAG{i}{'x' * 36}{i:02d}" for i in range(12)]
 OUTSIDER = "DAG9outsider"
@@ -72,7 +73,7 @@ def play(kind: FiberKind, chain: LocalChain, parties: Sequence[str], plan: Plan,
         assert isinstance(decision, Move)
         json.dumps(decision.payload)
         fiber = chain.transition("fiber", decision.event, decision.payload, parties[decision.actor])
-        receipt = fiber.last_receipt
+        receipt = receipt_of(fiber)
         assert fiber.sequence_number == view.sequence + 1, f"{decision} was not applied: {chain.state.rejections[-1:]}"
         assert receipt["success"], f"{decision} failed: {receipt['errorMessage']}"
     raise AssertionError(f"no terminal state after {MAX_STEPS} steps")
@@ -195,6 +196,11 @@ def test_registry_holds_the_seven_types_with_their_outcomes():
     assert (FIBER_KINDS["Auction"].min_parties, FIBER_KINDS["Auction"].max_parties) == (3, 7)
 
 
+def test_registry_is_derived_from_the_model_list_of_types():
+    # models.otto.FIBER_TYPES is the one list; the registry follows it, in its order.
+    assert tuple(FIBER_KINDS) == FIBER_TYPES
+
+
 def test_unknown_fiber_type_names_the_known_ones():
     with pytest.raises(ValueError, match="unknown fiber type 'Nope'") as raised:
         fiber_kind("Nope")
@@ -278,7 +284,7 @@ def refused(chain: LocalChain, event: str, payload: dict[str, Any], signer: str)
     """The event was processed and its guard said no: the fiber did not move."""
     before = chain.state.fibers["fiber"].sequence_number
     fiber = chain.transition("fiber", event, payload, signer)
-    return fiber.sequence_number == before and fiber.last_receipt["success"] is False
+    return fiber.sequence_number == before and receipt_of(fiber)["success"] is False
 
 
 def lifecycle_until(name: str, outcome: str, party_count: int, stop: Callable[[FiberView], bool]):
@@ -360,7 +366,7 @@ def test_the_clock_cannot_be_started_once_the_game_is_under_way():
 def test_voter_cannot_vote_twice_and_outsiders_cannot_vote():
     chain, parties, _ = start(FIBER_KINDS["Voting"], "passed", 4, seed=0)
     proposer, voter = parties[0], parties[1]
-    assert chain.transition("fiber", "vote", {"choice": "yes"}, voter).last_receipt["success"]
+    assert receipt_of(chain.transition("fiber", "vote", {"choice": "yes"}, voter))["success"]
     assert refused(chain, "vote", {"choice": "no"}, voter)
     assert refused(chain, "vote", {"choice": "yes"}, proposer)  # not on the roll
     assert refused(chain, "vote", {"choice": "maybe"}, parties[2])
@@ -431,7 +437,7 @@ def test_identity_activation_needs_the_owner():
     assert identity_chain().transition("id-a", "activate", {}, B).current_state == "REGISTERED"  # not an owner
     chain = identity_chain(signers=(A, B))  # a co-owner of the fiber is still not the identity's owner
     assert chain.transition("id-a", "activate", {}, B).current_state == "REGISTERED"
-    assert chain.state.fibers["id-a"].last_receipt["success"] is False
+    assert receipt_of(chain.state.fibers["id-a"])["success"] is False
     identity = chain.transition("id-a", "activate", {}, A)
     assert identity.current_state == "ACTIVE" and identity.state_data["status"] == "ACTIVE"
 
@@ -457,9 +463,8 @@ def test_vouch_attestation_raises_reputation_once_per_voucher():
 def test_vouch_must_be_signed_by_its_author_and_not_by_the_owner():
     chain = identity_chain()
     chain.transition("id-a", "activate", {}, A)
-    assert (
-        chain.transition("id-a", "receive_vouch", {"from": B, "reason": "forged"}, A).last_receipt["success"] is False
-    )
+    forged = chain.transition("id-a", "receive_vouch", {"from": B, "reason": "forged"}, A)
+    assert receipt_of(forged)["success"] is False
     assert attest(chain, "self-vouch", "vouch", A).current_state == "DRAFT"  # a vouch is a peer's
     assert chain.state.fibers["id-a"].state_data["vouches"] == []
 
@@ -521,9 +526,8 @@ def test_identity_counts_a_counterpartys_completion_once_per_contract():
 
     assert not report(chain, "r2", C, "receive_completion", {"from": C, "contractId": "c-1"})  # counted already
     assert not report(chain, "r3", B, "receive_completion", {"from": C, "contractId": "c-2"})  # C did not sign
-    assert not chain.transition("id-a", "receive_completion", {"from": A, "contractId": "c-3"}, A).last_receipt[
-        "success"
-    ]
+    own = chain.transition("id-a", "receive_completion", {"from": A, "contractId": "c-3"}, A)
+    assert not receipt_of(own)["success"]
     assert chain.state.fibers["id-a"].state_data["completedContracts"] == 1
 
 
