@@ -95,7 +95,7 @@ class IdentityActivities:
                 json={"address": request.address, "amount": missing},
             )
         else:
-            await self._transfer(chain, request, missing)
+            await self._transfer(chain, request, request.funder, missing)
         # Paid already: a transient refusal from here on must not fail the attempt, or its retry
         # would find the balance topped up and report nothing paid.
         await _wait_for_snapshot_after(chain)
@@ -103,9 +103,9 @@ class IdentityActivities:
             address=request.address, before=before, after=await chain.balance(request.address), paid=missing
         )
 
-    async def _transfer(self, chain: MetagraphClient, request: TopUp, amount: int) -> None:
-        key = self._keyring.private_key(request.wallets, request.funder)
-        reference = await chain.last_reference(self._keyring.address(request.wallets, request.funder))
+    async def _transfer(self, chain: MetagraphClient, request: TopUp, funder: str, amount: int) -> None:
+        key = self._keyring.private_key(request.wallets, funder)
+        reference = await chain.last_reference(self._keyring.address(request.wallets, funder))
         transaction = create_currency_transaction(
             TransferParams(destination=request.address, amount=amount / UNITS_PER_TOKEN),
             key,
