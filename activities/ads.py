@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.ledger import ledger_conflicts_are_final
 from models.ads import DayRecord, ExperimentSetup
 from sim.hashchain import verify_chain
 from store import ads as ads_store
@@ -62,10 +63,8 @@ class AdsActivities:
     @activity.defn(name="ads.record_day")
     async def record_day(self, record: DayRecord) -> bool:
         """The day's rows and its ledger entries, in one transaction."""
-        try:
+        with ledger_conflicts_are_final():
             written = await ads_store.record_day(self._engine, record)
-        except ledger.LedgerConflict as conflict:
-            raise ApplicationError(str(conflict), type="LedgerConflict", non_retryable=True) from None
         if written:
             _count(record)
         return written

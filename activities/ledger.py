@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
@@ -18,16 +21,25 @@ LEDGER_RETRIES_ABSORBED = Counter(
 )
 
 
+@contextmanager
+def ledger_conflicts_are_final() -> Iterator[None]:
+    """A ledger conflict (a stored key with other content, or a batch that does not continue the chain's
+    head) fails the activity for good: a retry would meet the same rows. Every ledger-writing activity
+    maps it here, so the workflow always sees the same failure type."""
+    try:
+        yield
+    except ledger.LedgerConflict as conflict:
+        raise ApplicationError(str(conflict), type="LedgerConflict", non_retryable=True) from None
+
+
 class LedgerActivities:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
     @activity.defn(name="ledger.append")
     async def append(self, batch: AppendBatch) -> AppendResult:
-        try:
+        with ledger_conflicts_are_final():
             result = await ledger.append(self._engine, batch)
-        except ledger.LedgerConflict as conflict:
-            raise ApplicationError(str(conflict), type="LedgerConflict", non_retryable=True) from None
         LEDGER_ENTRIES_WRITTEN.inc(result.written)
         LEDGER_RETRIES_ABSORBED.inc(result.already_present)
         return result

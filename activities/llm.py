@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 from temporalio import activity
 
-from models.ads import Campaign, LlmConfig, Negotiation, NegotiationOutcome, NegotiationRequest
-from sim.ads.negotiation import Ask, BuyerAnswer, bargain, buyer_move, negotiate
+from models.ads import Campaign, LlmConfig, NegotiationOutcome, NegotiationRequest
+from sim.ads.negotiation import Ask, BuyerAnswer, bargain, buyer_move, converse, negotiate
 
 _ACTIONS = {"accept", "counter", "reject", "walk_away"}
 
@@ -48,19 +48,10 @@ class NegotiationActivities:
         negotiations = []
         for offer in request.offers:
             conversation = bargain(request.campaign, request.tier, offer.product, offer.quote, request.params)
-            negotiations.append(await _converse(conversation, lambda ask: model.answer(ask, request)))
+            negotiations.append(await converse(conversation, lambda ask: model.answer(ask, request)))
         return NegotiationOutcome(
             negotiations=tuple(negotiations), engine="llm", llm_calls=model.calls, llm_fallbacks=model.fallbacks
         )
-
-
-async def _converse(conversation, answer) -> Negotiation:
-    ask = next(conversation)
-    try:
-        while True:
-            ask = conversation.send(await answer(ask))
-    except StopIteration as finished:
-        return finished.value
 
 
 class _ModelBuyer:

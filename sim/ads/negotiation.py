@@ -27,9 +27,9 @@ will not accept.
 from __future__ import annotations
 
 import random
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from models.ads import AdsParams, Campaign, DealType, Negotiation, NegotiationStep, Product, Quote, Tier
 from sim.ads.kpi import blended_rate, per_impression
@@ -70,10 +70,8 @@ def seller_move(
 
     remaining = max(0, int(reference * limits.total) - conceded)
     per_round = int(reference * limits.per_round)
-    if bid_cpm < floor:
-        wanted = last_counter - floor  # move to the floor, as far as the caps allow
-    else:
-        wanted = int((last_counter - bid_cpm) * limits.buyer_share)
+    # Under the floor: move to the floor, as far as the caps allow; else give up the buyer's share of the gap.
+    wanted = last_counter - floor if bid_cpm < floor else int((last_counter - bid_cpm) * limits.buyer_share)
     step = max(0, min(wanted, per_round, remaining))
     ask = max(floor, last_counter - step)
     step = max(0, last_counter - ask)
@@ -134,11 +132,11 @@ class Ask:
 
 
 BuyerAnswer = tuple[BuyerAction, int]
+Conversation = Generator[Ask, BuyerAnswer, Negotiation]
+T = TypeVar("T")
 
 
-def bargain(
-    campaign: Campaign, tier: Tier, product: Product, quote: Quote, params: AdsParams
-) -> Generator[Ask, BuyerAnswer, Negotiation]:
+def bargain(campaign: Campaign, tier: Tier, product: Product, quote: Quote, params: AdsParams) -> Conversation:
     """The negotiation as a conversation: yields each ask, receives the buyer's answer, returns the result.
 
     Whoever answers (the rules below, or a language model) the seller follows the same IAB rules.
@@ -196,16 +194,40 @@ def negotiate(
     future rule draws from it.
     """
     del rng
-    conversation = bargain(campaign, tier, product, quote, params)
+
+    async def rules(ask: Ask) -> BuyerAnswer:
+        return buyer_move(campaign, ask.cpm, ask.round, params)
+
+    return _at_once(converse(bargain(campaign, tier, product, quote, params), rules))
+
+
+async def converse(conversation: Conversation, answer: Callable[[Ask], Awaitable[BuyerAnswer]]) -> Negotiation:
+    """Drive ``conversation`` to its end: each ask goes to ``answer``, each answer back to the seller.
+
+    The one loop for every buyer: the rules (``negotiate``) and a language model (``llm.negotiate``).
+    """
     ask = next(conversation)
     try:
         while True:
-            ask = conversation.send(buyer_move(campaign, ask.cpm, ask.round, params))
+            ask = conversation.send(await answer(ask))
     except StopIteration as finished:
-        return finished.value
+        negotiation: Negotiation = finished.value
+        return negotiation
 
 
-def _matches(campaign: Campaign, product: Product) -> bool:
+def _at_once(coroutine: Coroutine[Any, Any, T]) -> T:
+    """The result of a coroutine that never suspends (every answer it awaits is ready), with no event loop."""
+    try:
+        coroutine.send(None)
+    except StopIteration as finished:
+        result: T = finished.value
+        return result
+    coroutine.close()
+    raise RuntimeError("a conversation driven at once waited for an answer")
+
+
+def matches(campaign: Campaign, product: Product) -> bool:
+    """A product a campaign can buy: on one of its channels, reaching at least one of its segments."""
     return product.channel in campaign.channels and bool(set(product.segments) & set(campaign.segments))
 
 
@@ -226,7 +248,7 @@ def rank_products(campaign: Campaign, quotes: Sequence[Quote], products: Mapping
     ranked: list[tuple[float, str, Quote]] = []
     for quote in quotes:
         product = products.get(quote.product_id)
-        if product is None or quote.avails <= 0 or not _matches(campaign, product):
+        if product is None or quote.avails <= 0 or not matches(campaign, product):
             continue
         ev = expected_value(campaign, product, quote.cpm)
         if ev <= 0:

@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.ads import AdsActivities
     from models.ads import CampaignSpec, CampaignSummary, ExperimentSetup, ExperimentSpec, ExperimentSummary
     from sim.ads.data import generate_world
+    from sim.ads.negotiation import matches
     from workflows.ads.campaign import CampaignWorkflow
     from workflows.common import search_attributes as sa
 
@@ -53,9 +54,7 @@ class ExperimentWorkflow:
         for scenario in spec.scenarios:
             self._total[scenario] = len(world.campaigns)
             for campaign in world.campaigns:
-                usable = tuple(
-                    p for p in products if p.channel in campaign.channels and set(p.segments) & set(campaign.segments)
-                )
+                usable = tuple(product for product in products if matches(campaign, product))
                 child = CampaignSpec(
                     experiment_id=spec.id,
                     scenario=scenario,
