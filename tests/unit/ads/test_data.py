@@ -7,13 +7,14 @@ import pytest
 from models.ads import MICROS, Campaign, World
 from sim.ads.data import CATALOGUE, CPM_RANGE_USD, SEGMENTS, generate_world
 from sim.ads.kpi import blended_rate
+from sim.ads.negotiation import matches
 from sim.ads.pricing import TIERS
 
 WORLD = generate_world(7)
 
 
-def _matches(world: World, c: Campaign) -> bool:
-    return any(p.channel in c.channels and set(p.segments) & set(c.segments) for p in world.products())
+def _matchable(world: World, c: Campaign) -> bool:
+    return any(matches(c, p) for p in world.products())
 
 
 def test_same_seed_same_world_and_different_seed_different_world():
@@ -53,7 +54,7 @@ def test_invalid_sizes_are_refused():
 @pytest.mark.parametrize("seed", range(20))
 def test_every_campaign_has_a_matching_product(seed):
     world = generate_world(seed, buyers=3, sellers=2, campaigns_per_buyer=10)
-    assert all(_matches(world, c) for c in world.campaigns)
+    assert all(_matchable(world, c) for c in world.campaigns)
 
 
 def test_tiers_are_spread_over_all_four():
