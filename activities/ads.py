@@ -16,16 +16,21 @@ from sim.hashchain import verify_chain
 from store import ads as ads_store
 from store import ledger
 
-DEALS = Counter("ads_deals_completed", "Deals struck", ["scenario"])
+# Metric names: the ads seed's `rtb_` names where it fixes one (deals completed, hallucinations, context
+# rot events, with extra labels), the same `rtb_` prefix for the rest (README, Observability).
+DEALS = Counter("rtb_deals_completed", "Deals struck", ["scenario"])
 DEAL_ROUNDS = Histogram(
-    "ads_deal_rounds", "Negotiation rounds a deal took (deal latency)", ["scenario"], buckets=(0, 1, 2, 3, 4, 5, 6, 8)
+    "rtb_deal_rounds",
+    "Negotiation rounds a deal took (deal latency, in rounds: negotiation takes no simulated time)",
+    ["scenario"],
+    buckets=(0, 1, 2, 3, 4, 5, 6, 8),
 )
-HALLUCINATIONS = Counter("ads_hallucinations", "Fabricated claims injected", ["scenario", "agent_type"])
-CONTEXT_LOSSES = Counter("ads_context_rot_events", "Campaign-days on which an agent lost memory", ["scenario", "kind"])
-SPEND = Counter("ads_buyer_spend_micros", "Buyer spend, micros", ["scenario"])
-FEES = Counter("ads_exchange_fee_micros", "Exchange fees, micros", ["scenario"])
+HALLUCINATIONS = Counter("rtb_hallucinations", "Fabricated claims injected", ["scenario", "agent_type"])
+CONTEXT_LOSSES = Counter("rtb_context_rot_events", "Campaign-days on which an agent lost memory", ["scenario", "kind"])
+SPEND = Counter("rtb_buyer_spend_micros", "Buyer spend, micros", ["scenario"])
+FEES = Counter("rtb_exchange_fee_micros", "Exchange fees, micros", ["scenario"])
 TAKE_RATE = Gauge(
-    "ads_take_rate", "Exchange fee / buyer spend, by scenario (this worker's share of the study)", ["scenario"]
+    "rtb_take_rate", "Exchange fee / buyer spend, by scenario (this worker's share of the study)", ["scenario"]
 )
 
 _totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
