@@ -2,8 +2,9 @@
 except where a rule needs one (the detection tolerance, ledger prices) or a reference is labelled
 as parameter-derived.
 
-Pure: rows in, a ``Findings`` model out. No experiment id, clock or ordering of the input leaks
-into the result, so two runs with the same seed give the same findings under different ids.
+Pure: typed rows in (``models.ads_report``), a ``Findings`` model out. No experiment id, clock or
+ordering of the input leaks into the result, so two runs with the same seed give the same findings
+under different ids.
 """
 
 from __future__ import annotations
@@ -11,39 +12,30 @@ from __future__ import annotations
 import json
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from models.ads import MICROS, Campaign, ExperimentSpec, World
+from models.ads_report import (
+    RecordedClaim,
+    RecordedContextEvent,
+    RecordedDelivery,
+    RecordedEvent,
+    RecordedLedgerEntry,
+    StudyRows,
+)
 from sim.ads.context import expected_survival
 from sim.ads.costs import LedgerCost, cost_per_thousand, ledger_cost
-from sim.ads.hallucination import detect, precision_recall
+from sim.ads.hallucination import Severity, detect, precision_recall
 from sim.ads.kpi import attainment, kpi_value
 
-Row = Mapping[str, Any]
-TABLES = ("deals", "deliveries", "claims", "context", "events", "days")  # grouped by their scenario column
+T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 DEAL_TYPES = ("PG", "PD", "PA")
-SEVERITIES = ("none", "minor", "major")
+SEVERITIES: tuple[Severity, ...] = ("none", "minor", "major")
 JSON_DECIMALS = 6
-
-
-@dataclass(frozen=True)
-class StudyRows:
-    """One experiment's recorded rows, as ``store.ads.rows`` returns them (dicts by column).
-
-    ``ledger`` rows need chain_id, seq and payload_json; ``days`` is the ads_days marks.
-    """
-
-    deals: Sequence[Row] = ()
-    deliveries: Sequence[Row] = ()
-    claims: Sequence[Row] = ()
-    context: Sequence[Row] = ()
-    events: Sequence[Row] = ()
-    ledger: Sequence[Row] = ()
-    days: Sequence[Row] = ()
 
 
 class _Model(BaseModel):
@@ -237,7 +229,8 @@ class Findings(_Model):
 
     def json_dict(self) -> dict[str, Any]:
         """The JSON form: floats rounded to 6 decimals so float noise never changes the bytes."""
-        return _rounded(self.model_dump(mode="json"))
+        rounded: dict[str, Any] = _rounded(self.model_dump(mode="json"))
+        return rounded
 
 
 def _rounded(value: Any) -> Any:
@@ -256,23 +249,28 @@ def _rounded(value: Any) -> Any:
 def compute_findings(spec: ExperimentSpec, world: World, tables: StudyRows) -> Findings:
     scenarios = sorted(spec.scenarios)
     campaigns = sorted(world.campaigns, key=lambda c: c.id)
-    grouped = {name: _group(getattr(tables, name), lambda row: row["scenario"]) for name in TABLES}
-    grouped["ledger"] = _group(tables.ledger, lambda row: _chain_scenario(row["chain_id"]))
-    # Per scenario, every table's rows: {"B": {"deliveries": [...], ...}}.
-    per = {s: {name: rows.get(s, []) for name, rows in grouped.items()} for s in scenarios}
+    per = _by_scenario(tables, scenarios)
     outcomes = {s: _campaign_outcomes(s, campaigns, per[s]) for s in scenarios}
     totals = [_totals(s, campaigns, per[s], spec) for s in scenarios]
-    ledger = [_ledger(s, per[s]["ledger"], t, spec) for s, t in zip(scenarios, totals)]
-    remembering = [s for s in scenarios if per[s]["context"]]  # A's buyer keeps no memory: no context rows
+    ledger = [_ledger(s, per[s].ledger, t, spec) for s, t in zip(scenarios, totals, strict=True)]
+    remembering = [s for s in scenarios if per[s].context]  # A's buyer keeps no memory: no context rows
     return Findings(
         scenarios=scenarios,
-        recorded_rows={name: len(getattr(tables, name)) for name in (*TABLES, "ledger")},
+        recorded_rows={
+            "deals": len(tables.deals),
+            "deliveries": len(tables.deliveries),
+            "claims": len(tables.claims),
+            "context": len(tables.context),
+            "events": len(tables.events),
+            "days": len(tables.days),
+            "ledger": len(tables.ledger),
+        },
         totals=totals,
         goals=[_goals(s, campaigns, outcomes[s]) for s in scenarios],
         campaigns=[o for s in scenarios for o in outcomes[s]],
-        kpi_by_day=[day for s in scenarios for day in _kpi_by_day(s, campaigns, per[s]["deliveries"], world.days)],
-        context_by_day=[day for s in remembering for day in _context_by_day(s, per[s]["context"], world.days, spec)],
-        context=[_context_totals(s, per[s]["context"]) for s in remembering],
+        kpi_by_day=[day for s in scenarios for day in _kpi_by_day(s, campaigns, per[s].deliveries, world.days)],
+        context_by_day=[day for s in remembering for day in _context_by_day(s, per[s].context, world.days, spec)],
+        context=[_context_totals(s, per[s].context) for s in remembering],
         hallucinations=_hallucinations(scenarios, tables.claims),
         detection=_detection(scenarios, tables.claims, spec),
         discrepancy=[_discrepancy(s, campaigns, per[s], spec) for s in scenarios],
@@ -281,8 +279,31 @@ def compute_findings(spec: ExperimentSpec, world: World, tables: StudyRows) -> F
     )
 
 
-def _group(rows: Iterable[Row], key: Callable[[Row], Any]) -> dict[Any, list[Row]]:
-    groups: dict[Any, list[Row]] = defaultdict(list)
+def _by_scenario(tables: StudyRows, scenarios: Sequence[str]) -> dict[str, StudyRows]:
+    """Each scenario's own rows of every table; a ledger entry's scenario is in its chain id."""
+    deals = _group(tables.deals, lambda row: row.scenario)
+    deliveries = _group(tables.deliveries, lambda row: row.scenario)
+    claims = _group(tables.claims, lambda row: row.scenario)
+    context = _group(tables.context, lambda row: row.scenario)
+    events = _group(tables.events, lambda row: row.scenario)
+    days = _group(tables.days, lambda row: row.scenario)
+    ledger = _group(tables.ledger, lambda row: _chain_scenario(row.chain_id))
+    return {
+        s: StudyRows(
+            deals=deals.get(s, []),
+            deliveries=deliveries.get(s, []),
+            claims=claims.get(s, []),
+            context=context.get(s, []),
+            events=events.get(s, []),
+            ledger=ledger.get(s, []),
+            days=days.get(s, []),
+        )
+        for s in scenarios
+    }
+
+
+def _group(rows: Iterable[T], key: Callable[[T], K]) -> dict[K, list[T]]:
+    groups: dict[K, list[T]] = defaultdict(list)
     for row in rows:
         groups[key(row)].append(row)
     return dict(groups)
@@ -302,28 +323,26 @@ def _flight_days(campaign: Campaign, days: int) -> int:
     return max(0, min(campaign.end_day, days) - campaign.start_day + 1)
 
 
-def _totals(
-    scenario: str, campaigns: Sequence[Campaign], rows: Mapping[str, Sequence[Row]], spec: ExperimentSpec
-) -> ScenarioTotals:
-    deliveries, deals, events = rows["deliveries"], rows["deals"], rows["events"]
-    spend = sum(d["buyer_spend"] for d in deliveries)
-    revenue = sum(d["seller_revenue"] for d in deliveries)
-    fee = sum(d["exchange_fee"] for d in deliveries)
-    impressions = sum(d["impressions"] for d in deliveries)
-    paid = sum(d["reported"] for d in deliveries)
-    rounds = [d["rounds"] for d in deals]
-    by_type = Counter(d["deal_type"] for d in deals)
-    negotiations = [_data(e) for e in events if e["kind"] == "negotiation"]
-    auctions = [(e, _data(e)) for e in events if e["kind"] == "auction"]
+def _totals(scenario: str, campaigns: Sequence[Campaign], rows: StudyRows, spec: ExperimentSpec) -> ScenarioTotals:
+    deliveries, deals, events = rows.deliveries, rows.deals, rows.events
+    spend = sum(d.buyer_spend for d in deliveries)
+    revenue = sum(d.seller_revenue for d in deliveries)
+    fee = sum(d.exchange_fee for d in deliveries)
+    impressions = sum(d.impressions for d in deliveries)
+    paid = sum(d.reported for d in deliveries)
+    rounds = [d.rounds for d in deals]
+    by_type = Counter(d.deal_type for d in deals)
+    negotiations = [e.data for e in events if e.kind == "negotiation"]
+    auctions = [e for e in events if e.kind == "auction"]
     buyers = {c.id: c.buyer_id for c in campaigns}
     return ScenarioTotals(
         scenario=scenario,
         campaigns=len(campaigns),
-        campaign_days_recorded=len(rows["days"]),
+        campaign_days_recorded=len(rows.days),
         campaign_days_expected=sum(_flight_days(c, spec.days) for c in campaigns),
         deliveries=len(deliveries),
-        deliveries_without_impressions=sum(1 for d in deliveries if d["impressions"] == 0),
-        spend_without_impressions_micros=sum(d["buyer_spend"] for d in deliveries if d["impressions"] == 0),
+        deliveries_without_impressions=sum(1 for d in deliveries if d.impressions == 0),
+        spend_without_impressions_micros=sum(d.buyer_spend for d in deliveries if d.impressions == 0),
         buyer_spend_micros=spend,
         seller_revenue_micros=revenue,
         exchange_fee_micros=fee,
@@ -332,9 +351,9 @@ def _totals(
         take_rate=_ratio(fee, spend),
         impressions=impressions,
         paid_impressions=paid,
-        clicks=sum(d["clicks"] for d in deliveries),
-        conversions=sum(d["conversions"] for d in deliveries),
-        viewable=sum(d["viewable"] for d in deliveries),
+        clicks=sum(d.clicks for d in deliveries),
+        conversions=sum(d.conversions for d in deliveries),
+        viewable=sum(d.viewable for d in deliveries),
         cpm_paid_micros=_ratio(spend * 1000, paid),
         effective_cpm_micros=_ratio(spend * 1000, impressions),
         deals=len(deals),
@@ -345,24 +364,18 @@ def _totals(
         negotiations_agreed=sum(1 for n in negotiations if n.get("agreed_cpm") is not None),
         auctions=len(auctions),
         # The campaign bids as its buyer; background bidders are "bg-NN".
-        auctions_won=sum(1 for event, data in auctions if data.get("winner") == buyers.get(event["campaign_id"])),
+        auctions_won=sum(1 for e in auctions if e.data.get("winner") == buyers.get(e.campaign_id)),
     )
 
 
-def _data(event: Row) -> dict[str, Any]:
-    return json.loads(event["data_json"])
-
-
-def _campaign_outcomes(
-    scenario: str, campaigns: Sequence[Campaign], rows: Mapping[str, Sequence[Row]]
-) -> list[CampaignOutcome]:
-    per_campaign = _group(rows["deliveries"], lambda row: row["campaign_id"])
-    deal_count = Counter(d["campaign_id"] for d in rows["deals"])
+def _campaign_outcomes(scenario: str, campaigns: Sequence[Campaign], rows: StudyRows) -> list[CampaignOutcome]:
+    per_campaign = _group(rows.deliveries, lambda row: row.campaign_id)
+    deal_count = Counter(d.campaign_id for d in rows.deals)
     outcomes = []
     for campaign in campaigns:
         served = per_campaign.get(campaign.id, [])
-        spend = sum(r["buyer_spend"] for r in served)
-        impressions = sum(r["impressions"] for r in served)
+        spend = sum(r.buyer_spend for r in served)
+        impressions = sum(r.impressions for r in served)
         value = sum(_kpi(campaign, r) for r in served)
         cpm = _ratio(spend * 1000, impressions)
         outcomes.append(
@@ -374,7 +387,7 @@ def _campaign_outcomes(
                 kpi_attainment=attainment(value, campaign.kpi_target),
                 buyer_spend_micros=spend,
                 impressions=impressions,
-                paid_impressions=sum(r["reported"] for r in served),
+                paid_impressions=sum(r.reported for r in served),
                 effective_cpm_micros=cpm,
                 within_target_cpm=cpm is not None and cpm <= campaign.target_cpm,
                 over_budget=spend > campaign.budget,
@@ -384,10 +397,8 @@ def _campaign_outcomes(
     return outcomes
 
 
-def _kpi(campaign: Campaign, delivery: Row) -> int:
-    return kpi_value(
-        campaign.kpi, delivery["impressions"], delivery["clicks"], delivery["conversions"], delivery["viewable"]
-    )
+def _kpi(campaign: Campaign, delivery: RecordedDelivery) -> int:
+    return kpi_value(campaign.kpi, delivery.impressions, delivery.clicks, delivery.conversions, delivery.viewable)
 
 
 def _goals(scenario: str, campaigns: Sequence[Campaign], outcomes: Sequence[CampaignOutcome]) -> GoalTotals:
@@ -409,15 +420,17 @@ def _goals(scenario: str, campaigns: Sequence[Campaign], outcomes: Sequence[Camp
     )
 
 
-def _kpi_by_day(scenario: str, campaigns: Sequence[Campaign], deliveries: Sequence[Row], days: int) -> list[KpiDay]:
+def _kpi_by_day(
+    scenario: str, campaigns: Sequence[Campaign], deliveries: Sequence[RecordedDelivery], days: int
+) -> list[KpiDay]:
     # Daily KPI per campaign, then running sums; a campaign counts from its first flight day, since
     # before it a pro-rated target is 0 and "attained" would mean nothing.
     daily: dict[tuple[str, int], int] = defaultdict(int)
     by_id = {c.id: c for c in campaigns}
     for row in deliveries:
-        campaign = by_id.get(row["campaign_id"])
+        campaign = by_id.get(row.campaign_id)
         if campaign is not None:
-            daily[(campaign.id, row["day"])] += _kpi(campaign, row)
+            daily[(campaign.id, row.day)] += _kpi(campaign, row)
     cumulative = {c.id: 0 for c in campaigns}
     result = []
     for day in range(1, days + 1):
@@ -440,23 +453,25 @@ def _kpi_by_day(scenario: str, campaigns: Sequence[Campaign], deliveries: Sequen
     return result
 
 
-def _context_sums(rows: Sequence[Row]) -> dict[str, int]:
+def _context_sums(rows: Sequence[RecordedContextEvent]) -> dict[str, int]:
     return {
         "campaign_days": len(rows),
-        "with_items": sum(1 for r in rows if r["items_before"] > 0),
-        "items_before": sum(r["items_before"] for r in rows),
-        "items_lost": sum(r["items_lost"] for r in rows),
-        "restarts": sum(1 for r in rows if r["kind"] == "restart"),
-        "items_recovered": sum(r["items_recovered"] for r in rows),
-        "recovered_correctly": sum(r["recovered_correctly"] for r in rows),
+        "with_items": sum(1 for r in rows if r.items_before > 0),
+        "items_before": sum(r.items_before for r in rows),
+        "items_lost": sum(r.items_lost for r in rows),
+        "restarts": sum(1 for r in rows if r.kind == "restart"),
+        "items_recovered": sum(r.items_recovered for r in rows),
+        "recovered_correctly": sum(r.recovered_correctly for r in rows),
     }
 
 
-def _context_by_day(scenario: str, rows: Sequence[Row], days: int, spec: ExperimentSpec) -> list[ContextDay]:
+def _context_by_day(
+    scenario: str, rows: Sequence[RecordedContextEvent], days: int, spec: ExperimentSpec
+) -> list[ContextDay]:
     params = spec.params
     # An item survives a day when the agent does not restart and the item does not decay.
     reference_daily = params.context_survival * (1 - params.restart_probability)
-    per_day = _group(rows, lambda row: row["day"])
+    per_day = _group(rows, lambda row: row.day)
     # Days on which nobody remembered anything lose nothing: they leave the product unchanged.
     cumulative, observed = 1.0, False
     result = []
@@ -481,7 +496,7 @@ def _context_by_day(scenario: str, rows: Sequence[Row], days: int, spec: Experim
     return result
 
 
-def _context_totals(scenario: str, rows: Sequence[Row]) -> ContextTotals:
+def _context_totals(scenario: str, rows: Sequence[RecordedContextEvent]) -> ContextTotals:
     sums = _context_sums(rows)
     lost_ratio = _ratio(sums["items_lost"], sums["items_before"])
     return ContextTotals(
@@ -492,14 +507,14 @@ def _context_totals(scenario: str, rows: Sequence[Row]) -> ContextTotals:
     )
 
 
-def _hallucinations(scenarios: Sequence[str], claims: Sequence[Row]) -> list[HallucinationRow]:
-    agent_types = sorted({c["agent_type"] for c in claims}) or ["buyer", "seller"]
-    groups = _group(claims, lambda c: (c["scenario"], c["agent_type"]))
+def _hallucinations(scenarios: Sequence[str], claims: Sequence[RecordedClaim]) -> list[HallucinationRow]:
+    agent_types = sorted({c.agent_type for c in claims}) or ["buyer", "seller"]
+    groups = _group(claims, lambda c: (c.scenario, c.agent_type))
     rows = []
     for scenario in scenarios:
         for agent_type in agent_types:
             group = groups.get((scenario, agent_type), [])
-            injected = sum(1 for c in group if c["injected"])
+            injected = sum(1 for c in group if c.injected)
             rows.append(
                 HallucinationRow(
                     scenario=scenario,
@@ -507,28 +522,26 @@ def _hallucinations(scenarios: Sequence[str], claims: Sequence[Row]) -> list[Hal
                     claims=len(group),
                     injected=injected,
                     injected_share=_ratio(injected, len(group)),
-                    injected_unchecked=sum(1 for c in group if c["injected"] and not c["checked"]),
+                    injected_unchecked=sum(1 for c in group if c.injected and not c.checked),
                 )
             )
     return rows
 
 
-def _detection(scenarios: Sequence[str], claims: Sequence[Row], spec: ExperimentSpec) -> list[DetectionRow]:
+def _detection(scenarios: Sequence[str], claims: Sequence[RecordedClaim], spec: ExperimentSpec) -> list[DetectionRow]:
     params = spec.params
-    claim_types = sorted({c["claim_type"] for c in claims})
-    groups = _group(claims, lambda c: c["scenario"])
+    claim_types = sorted({c.claim_type for c in claims})
+    groups = _group(claims, lambda c: c.scenario)
     rows = []
     for scenario in scenarios:
         group = groups.get(scenario, [])
         for claim_type in ["all", *claim_types]:
-            subset = [c for c in group if claim_type == "all" or c["claim_type"] == claim_type]
+            subset = [c for c in group if claim_type == "all" or c.claim_type == claim_type]
             if not subset and claim_type != "all":
                 continue
-            verdicts = [
-                detect(c["claimed"], c["actual"], params.detection_tolerance, params.major_severity) for c in subset
-            ]
+            verdicts = [detect(c.claimed, c.actual, params.detection_tolerance, params.major_severity) for c in subset]
             flagged = [v.flagged for v in verdicts]
-            injected = [bool(c["injected"]) for c in subset]
+            injected = [bool(c.injected) for c in subset]
             # precision_recall scores an empty denominator as perfect; the report shows None there
             # so that a scenario without claims is not presented as flawless detection.
             precision, recall = precision_recall(flagged, injected)
@@ -540,7 +553,7 @@ def _detection(scenarios: Sequence[str], claims: Sequence[Row], spec: Experiment
                     claims=len(subset),
                     injected=sum(injected),
                     flagged=sum(flagged),
-                    true_positives=sum(1 for f, i in zip(flagged, injected) if f and i),
+                    true_positives=sum(1 for f, i in zip(flagged, injected, strict=True) if f and i),
                     precision=precision if any(flagged) else None,
                     recall=recall if any(injected) else None,
                     severity={s: severity.get(s, 0) for s in SEVERITIES},
@@ -549,53 +562,49 @@ def _detection(scenarios: Sequence[str], claims: Sequence[Row], spec: Experiment
     return rows
 
 
-def overpayment(delivery: Row) -> int:
+def overpayment(delivery: RecordedDelivery) -> int:
     """Micros of this delivery's spend that paid for reported impressions never served (0 if none)."""
-    reported, served = delivery["reported"], delivery["impressions"]
+    reported, served = delivery.reported, delivery.impressions
     if reported <= served or reported <= 0:
         return 0
-    return delivery["buyer_spend"] * (reported - served) // reported
+    return delivery.buyer_spend * (reported - served) // reported
 
 
-def _agreed_cpms(events: Sequence[Row]) -> dict[tuple[str, int, str], int]:
+def _agreed_cpms(events: Sequence[RecordedEvent]) -> dict[tuple[str, int, str], int]:
     """(campaign, day, product) -> the CPM the buyer agreed to, from the negotiation events."""
     agreed = {}
     for event in events:
-        if event["kind"] == "negotiation":
-            data = _data(event)
-            if data.get("agreed_cpm") is not None:
-                agreed[(event["campaign_id"], event["day"], data["product"])] = data["agreed_cpm"]
+        if event.kind == "negotiation" and event.data.get("agreed_cpm") is not None:
+            agreed[(event.campaign_id, event.day, event.data["product"])] = event.data["agreed_cpm"]
     return agreed
 
 
-def _discrepancy(
-    scenario: str, campaigns: Sequence[Campaign], rows: Mapping[str, Sequence[Row]], spec: ExperimentSpec
-) -> DiscrepancyRow:
-    deliveries = rows["deliveries"]
-    agreed = _agreed_cpms(rows["events"])
+def _discrepancy(scenario: str, campaigns: Sequence[Campaign], rows: StudyRows, spec: ExperimentSpec) -> DiscrepancyRow:
+    deliveries = rows.deliveries
+    agreed = _agreed_cpms(rows.events)
     max_cpm = {c.id: c.max_cpm for c in campaigns}
     overbilled: dict[str, tuple[int, int]] = {}  # deal id -> (billed, agreed)
-    for deal in rows["deals"]:
-        price = agreed.get((deal["campaign_id"], deal["created_day"], deal["product_id"]))
-        if price is not None and deal["cpm"] > price:
-            overbilled[deal["deal_id"]] = (deal["cpm"], price)
+    for deal in rows.deals:
+        price = agreed.get((deal.campaign_id, deal.created_day, deal.product_id))
+        if price is not None and deal.cpm > price:
+            overbilled[deal.deal_id] = (deal.cpm, price)
     billed_extra = 0
     for d in deliveries:
-        if d["deal_id"] in overbilled:
-            billed, price = overbilled[d["deal_id"]]
-            billed_extra += d["buyer_spend"] * (billed - price) // billed
-    spend = sum(d["buyer_spend"] for d in deliveries)
+        if d.deal_id in overbilled:
+            billed, price = overbilled[d.deal_id]
+            billed_extra += d.buyer_spend * (billed - price) // billed
+    spend = sum(d.buyer_spend for d in deliveries)
     over = sum(overpayment(d) for d in deliveries)
     per_campaign: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for d in deliveries:
-        per_campaign[d["campaign_id"]][0] += d["reported"]
-        per_campaign[d["campaign_id"]][1] += d["impressions"]
+        per_campaign[d.campaign_id][0] += d.reported
+        per_campaign[d.campaign_id][1] += d.impressions
     tolerance = spec.params.detection_tolerance
     return DiscrepancyRow(
         scenario=scenario,
         deliveries=len(deliveries),
-        misreported_deliveries=sum(1 for d in deliveries if d["reported"] != d["impressions"]),
-        over_reported_impressions=sum(d["reported"] - d["impressions"] for d in deliveries),
+        misreported_deliveries=sum(1 for d in deliveries if d.reported != d.impressions),
+        over_reported_impressions=sum(d.reported - d.impressions for d in deliveries),
         overpayment_micros=over,
         overpayment_share=_ratio(over, spend),
         campaigns=len(campaigns),
@@ -604,21 +613,23 @@ def _discrepancy(
         ),
         deals_billed_above_agreed=len(overbilled),
         billed_above_agreed_micros=billed_extra,
-        deals_billed_above_max_cpm=sum(1 for d in rows["deals"] if d["cpm"] > max_cpm.get(d["campaign_id"], d["cpm"])),
+        deals_billed_above_max_cpm=sum(1 for d in rows.deals if d.cpm > max_cpm.get(d.campaign_id, d.cpm)),
     )
 
 
-def _ledger(scenario: str, rows: Sequence[Row], totals: ScenarioTotals, spec: ExperimentSpec) -> LedgerRow:
-    chains = _group(rows, lambda row: row["chain_id"])
+def _ledger(
+    scenario: str, rows: Sequence[RecordedLedgerEntry], totals: ScenarioTotals, spec: ExperimentSpec
+) -> LedgerRow:
+    chains = _group(rows, lambda row: row.chain_id)
     costs: list[LedgerCost] = []
     types: Counter[str] = Counter()
     size = 0
     for chain_id in sorted(chains):
         # Each campaign's workflow writes its own chain, so records are batched per chain, in order.
-        entries = sorted(chains[chain_id], key=lambda r: r.get("seq", 0))
-        sizes = [len(r["payload_json"].encode()) for r in entries]
+        entries = sorted(chains[chain_id], key=lambda r: r.seq)
+        sizes = [len(r.payload_json.encode()) for r in entries]
         size += sum(sizes)
-        types.update(json.loads(r["payload_json"]).get("type", "other") for r in entries)
+        types.update(json.loads(r.payload_json).get("type", "other") for r in entries)
         costs.append(ledger_cost(sizes, spec.params))
     usd = sum(c.usd for c in costs)
     return LedgerRow(
@@ -643,7 +654,7 @@ def _ledger_vs_fee(totals: Sequence[ScenarioTotals], ledger: Sequence[LedgerRow]
     a = next((t for t in totals if t.scenario == "A"), None)
     c = next((row for row in ledger if row.scenario == "C"), None)
     fee_usd = a.exchange_fee_micros / MICROS if a else None
-    fee_per_1000 = cost_per_thousand(fee_usd, a.impressions) if a and a.impressions else None
+    fee_per_1000 = cost_per_thousand(a.exchange_fee_micros / MICROS, a.impressions) if a and a.impressions else None
     ledger_per_1000 = c.cost_per_1000_impressions_usd if c and c.impressions else None
     return LedgerVsFee(
         exchange_fee_usd=fee_usd,
@@ -674,7 +685,8 @@ def sanity_checks(spec: ExperimentSpec, findings: Findings) -> list[str]:
         s = t.scenario
         if t.campaign_days_recorded != t.campaign_days_expected:
             checks.append(
-                f"Scenario {s}: {t.campaign_days_recorded} campaign-days recorded, {t.campaign_days_expected} expected from the flights."
+                f"Scenario {s}: {t.campaign_days_recorded} campaign-days recorded, "
+                f"{t.campaign_days_expected} expected from the flights."
             )
         if t.deals == 0:
             checks.append(f"Scenario {s} recorded no deals.")
@@ -686,23 +698,27 @@ def sanity_checks(spec: ExperimentSpec, findings: Findings) -> list[str]:
             )
         if s == "A" and t.take_rate is not None and abs(t.take_rate - params.exchange_fee) > 1e-4:
             checks.append(
-                f"Scenario A's take rate {t.take_rate:.4%} differs from the exchange_fee parameter {params.exchange_fee:.2%}."
+                f"Scenario A's take rate {t.take_rate:.4%} differs from the exchange_fee parameter "
+                f"{params.exchange_fee:.2%}."
             )
         if s != "A" and t.exchange_fee_micros:
             checks.append(f"Scenario {s} has no exchange but recorded {t.exchange_fee_micros} micros of exchange fees.")
         if t.spend_without_impressions_micros:
             checks.append(
-                f"Scenario {s}: {t.spend_without_impressions_micros} micros paid on delivery rows with no delivered impressions "
+                f"Scenario {s}: {t.spend_without_impressions_micros} micros paid on delivery rows with no "
+                "delivered impressions "
                 f"({t.deliveries_without_impressions} rows record 0 impressions)."
             )
         if t.paid_impressions < t.impressions:
             checks.append(
-                f"Scenario {s}: the buyer paid for fewer impressions ({t.paid_impressions}) than were delivered ({t.impressions})."
+                f"Scenario {s}: the buyer paid for fewer impressions ({t.paid_impressions}) than were delivered "
+                f"({t.impressions})."
             )
     for g in findings.goals:
         if g.campaigns_over_budget:
             checks.append(
-                f"Scenario {g.scenario}: {g.campaigns_over_budget} of {g.campaigns} campaigns spent more than their budget "
+                f"Scenario {g.scenario}: {g.campaigns_over_budget} of {g.campaigns} campaigns spent more than "
+                "their budget "
                 f"(together {g.over_budget_micros / MICROS:,.2f} USD over)."
             )
         if g.campaigns_without_delivery:
@@ -717,12 +733,13 @@ def sanity_checks(spec: ExperimentSpec, findings: Findings) -> list[str]:
             continue
         if d.flagged > d.true_positives:
             checks.append(
-                f"Scenario {d.scenario}: {d.flagged - d.true_positives} claims flagged that were not injected (false alarms)."
+                f"Scenario {d.scenario}: {d.flagged - d.true_positives} claims flagged that were not injected "
+                "(false alarms)."
             )
         if d.injected > d.true_positives:
             checks.append(
-                f"Scenario {d.scenario}: {d.injected - d.true_positives} injected claims within the {params.detection_tolerance:.0%} "
-                "tolerance went undetected."
+                f"Scenario {d.scenario}: {d.injected - d.true_positives} injected claims within the "
+                f"{params.detection_tolerance:.0%} tolerance went undetected."
             )
     for c in findings.context:
         if c.scenario == "C" and c.recovery_fidelity is not None and c.recovery_fidelity < 1:

@@ -189,7 +189,7 @@ def report(
     out: Annotated[Path, typer.Option("--out", help="directory for report.md, report.json, charts and logs")],
 ) -> None:
     """Write the study's report; every figure is computed from the events recorded in the store."""
-    from activities.reports import load_study, write_report
+    from report import load_study, write_report
     from sim.ads.findings import compute_findings
     from store.engine import open_store
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import delete, insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from activities.reports import load_study, write_report
+from report import load_study, write_report
 from sim.ads.findings import compute_findings
 from sim.hashchain import make_entry
 from simctl.commands.audit import run_audit

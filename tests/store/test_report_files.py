@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from activities.reports import CHARTS, load_study, write_report
 from models.ads import (
     AdsParams,
     Buyer,
@@ -23,10 +23,13 @@ from models.ads import (
     Seller,
     World,
 )
+from models.ads_report import RecordedClaim, RecordedEvent, RecordedLedgerEntry
 from models.ledger import AppendBatch
+from report import CHARTS, load_study, write_report
 from sim.ads.findings import compute_findings
 from sim.hashchain import GENESIS_HASH, make_entry
 from store import ads as ads_store
+from store import ads_report as report_store
 from tests.unit.ads.helpers import campaign, usd
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -319,7 +322,7 @@ async def test_report_files_from_a_recorded_study(engine: AsyncEngine, tmp_path:
 async def test_same_study_under_another_id_gives_the_same_report_json(
     engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("activities.reports.render_charts", lambda findings: {})  # drawn in the test above; slow
+    monkeypatch.setattr("report.render_charts", lambda findings: {})  # drawn in the test above; slow
     await _record(engine, "tiny-1")
     await _record(engine, "tiny-2")
 
@@ -334,3 +337,25 @@ async def test_same_study_under_another_id_gives_the_same_report_json(
 async def test_unknown_experiment_raises_lookup_error(engine: AsyncEngine) -> None:
     with pytest.raises(LookupError, match="no experiment 'missing'"):
         await load_study(engine, "missing")
+
+
+async def test_study_rows_are_typed_and_hold_only_their_experiment(engine: AsyncEngine) -> None:
+    # "_" is a LIKE wildcard: the ledger read must not take "tinyx1"'s chains for "tiny_1"'s.
+    await _record(engine, "tiny_1")
+    await _record(engine, "tinyx1")
+
+    rows = await report_store.study_rows(engine, "tiny_1")
+
+    assert (len(rows.deals), len(rows.deliveries), len(rows.claims), len(rows.context)) == (2, 4, 2, 2)
+    assert (len(rows.events), len(rows.days)) == (4, 4)
+    assert [(entry.chain_id, entry.seq) for entry in rows.ledger] == [
+        (f"ads/tiny_1/C/{CAMPAIGN.id}", s) for s in (0, 1)
+    ]
+    assert all(isinstance(entry, RecordedLedgerEntry) for entry in rows.ledger)
+    fabricated = rows.claims[0]
+    assert isinstance(fabricated, RecordedClaim) and fabricated.injected is True and fabricated.checked is True
+    auction = rows.events[0]
+    assert isinstance(auction, RecordedEvent) and auction.kind == "auction" and auction.data["winner"] == "buyer-01"
+    assert [(d.scenario, d.day) for d in rows.days] == [("A", 1), ("A", 2), ("C", 1), ("C", 2)]  # primary-key order
+    unknown = await report_store.study_rows(engine, "unknown")
+    assert not any(getattr(unknown, table.name) for table in fields(unknown))

@@ -9,8 +9,18 @@ from typing import Any
 import pytest
 
 from models.ads import AdsParams, Buyer, ExperimentSpec, Product, Seller, World
+from models.ads_report import (
+    RecordedClaim,
+    RecordedContextEvent,
+    RecordedDay,
+    RecordedDeal,
+    RecordedDelivery,
+    RecordedEvent,
+    RecordedLedgerEntry,
+    StudyRows,
+)
 from sim.ads.costs import ledger_cost
-from sim.ads.findings import StudyRows, compute_findings, sanity_checks
+from sim.ads.findings import compute_findings, sanity_checks
 from tests.unit.ads.helpers import campaign, usd
 
 EXPERIMENT = "exp-secret-123"
@@ -52,23 +62,22 @@ def delivery(
     spend: int = 0,
     fee: int = 0,
     deal: str = "d1",
-) -> dict[str, Any]:
-    return {
-        "experiment_id": EXPERIMENT,
-        "scenario": scenario,
-        "deal_id": f"{campaign_id}-{deal}",
-        "day": day,
-        "campaign_id": campaign_id,
-        "seller_id": "seller-01",
-        "impressions": impressions,
-        "reported": impressions if reported is None else reported,
-        "clicks": clicks,
-        "conversions": 0,
-        "viewable": 0,
-        "buyer_spend": spend,
-        "seller_revenue": spend - fee,
-        "exchange_fee": fee,
-    }
+) -> RecordedDelivery:
+    return RecordedDelivery(
+        scenario=scenario,
+        deal_id=f"{campaign_id}-{deal}",
+        day=day,
+        campaign_id=campaign_id,
+        seller_id="seller-01",
+        impressions=impressions,
+        reported=impressions if reported is None else reported,
+        clicks=clicks,
+        conversions=0,
+        viewable=0,
+        buyer_spend=spend,
+        seller_revenue=spend - fee,
+        exchange_fee=fee,
+    )
 
 
 def deal(
@@ -80,23 +89,22 @@ def deal(
     cpm: int = usd(10),
     day: int = 1,
     name: str = "d1",
-) -> dict[str, Any]:
-    return {
-        "experiment_id": EXPERIMENT,
-        "scenario": scenario,
-        "deal_id": f"{campaign_id}-{name}",
-        "campaign_id": campaign_id,
-        "buyer_id": "buyer-01",
-        "seller_id": "seller-01",
-        "product_id": PRODUCT.id,
-        "deal_type": deal_type,
-        "cpm": cpm,
-        "daily_impressions": 100,
-        "start_day": day,
-        "end_day": 4,
-        "rounds": rounds,
-        "created_day": day,
-    }
+) -> RecordedDeal:
+    return RecordedDeal(
+        scenario=scenario,
+        deal_id=f"{campaign_id}-{name}",
+        campaign_id=campaign_id,
+        buyer_id="buyer-01",
+        seller_id="seller-01",
+        product_id=PRODUCT.id,
+        deal_type=deal_type,
+        cpm=cpm,
+        daily_impressions=100,
+        start_day=day,
+        end_day=4,
+        rounds=rounds,
+        created_day=day,
+    )
 
 
 def claim(
@@ -108,22 +116,21 @@ def claim(
     injected: bool,
     claim_type: str = "inventory",
     agent_type: str = "seller",
-) -> dict[str, Any]:
-    return {
-        "experiment_id": EXPERIMENT,
-        "scenario": scenario,
-        "claim_id": f"buyer-01-c01/1/{n}",
-        "campaign_id": "buyer-01-c01",
-        "day": 1,
-        "agent_id": "seller-01",
-        "agent_type": agent_type,
-        "claim_type": claim_type,
-        "subject": PRODUCT.id,
-        "claimed": claimed,
-        "actual": actual,
-        "injected": injected,
-        "checked": scenario == "C",
-    }
+) -> RecordedClaim:
+    return RecordedClaim(
+        scenario=scenario,
+        claim_id=f"buyer-01-c01/1/{n}",
+        campaign_id="buyer-01-c01",
+        day=1,
+        agent_id="seller-01",
+        agent_type=agent_type,
+        claim_type=claim_type,
+        subject=PRODUCT.id,
+        claimed=claimed,
+        actual=actual,
+        injected=injected,
+        checked=scenario == "C",
+    )
 
 
 def context(
@@ -136,39 +143,30 @@ def context(
     kind: str = "decay",
     recovered: int = 0,
     correct: int = 0,
-) -> dict[str, Any]:
-    return {
-        "experiment_id": EXPERIMENT,
-        "scenario": scenario,
-        "campaign_id": campaign_id,
-        "day": day,
-        "kind": kind,
-        "agent_id": "buyer-01",
-        "items_before": before,
-        "items_lost": lost,
-        "items_recovered": recovered,
-        "recovered_correctly": correct,
-    }
+) -> RecordedContextEvent:
+    return RecordedContextEvent(
+        scenario=scenario,
+        campaign_id=campaign_id,
+        day=day,
+        kind=kind,
+        agent_id="buyer-01",
+        items_before=before,
+        items_lost=lost,
+        items_recovered=recovered,
+        recovered_correctly=correct,
+    )
 
 
-def event(scenario: str, campaign_id: str, day: int, seq: int, kind: str, **data: Any) -> dict[str, Any]:
-    return {
-        "experiment_id": EXPERIMENT,
-        "scenario": scenario,
-        "campaign_id": campaign_id,
-        "day": day,
-        "seq": seq,
-        "kind": kind,
-        "data_json": json.dumps(data, sort_keys=True),
-    }
+def event(scenario: str, campaign_id: str, day: int, seq: int, kind: str, **data: Any) -> RecordedEvent:
+    return RecordedEvent(scenario=scenario, campaign_id=campaign_id, day=day, seq=seq, kind=kind, data=data)
 
 
-def ledger(scenario: str, campaign_id: str, seq: int, payload: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "chain_id": f"ads/{EXPERIMENT}/{scenario}/{campaign_id}",
-        "seq": seq,
-        "payload_json": json.dumps(payload, separators=(",", ":"), sort_keys=True),
-    }
+def ledger(scenario: str, campaign_id: str, seq: int, payload: dict[str, Any]) -> RecordedLedgerEntry:
+    return RecordedLedgerEntry(
+        chain_id=f"ads/{EXPERIMENT}/{scenario}/{campaign_id}",
+        seq=seq,
+        payload_json=json.dumps(payload, separators=(",", ":"), sort_keys=True),
+    )
 
 
 def by(items, scenario: str, **match: Any):
@@ -310,7 +308,7 @@ def test_goals_budget_and_target_cpm() -> None:
 def test_checks_name_what_contradicts_the_rules() -> None:
     rows = StudyRows(
         deliveries=[delivery("B", "buyer-01-c02", 3, impressions=1000, spend=usd(60))],  # budget $50
-        days=[{"scenario": "B", "campaign_id": "buyer-01-c02", "day": 3}],
+        days=[RecordedDay(scenario="B", campaign_id="buyer-01-c02", day=3)],
     )
     checks = sanity_checks(SPEC, compute_findings(SPEC, WORLD, rows))
 

@@ -9,8 +9,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from activities.reports.formatting import label, pct, price
 from models.ads import MICROS
+from report.formatting import label, pct, price
 from sim.ads.findings import Findings
 
 COLOURS = {"A": "#d62728", "B": "#ff7f0e", "C": "#2ca02c"}
@@ -47,12 +47,19 @@ def _fee_chart(figure: Figure, f: Findings) -> None:
     fees = [t.exchange_fee_micros / MICROS for t in f.totals]
     ax.bar(labels, served, color="#4c72b0", label="to publishers for delivered impressions")
     ax.bar(labels, unserved, bottom=served, color="#dd8452", label="to publishers for impressions never served")
-    ax.bar(labels, fees, bottom=[a + b for a, b in zip(served, unserved)], color="#c44e52", label="exchange fee")
+    ax.bar(
+        labels,
+        fees,
+        bottom=[a + b for a, b in zip(served, unserved, strict=True)],
+        color="#c44e52",
+        label="exchange fee",
+    )
     for i, t in enumerate(f.totals):
         total = t.buyer_spend_micros / MICROS
         spend = t.buyer_spend_micros or 1
+        unserved_share = discrepancy[t.scenario].overpayment_micros / spend
         ax.annotate(
-            f"${total:,.0f}\nfee {t.exchange_fee_micros / spend:.1%} · unserved {discrepancy[t.scenario].overpayment_micros / spend:.2%}",
+            f"${total:,.0f}\nfee {t.exchange_fee_micros / spend:.1%} · unserved {unserved_share:.2%}",
             (i, total),
             ha="center",
             va="bottom",
@@ -72,7 +79,7 @@ def _kpi_chart(figure: Figure, f: Findings) -> None:
     for s in f.scenarios:
         points = [(k.day, k.mean_attainment) for k in f.kpi_by_day if k.scenario == s and k.mean_attainment is not None]
         if points:
-            ax.plot(*zip(*points), marker=".", color=COLOURS.get(s), label=label(s))
+            ax.plot(*zip(*points, strict=True), marker=".", color=COLOURS.get(s), label=label(s))
     ax.set_xlabel("simulated day")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("mean KPI attainment (pro-rated target, capped at 100%)")
@@ -87,15 +94,15 @@ def _context_chart(figure: Figure, f: Findings) -> None:
     daily_ax, cumulative_ax, fidelity_ax = figure.subplots(1, 3)
     scenarios = [c.scenario for c in f.context]
     for s in scenarios:
-        days = [c for c in f.context_by_day if c.scenario == s]
+        own = [c for c in f.context_by_day if c.scenario == s]
         for ax, points, style in (
-            (daily_ax, [(c.day, c.survival) for c in days if c.survival is not None], "."),
-            (cumulative_ax, [(c.day, c.cumulative_survival) for c in days if c.cumulative_survival is not None], "."),
-            (fidelity_ax, [(c.day, c.recovery_fidelity) for c in days if c.recovery_fidelity is not None], "o"),
+            (daily_ax, [(c.day, c.survival) for c in own if c.survival is not None], "."),
+            (cumulative_ax, [(c.day, c.cumulative_survival) for c in own if c.cumulative_survival is not None], "."),
+            (fidelity_ax, [(c.day, c.recovery_fidelity) for c in own if c.recovery_fidelity is not None], "o"),
         ):
             if points:
-                ax.plot(*zip(*points), marker=style, color=COLOURS.get(s), label=label(s))
-        restarts = [c.day for c in days if c.restarts]
+                ax.plot(*zip(*points, strict=True), marker=style, color=COLOURS.get(s), label=label(s))
+        restarts = [c.day for c in own if c.restarts]
         for day in restarts:
             daily_ax.axvline(day, color=COLOURS.get(s), alpha=0.15, linewidth=3)
     reference = [c for c in f.context_by_day if scenarios and c.scenario == scenarios[0]]
@@ -216,10 +223,10 @@ def _ledger_chart(figure: Figure, f: Findings) -> None:
     if not bars:
         ax.text(0.5, 0.5, "nothing delivered", ha="center", transform=ax.transAxes)
         return
-    labels, values, colours = zip(*bars)
+    labels, values, colours = zip(*bars, strict=True)
     # Hatched: what A's and B's deal-only chains would cost; they do not rely on a ledger.
     patches = ax.bar(labels, values, color=colours)
-    for patch, name in zip(patches, labels):
+    for patch, name in zip(patches, labels, strict=True):
         if "deal records" in name:
             patch.set_hatch("//")
             patch.set_alpha(0.5)

@@ -1,4 +1,7 @@
-"""report.md: the findings in prose and tables, the parameters apart from them, and how each figure is computed."""
+"""report.md: the findings in prose and tables, the parameters apart from them, and how each figure is computed.
+
+One function per section, each returning its lines; ``render_markdown`` puts a blank line between them.
+"""
 
 from __future__ import annotations
 
@@ -6,82 +9,137 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from activities.reports.charts import CHARTS
-from activities.reports.formatting import dollars, label, num, pct, plural, price, table, usd
-from activities.reports.narrative import NARRATIVE_CAP
 from models.ads import AdsParams, ExperimentSpec, World
+from report.charts import CHARTS
+from report.formatting import dollars, label, num, pct, plural, price, table, usd
+from report.narrative import NARRATIVE_CAP
 from sim.ads.costs import FROST_PER_WAL, MIST_PER_SUI
-from sim.ads.findings import Findings
+from sim.ads.findings import Findings, LedgerVsFee
 
 
 def render_markdown(experiment_id: str, spec: ExperimentSpec, world: World, f: Findings, checks: Sequence[str]) -> str:
-    totals = {t.scenario: t for t in f.totals}
-    goals = {g.scenario: g for g in f.goals}
-    vs = f.ledger_vs_fee
-    out: list[str] = [
+    sections = [
+        _title(experiment_id),
+        _executive_summary(world, f, checks),
+        _fee_extraction(spec, f),
+        _deals(f),
+        _goals(spec, world, f),
+        _kpi_over_time(f),
+        _context_rot(f),  # empty when no scenario kept a memory
+        _hallucinations(spec, f),
+        _ledger(spec, f),
+        _parameters_section(spec, world),
+        _method_section(),
+        _files(),
+    ]
+    return "\n\n".join("\n".join(lines) for lines in sections if lines)
+
+
+def _title(experiment_id: str) -> list[str]:
+    return [
         f"# Programmatic advertising study: experiment `{experiment_id}`",
         "",
         "Every figure in this report is computed from the events recorded in the results store "
         "(deliveries, deals, claims, context events, the event log and the ledger). The study's inputs are "
         "listed under [Parameters](#parameters) and are never presented as findings.",
-        "",
+    ]
+
+
+# --- executive summary ----------------------------------------------------------------------------
+
+
+def _executive_summary(world: World, f: Findings, checks: Sequence[str]) -> list[str]:
+    return [
         "## Executive summary",
         "",
-        f"- {len(world.campaigns)} campaigns × {len(f.scenarios)} scenarios ({', '.join(label(s) for s in f.scenarios)}), "
-        f"{world.days} simulated days.",
+        f"- {len(world.campaigns)} campaigns × {len(f.scenarios)} scenarios "
+        f"({', '.join(label(s) for s in f.scenarios)}), {world.days} simulated days.",
+        *_scenario_bullets(f),
+        *_discrepancy_bullets(f),
+        *_fee_vs_ledger_bullet(f.ledger_vs_fee),
+        *_context_bullets(f),
+        *_data_checks(checks),
     ]
+
+
+def _scenario_bullets(f: Findings) -> list[str]:
+    totals = {t.scenario: t for t in f.totals}
+    goals = {g.scenario: g for g in f.goals}
+    bullets = []
     for s in f.scenarios:
         t, g = totals[s], goals[s]
-        out.append(
-            f"- **{label(s)}**: buyers spent {usd(t.buyer_spend_micros)} for {num(t.impressions)} delivered impressions "
-            f"(effective CPM {usd(t.effective_cpm_micros)}); intermediary take {pct(t.take_rate)}; "
+        bullets.append(
+            f"- **{label(s)}**: buyers spent {usd(t.buyer_spend_micros)} for {num(t.impressions)} "
+            f"delivered impressions (effective CPM {usd(t.effective_cpm_micros)}); "
+            f"intermediary take {pct(t.take_rate)}; "
             f"{g.campaigns_hit_goal} of {g.campaigns} campaigns reached their KPI target within budget "
             f"({g.campaigns_hit_kpi} reached it at any cost) "
             f"(mean attainment {pct(g.mean_final_kpi_attainment)}); {pct(g.budget_spent_share)} of budgets spent, "
             f"{g.campaigns_over_budget} campaigns over budget; {t.deals} deals."
         )
+    return bullets
+
+
+def _discrepancy_bullets(f: Findings) -> list[str]:
     discrepancy = {d.scenario: d for d in f.discrepancy}
+    bullets = []
     for s in f.scenarios:
         d = discrepancy[s]
         if d.overpayment_micros:
-            out.append(
+            bullets.append(
                 f"- In {s}, sellers over-reported {num(d.over_reported_impressions)} impressions; the buyer paid "
-                f"{usd(d.overpayment_micros)} ({pct(d.overpayment_share, 2)} of its spend) for impressions never served."
+                f"{usd(d.overpayment_micros)} ({pct(d.overpayment_share, 2)} of its spend) for impressions "
+                "never served."
             )
         if d.deals_billed_above_agreed:
-            out.append(
+            bullets.append(
                 f"- In {s}, {plural(d.deals_billed_above_agreed, 'deal')} struck on fabricated (deflated) quotes "
                 f"{'was' if d.deals_billed_above_agreed == 1 else 'were'} billed at the seller's true price: "
                 f"{usd(d.billed_above_agreed_micros)} more than the agreed CPMs "
                 f"({plural(d.deals_billed_above_max_cpm, 'deal')} above the campaign's maximum CPM)."
             )
-    if vs.exchange_fee_per_1000_impressions_usd is not None and vs.ledger_cost_per_1000_impressions_usd is not None:
-        out.append(
-            f"- The exchange's fee cost {price(vs.exchange_fee_per_1000_impressions_usd)} per 1000 impressions in A; "
-            f"C's ledger cost {price(vs.ledger_cost_per_1000_impressions_usd)} per 1000 impressions "
-            f"({num(vs.fee_to_ledger_ratio)}× less). Per $100,000 of buyer spend: {dollars(vs.exchange_fee_per_100k_spend_usd)} "
-            f"to the exchange in A, {dollars(vs.ledger_cost_per_100k_spend_usd)} for the ledger in C."
-        )
-    context = {c.scenario: c for c in f.context}
-    for s in sorted(context):
-        c = context[s]
-        out.append(
-            f"- Context rot in {s}: {num(c.items_lost)} of {num(c.items_before)} remembered items lost "
-            f"(daily survival {pct(c.survival, 2)}, {c.restarts} restarts); recovery fidelity {pct(c.recovery_fidelity)}."
-        )
-    if checks:
-        out += [
-            "",
-            "### Data checks",
-            "",
-            "Computed from the recorded rows against the study's own rules; each deserves a look:",
-            "",
-        ]
-        out += [f"- {check}" for check in checks]
+    return bullets
 
-    # Fee extraction.
-    out += [
+
+def _fee_vs_ledger_bullet(vs: LedgerVsFee) -> list[str]:
+    if vs.exchange_fee_per_1000_impressions_usd is None or vs.ledger_cost_per_1000_impressions_usd is None:
+        return []
+    return [
+        f"- The exchange's fee cost {price(vs.exchange_fee_per_1000_impressions_usd)} per 1000 impressions in A; "
+        f"C's ledger cost {price(vs.ledger_cost_per_1000_impressions_usd)} per 1000 impressions "
+        f"({num(vs.fee_to_ledger_ratio)}× less). Per $100,000 of buyer spend: "
+        f"{dollars(vs.exchange_fee_per_100k_spend_usd)} to the exchange in A, "
+        f"{dollars(vs.ledger_cost_per_100k_spend_usd)} for the ledger in C."
+    ]
+
+
+def _context_bullets(f: Findings) -> list[str]:
+    return [
+        f"- Context rot in {c.scenario}: {num(c.items_lost)} of {num(c.items_before)} remembered items lost "
+        f"(daily survival {pct(c.survival, 2)}, {c.restarts} restarts); recovery fidelity {pct(c.recovery_fidelity)}."
+        for c in sorted(f.context, key=lambda c: c.scenario)
+    ]
+
+
+def _data_checks(checks: Sequence[str]) -> list[str]:
+    if not checks:
+        return []
+    return [
         "",
+        "### Data checks",
+        "",
+        "Computed from the recorded rows against the study's own rules; each deserves a look:",
+        "",
+        *(f"- {check}" for check in checks),
+    ]
+
+
+# --- money, deals and goals -----------------------------------------------------------------------
+
+
+def _fee_extraction(spec: ExperimentSpec, f: Findings) -> list[str]:
+    discrepancy = {d.scenario: d for d in f.discrepancy}
+    return [
         "## Fee extraction",
         "",
         "![fee extraction](fee_extraction.png)",
@@ -101,18 +159,18 @@ def render_markdown(experiment_id: str, spec: ExperimentSpec, world: World, f: F
             ],
             [
                 (
-                    label(s),
+                    label(t.scenario),
                     usd(t.buyer_spend_micros),
                     usd(t.seller_revenue_micros),
                     usd(t.exchange_fee_micros),
                     pct(t.take_rate, 2),
-                    usd(discrepancy[s].overpayment_micros),
+                    usd(discrepancy[t.scenario].overpayment_micros),
                     num(t.impressions),
                     num(t.paid_impressions),
                     usd(t.cpm_paid_micros),
                     usd(t.effective_cpm_micros),
                 )
-                for s, t in totals.items()
+                for t in f.totals
             ],
         ),
         "",
@@ -123,9 +181,9 @@ def render_markdown(experiment_id: str, spec: ExperimentSpec, world: World, f: F
         "CPM paid is spend per 1000 paid (reported) impressions; effective CPM is spend per 1000 delivered ones.",
     ]
 
-    # Deals.
-    out += [
-        "",
+
+def _deals(f: Findings) -> list[str]:
+    return [
         "## Deals and negotiation",
         "",
         table(
@@ -142,7 +200,7 @@ def render_markdown(experiment_id: str, spec: ExperimentSpec, world: World, f: F
             ],
             [
                 (
-                    label(s),
+                    label(t.scenario),
                     t.deals,
                     t.deals_by_type.get("PG", 0),
                     t.deals_by_type.get("PD", 0),
@@ -152,7 +210,7 @@ def render_markdown(experiment_id: str, spec: ExperimentSpec, world: World, f: F
                     f"{t.negotiations} ({t.negotiations_agreed})",
                     f"{t.auctions} ({t.auctions_won})",
                 )
-                for s, t in totals.items()
+                for t in f.totals
             ],
         ),
         "",
@@ -160,9 +218,9 @@ def render_markdown(experiment_id: str, spec: ExperimentSpec, world: World, f: F
         "In A a deal is the private-auction deal id a campaign gets on a product the first time it wins it.",
     ]
 
-    # Goals.
-    out += [
-        "",
+
+def _goals(spec: ExperimentSpec, world: World, f: Findings) -> list[str]:
+    return [
         "## Campaign goal achievement",
         "",
         table(
@@ -180,7 +238,7 @@ def render_markdown(experiment_id: str, spec: ExperimentSpec, world: World, f: F
             ],
             [
                 (
-                    label(s),
+                    label(g.scenario),
                     g.campaigns,
                     f"{g.campaigns_hit_goal} ({pct(g.campaigns_hit_goal / g.campaigns if g.campaigns else None, 0)})",
                     f"{g.campaigns_hit_kpi} ({pct(g.campaigns_hit_kpi / g.campaigns if g.campaigns else None, 0)})",
@@ -191,7 +249,7 @@ def render_markdown(experiment_id: str, spec: ExperimentSpec, world: World, f: F
                     g.campaigns_without_delivery,
                     pct(g.budget_spent_share),
                 )
-                for s, g in goals.items()
+                for g in f.goals
             ],
         ),
         "",
@@ -199,15 +257,23 @@ def render_markdown(experiment_id: str, spec: ExperimentSpec, world: World, f: F
         "from ground-truth deliveries) reaches its target; it hits its goal when it does so without spending more "
         "than its budget. Attainment is delivered ÷ target capped at 100%. "
         "Within target CPM: spend per 1000 *delivered* impressions at or below the campaign's target CPM.",
+        *_structural_notes(spec, world, f),
     ]
-    out += _structural_notes(spec, world, f)
 
-    # KPI over time.
+
+# --- over time: KPI and context rot ---------------------------------------------------------------
+
+
+def _shown_days(f: Findings) -> list[int]:
+    """The days the by-day tables print: all of them up to 10, else day 1, every fifth day and the last."""
     days = sorted({k.day for k in f.kpi_by_day})
-    shown = days if len(days) <= 10 else sorted({d for d in days if d == 1 or d % 5 == 0 or d == days[-1]})
+    return days if len(days) <= 10 else sorted({d for d in days if d == 1 or d % 5 == 0 or d == days[-1]})
+
+
+def _kpi_over_time(f: Findings) -> list[str]:
+    shown = _shown_days(f)
     kpi = {(k.scenario, k.day): k.mean_attainment for k in f.kpi_by_day}
-    out += [
-        "",
+    return [
         "## KPI attainment over time",
         "",
         "![KPI attainment by day](kpi_attainment.png)",
@@ -221,79 +287,78 @@ def render_markdown(experiment_id: str, spec: ExperimentSpec, world: World, f: F
         "the elapsed share of the campaign's flight, capped at 100%.",
     ]
 
-    # Context rot.
-    if f.context:
-        ref = f.context_by_day[0].reference_daily_survival if f.context_by_day else None
-        out += [
-            "",
-            "## Context rot",
-            "",
-            "![context rot](context_rot.png)",
-            "",
-            table(
-                [
-                    "Scenario",
-                    "Campaign-days",
-                    "With memory",
-                    "Items remembered",
-                    "Items lost",
-                    "Daily survival",
-                    "Restarts",
-                    "Recovered",
-                    "Recovered correctly",
-                    "Recovery fidelity",
-                ],
-                [
-                    (
-                        label(c.scenario),
-                        c.campaign_days,
-                        c.with_items,
-                        num(c.items_before),
-                        num(c.items_lost),
-                        pct(c.survival, 2),
-                        c.restarts,
-                        num(c.items_recovered),
-                        num(c.recovered_correctly),
-                        pct(c.recovery_fidelity),
-                    )
-                    for c in f.context
-                ],
-            ),
-            "",
-        ]
-        by_day = {(c.scenario, c.day): c for c in f.context_by_day}
-        out.append(
-            table(
-                ["Scenario", *[f"Day {d}" for d in shown]],
-                [
-                    (
-                        f"{c.scenario}: cumulative survival",
-                        *[pct(by_day[(c.scenario, d)].cumulative_survival) for d in shown],
-                    )
-                    for c in f.context
-                ]
-                + [
-                    (
-                        "parameter-derived reference",
-                        *[pct(by_day[(f.context[0].scenario, d)].reference_cumulative_survival) for d in shown],
-                    )
-                ],
-            )
-        )
-        out += [
-            "",
-            "Daily survival = 1 − items lost ÷ items remembered, over campaign-days on which the buyer remembered "
-            "anything (restarts included). Cumulative survival multiplies the observed daily survivals: the chance "
-            "an item remembered on day 1 is still there, before any recovery. Recovery fidelity = items recovered "
-            "exactly as they were ÷ items lost. The reference row is **not a finding**: it is "
-            f"(`context_survival` × (1 − `restart_probability`))^day = {pct(ref, 2)} per day, from the parameters. "
-            "C rebuilds lost items from its campaign's chain, which holds what the buyer recorded, so its fidelity "
-            "falls below 100% only where the chain lacks or contradicts an item.",
-        ]
 
-    # Hallucinations.
-    out += [
+def _context_rot(f: Findings) -> list[str]:
+    if not f.context:
+        return []
+    ref = f.context_by_day[0].reference_daily_survival if f.context_by_day else None
+    return [
+        "## Context rot",
         "",
+        "![context rot](context_rot.png)",
+        "",
+        table(
+            [
+                "Scenario",
+                "Campaign-days",
+                "With memory",
+                "Items remembered",
+                "Items lost",
+                "Daily survival",
+                "Restarts",
+                "Recovered",
+                "Recovered correctly",
+                "Recovery fidelity",
+            ],
+            [
+                (
+                    label(c.scenario),
+                    c.campaign_days,
+                    c.with_items,
+                    num(c.items_before),
+                    num(c.items_lost),
+                    pct(c.survival, 2),
+                    c.restarts,
+                    num(c.items_recovered),
+                    num(c.recovered_correctly),
+                    pct(c.recovery_fidelity),
+                )
+                for c in f.context
+            ],
+        ),
+        "",
+        _survival_by_day(f),
+        "",
+        "Daily survival = 1 − items lost ÷ items remembered, over campaign-days on which the buyer remembered "
+        "anything (restarts included). Cumulative survival multiplies the observed daily survivals: the chance "
+        "an item remembered on day 1 is still there, before any recovery. Recovery fidelity = items recovered "
+        "exactly as they were ÷ items lost. The reference row is **not a finding**: it is "
+        f"(`context_survival` × (1 − `restart_probability`))^day = {pct(ref, 2)} per day, from the parameters. "
+        "C rebuilds lost items from its campaign's chain, which holds what the buyer recorded, so its fidelity "
+        "falls below 100% only where the chain lacks or contradicts an item.",
+    ]
+
+
+def _survival_by_day(f: Findings) -> str:
+    """Each remembering scenario's cumulative survival on the shown days, and the parameters' reference."""
+    shown = _shown_days(f)
+    by_day = {(c.scenario, c.day): c for c in f.context_by_day}
+    observed = [
+        (f"{c.scenario}: cumulative survival", *[pct(by_day[(c.scenario, d)].cumulative_survival) for d in shown])
+        for c in f.context
+    ]
+    reference = (
+        "parameter-derived reference",
+        *[pct(by_day[(f.context[0].scenario, d)].reference_cumulative_survival) for d in shown],
+    )
+    return table(["Scenario", *[f"Day {d}" for d in shown]], [*observed, reference])
+
+
+# --- hallucinations -------------------------------------------------------------------------------
+
+
+def _hallucinations(spec: ExperimentSpec, f: Findings) -> list[str]:
+    return [
         "## Hallucination analysis",
         "",
         "![hallucinations](hallucinations.png)",
@@ -318,117 +383,99 @@ def render_markdown(experiment_id: str, spec: ExperimentSpec, world: World, f: F
         f"Detection at the parameter tolerance ({spec.params.detection_tolerance:.0%} relative error; major from "
         f"{spec.params.major_severity:.0%}), from each recorded claim against its ground truth:",
         "",
-        table(
-            [
-                "Scenario",
-                "Claim type",
-                "Claims",
-                "Injected",
-                "Flagged",
-                "True positives",
-                "Precision",
-                "Recall",
-                "Minor",
-                "Major",
-            ],
-            [
-                (
-                    label(d.scenario),
-                    d.claim_type,
-                    num(d.claims),
-                    num(d.injected),
-                    num(d.flagged),
-                    num(d.true_positives),
-                    pct(d.precision),
-                    pct(d.recall),
-                    num(d.severity.get("minor", 0)),
-                    num(d.severity.get("major", 0)),
-                )
-                for d in f.detection
-                if d.claims
-            ],
-        ),
+        _detection_table(f),
         "",
         "Only the injected set counts as hallucination (no API errors, no rounding). The injected share follows the "
         "`hallucination_rate` parameter and is shown to confirm the injection, not as a finding; the findings are "
         "what detection catches and what unchecked fabrications cost. *Unchecked* means the agent acted on the claim "
         "without verifying it (scenario C checks every claim against the ledger before acting). Precision or recall "
-        "is — when nothing was flagged or nothing injected. Detection here compares each claim with the recorded ground "
-        "truth, so it measures whether the fabrications stand out at the tolerance (an oracle check), not how well an "
-        "agent that cannot see the truth would do.",
+        "is — when nothing was flagged or nothing injected. Detection here compares each claim with the recorded "
+        "ground truth, so it measures whether the fabrications stand out at the tolerance (an oracle check), not how "
+        "well an agent that cannot see the truth would do.",
         "",
         "What unchecked fabrications cost: delivery discrepancy (reported − delivered impressions, per delivery) and "
         "deals struck on a fabricated quote that the seller billed at its true price:",
         "",
-        table(
-            [
-                "Scenario",
-                "Deliveries",
-                "Misreported",
-                "Over-reported impressions",
-                "Overpayment",
-                "Share of spend",
-                f"Campaigns > {spec.params.detection_tolerance:.0%} off",
-                "Deals billed above agreed CPM",
-                "Billed above agreed",
-                "Deals above max CPM",
-            ],
-            [
-                (
-                    label(d.scenario),
-                    num(d.deliveries),
-                    num(d.misreported_deliveries),
-                    num(d.over_reported_impressions),
-                    usd(d.overpayment_micros),
-                    pct(d.overpayment_share, 2),
-                    f"{d.campaigns_over_tolerance} of {d.campaigns}",
-                    num(d.deals_billed_above_agreed),
-                    usd(d.billed_above_agreed_micros),
-                    num(d.deals_billed_above_max_cpm),
-                )
-                for d in f.discrepancy
-            ],
-        ),
+        _discrepancy_table(spec, f),
     ]
 
-    # Ledger.
-    out += [
-        "",
+
+def _detection_table(f: Findings) -> str:
+    return table(
+        [
+            "Scenario",
+            "Claim type",
+            "Claims",
+            "Injected",
+            "Flagged",
+            "True positives",
+            "Precision",
+            "Recall",
+            "Minor",
+            "Major",
+        ],
+        [
+            (
+                label(d.scenario),
+                d.claim_type,
+                num(d.claims),
+                num(d.injected),
+                num(d.flagged),
+                num(d.true_positives),
+                pct(d.precision),
+                pct(d.recall),
+                num(d.severity.get("minor", 0)),
+                num(d.severity.get("major", 0)),
+            )
+            for d in f.detection
+            if d.claims
+        ],
+    )
+
+
+def _discrepancy_table(spec: ExperimentSpec, f: Findings) -> str:
+    return table(
+        [
+            "Scenario",
+            "Deliveries",
+            "Misreported",
+            "Over-reported impressions",
+            "Overpayment",
+            "Share of spend",
+            f"Campaigns > {spec.params.detection_tolerance:.0%} off",
+            "Deals billed above agreed CPM",
+            "Billed above agreed",
+            "Deals above max CPM",
+        ],
+        [
+            (
+                label(d.scenario),
+                num(d.deliveries),
+                num(d.misreported_deliveries),
+                num(d.over_reported_impressions),
+                usd(d.overpayment_micros),
+                pct(d.overpayment_share, 2),
+                f"{d.campaigns_over_tolerance} of {d.campaigns}",
+                num(d.deals_billed_above_agreed),
+                usd(d.billed_above_agreed_micros),
+                num(d.deals_billed_above_max_cpm),
+            )
+            for d in f.discrepancy
+        ],
+    )
+
+
+# --- the ledger -----------------------------------------------------------------------------------
+
+
+def _ledger(spec: ExperimentSpec, f: Findings) -> list[str]:
+    vs = f.ledger_vs_fee
+    return [
         "## Ledger cost vs exchange fee",
         "",
         "![ledger cost vs exchange fee](ledger_vs_fee.png)",
         "",
-        table(
-            [
-                "Scenario",
-                "Chain",
-                "Chains",
-                "Entries",
-                "Bytes",
-                "Sui (SUI)",
-                "Walrus (WAL)",
-                "Blobs",
-                "Cost (USD)",
-                "Per 1000 impressions",
-                "Share of spend",
-            ],
-            [
-                (
-                    label(row.scenario),
-                    "written (relied on)" if row.written_by_scenario else "deal records only (what it would cost)",
-                    row.chains,
-                    f"{num(row.entries)} ({', '.join(f'{k} {v:,}' for k, v in row.entries_by_type.items()) or '—'})",
-                    num(row.bytes),
-                    num(row.cost_sui_mist / MIST_PER_SUI, 4),
-                    num(row.cost_walrus_frost / FROST_PER_WAL, 4),
-                    row.cost_blobs,
-                    dollars(row.cost_usd),
-                    price(row.cost_per_1000_impressions_usd),
-                    pct(row.cost_share_of_spend, 4),
-                )
-                for row in f.ledger
-            ],
-        ),
+        _ledger_table(f),
         "",
         table(
             ["", "Exchange fee (A)", "Ledger (C)"],
@@ -454,10 +501,46 @@ def render_markdown(experiment_id: str, spec: ExperimentSpec, world: World, f: F
         f"WAL ${spec.params.wal_usd}) are parameters.",
     ]
 
-    out += ["", *_parameters_section(spec, world)]
-    out += ["", *_method_section()]
-    out += [
-        "",
+
+def _ledger_table(f: Findings) -> str:
+    return table(
+        [
+            "Scenario",
+            "Chain",
+            "Chains",
+            "Entries",
+            "Bytes",
+            "Sui (SUI)",
+            "Walrus (WAL)",
+            "Blobs",
+            "Cost (USD)",
+            "Per 1000 impressions",
+            "Share of spend",
+        ],
+        [
+            (
+                label(row.scenario),
+                "written (relied on)" if row.written_by_scenario else "deal records only (what it would cost)",
+                row.chains,
+                f"{num(row.entries)} ({', '.join(f'{k} {v:,}' for k, v in row.entries_by_type.items()) or '—'})",
+                num(row.bytes),
+                num(row.cost_sui_mist / MIST_PER_SUI, 4),
+                num(row.cost_walrus_frost / FROST_PER_WAL, 4),
+                row.cost_blobs,
+                dollars(row.cost_usd),
+                price(row.cost_per_1000_impressions_usd),
+                pct(row.cost_share_of_spend, 4),
+            )
+            for row in f.ledger
+        ],
+    )
+
+
+# --- parameters, method and files -----------------------------------------------------------------
+
+
+def _files() -> list[str]:
+    return [
         "## Files",
         "",
         "- `report.json`: every figure above (`findings`), the inputs (`parameters`) and the data checks (`checks`).",
@@ -468,7 +551,6 @@ def render_markdown(experiment_id: str, spec: ExperimentSpec, world: World, f: F
         f"(at most {NARRATIVE_CAP} per section and scenario).",
         "",
     ]
-    return "\n".join(out)
 
 
 def _structural_notes(spec: ExperimentSpec, world: World, f: Findings) -> list[str]:
@@ -557,15 +639,17 @@ def _method_section() -> list[str]:
         "",
         "- **Spend, publisher revenue, exchange fee, take rate, impressions, CPMs**: sums over `ads_deliveries` "
         "(`buyer_spend`, `seller_revenue`, `exchange_fee` in micros; `impressions` = delivered, `reported` = paid).",
-        "- **Deals, deal types, rounds**: `ads_deals`; negotiations and auctions: `ads_events` (kinds `negotiation`, `auction`).",
+        "- **Deals, deal types, rounds**: `ads_deals`; negotiations and auctions: `ads_events` "
+        "(kinds `negotiation`, `auction`).",
         "- **Campaign goals and KPI attainment by day**: `ads_deliveries` per campaign and day against the campaign's "
         "targets in the experiment's world (`ads_experiments.world_json`).",
-        "- **Context rot**: `ads_context_events` (items before, lost, recovered, recovered correctly; kind decay or restart).",
+        "- **Context rot**: `ads_context_events` (items before, lost, recovered, recovered correctly; "
+        "kind decay or restart).",
         "- **Hallucinations and detection**: `ads_claims` (claimed vs actual; `injected`, `checked`), flagged with "
         "`sim.ads.hallucination.detect` at the parameter tolerance.",
         "- **Delivery discrepancy and overpayment**: `ads_deliveries`, reported − delivered impressions; overpayment = "
         "spend × (reported − delivered) ÷ reported.",
-        "- **Ledger**: `ledger_entries` of the chains `ads/<experiment>/<scenario>/<campaign>`; bytes = payload length; "
-        "cost by `sim.ads.costs.ledger_cost`.",
+        "- **Ledger**: `ledger_entries` of the chains `ads/<experiment>/<scenario>/<campaign>`; "
+        "bytes = payload length; cost by `sim.ads.costs.ledger_cost`.",
         "- **Campaign-days recorded**: `ads_days`.",
     ]

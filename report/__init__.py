@@ -2,7 +2,8 @@
 the event log (events.jsonl) and the narrative log (narrative.md).
 
 Every figure comes from ``sim.ads.findings`` (a query over recorded rows); parameters are printed
-in their own section and in their own JSON object, never as findings.
+in their own section and in their own JSON object, never as findings. The rows come from the store
+only through ``store.ads`` and ``store.ads_report``: no SQL here.
 """
 
 from __future__ import annotations
@@ -10,26 +11,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from activities.reports.charts import CHARTS, render_charts
-from activities.reports.events import event_lines
-from activities.reports.markdown import render_markdown
-from activities.reports.narrative import render_narrative
 from models.ads import ExperimentSpec, World
-from sim.ads.findings import Findings, StudyRows, sanity_checks
+from models.ads_report import StudyRows
+from report.charts import CHARTS, render_charts
+from report.events import event_lines
+from report.markdown import render_markdown
+from report.narrative import render_narrative
+from sim.ads.findings import Findings, sanity_checks
 from store import ads as ads_store
+from store import ads_report as report_store
 from store.files import write_atomically
-from store.tables import (
-    AdsClaimRow,
-    AdsContextRow,
-    AdsDayRow,
-    AdsDealRow,
-    AdsDeliveryRow,
-    AdsEventRow,
-    LedgerRow,
-)
 
 __all__ = ["CHARTS", "load_study", "write_report"]
 
@@ -45,26 +38,7 @@ async def load_study(engine: AsyncEngine, experiment_id: str) -> tuple[Experimen
         raise LookupError(f"no experiment {experiment_id!r} in the store{hint}")
     spec = ExperimentSpec.model_validate_json(row.spec_json)
     world = World.model_validate_json(row.world_json)
-    tables = {
-        name: await ads_store.rows(engine, table, experiment_id)
-        for name, table in (
-            ("deals", AdsDealRow),
-            ("deliveries", AdsDeliveryRow),
-            ("claims", AdsClaimRow),
-            ("context", AdsContextRow),
-            ("events", AdsEventRow),
-            ("days", AdsDayRow),
-        )
-    }
-    prefix = f"ads/{experiment_id}/"
-    async with engine.connect() as connection:
-        result = await connection.execute(
-            select(LedgerRow.chain_id, LedgerRow.seq, LedgerRow.payload_json)
-            .where(LedgerRow.chain_id.startswith(prefix, autoescape=True))
-            .order_by(LedgerRow.chain_id, LedgerRow.seq)
-        )
-        ledger = [dict(r) for r in result.mappings()]
-    return spec, world, StudyRows(**tables, ledger=ledger)
+    return spec, world, await report_store.study_rows(engine, experiment_id)
 
 
 # --- writing ----------------------------------------------------------------------------------------
