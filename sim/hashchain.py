@@ -152,6 +152,9 @@ def _misplaced(entries: Sequence[LedgerEntry], pos: int, head: ChainHead | None)
     entry = entries[pos]
     later_seqs = {e.seq for e in entries[pos + 1 :]}
     if entry.seq > pos:
+        if any(e.entry_hash == entry.entry_hash for e in entries[pos + 1 :]):
+            # The same row again at its own place: this one is a copy put in ahead of it, not a move.
+            return _break(pos, entry.seq, "inserted", f"a copy of entry seq {entry.seq} stored where seq {pos} belongs")
         if pos in later_seqs:
             return _break(pos, entry.seq, "reordered", f"entry seq {entry.seq} stored where seq {pos} belongs")
         return _break(pos, pos, "deleted", f"entry seq {pos} is missing")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from pathlib import Path
@@ -18,6 +17,7 @@ from localnet.ottochain.chain import Faults
 from localnet.ottochain.server import OttoChainServer
 from models.otto import FiberSpec, FundSpec, OttoEndpoints
 from tests.otto.conftest import PASSPHRASE, Pool
+from tests.polling import eventually
 from workflows.otto.fiber import FiberWorkflow
 from workflows.otto.identity import AttestationWorkflow, FundAgentsWorkflow, IdentityWorkflow
 
@@ -85,7 +85,8 @@ async def test_a_top_up_paid_before_the_first_snapshot_is_reported_as_paid(
             handle = await client.start_workflow(
                 FundAgentsWorkflow.run, spec, id=f"fund-{uuid.uuid4().hex[:8]}", task_queue=task_queue
             )
-            await asyncio.sleep(0.5)  # the faucet has paid; no snapshot has been taken
+            await eventually(lambda: fresh.chain.balance(agent.address) > 0, what="the faucet paying")
+            assert fresh.chain.state.ordinal == 0, "paid before the first snapshot"
             fresh.chain.faults.snapshot_stall = False
             [result] = await handle.result()
         assert (result.before, result.paid, result.after) == (0, 500 * TOKENS, 500 * TOKENS)
