@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -26,6 +26,7 @@ from store.tables import (
     AdsEventRow,
     AdsExperimentRow,
     AdsInventoryRow,
+    Base,
 )
 
 
@@ -128,11 +129,11 @@ async def experiment_ids(engine: AsyncEngine) -> list[str]:
         return sorted((await connection.execute(select(AdsExperimentRow.id))).scalars())
 
 
-async def rows(engine: AsyncEngine, table: type, experiment_id: str) -> list[dict[str, Any]]:
+async def rows(engine: AsyncEngine, table: type[Base], experiment_id: str) -> list[dict[str, Any]]:
     """Every row of one ads table for an experiment, in primary-key order."""
-    columns = table.__table__.primary_key.columns
+    stored = inspect(table).local_table
     async with engine.connect() as connection:
         result = await connection.execute(
-            select(table.__table__).where(table.experiment_id == experiment_id).order_by(*columns)
+            select(stored).where(stored.c.experiment_id == experiment_id).order_by(*stored.primary_key)
         )
         return [dict(row) for row in result.mappings()]
