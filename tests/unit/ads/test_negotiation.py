@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
 from hypothesis import given, settings
@@ -143,7 +144,7 @@ def test_negotiation_respects_tier_limits(p, tier, quote_share, ask_over_target,
     asks = [s.cpm for s in n.steps if s.actor == "seller" and s.action in ("propose", "counter", "final")]
     assert asks[0] == max(quote.cpm, floor)  # opens at the quote, never under the floor
     assert all(ask >= floor for ask in asks)
-    assert all(0 <= a - b <= reference * limits.per_round for a, b in zip(asks, asks[1:]))
+    assert all(0 <= a - b <= reference * limits.per_round for a, b in itertools.pairwise(asks))
     assert asks[0] - min(asks) <= reference * limits.total
     assert all(s.round <= limits.max_rounds for s in n.steps if s.actor == "seller")
     assert all(s.round <= rounds for s in n.steps if s.actor == "buyer" and s.action == "counter")
