@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
 import logging
 import random
 from collections import Counter
@@ -23,6 +22,7 @@ from constellation_sdk.types import SignatureProof as SdkProof
 from constellation_sdk.types import Signed
 
 from localnet.ottochain.engine import ChainState, PendingUpdate, Proof, UpdateRejected, combine, validate_at_l1
+from localnet.ottochain.genesis import read_genesis
 from models.otto import SignedUpdate
 from sim.otto.messages import CREATE_STATE_MACHINE
 from sim.otto.signing import InvalidSignature, dag_address, update_hash, valid_signers
@@ -75,16 +75,12 @@ class Chain:
 
     def load_genesis(self, path: Path) -> int:
         """`address,balance` lines (balance in 1e-8 units), as the metagraph's genesis.csv."""
+        rows = read_genesis(path)  # a malformed file is refused even by a chain that would not use it
         if self.state.ordinal > 0:
             return 0  # a chain that already ran keeps its balances
-        count = 0
-        with path.open(newline="") as stream:
-            for row in csv.reader(stream):
-                if row:
-                    address, amount = row[0].strip(), int(row[1])
-                    self.state.balances[address] = self.state.balances.get(address, 0) + amount
-                    count += 1
-        return count
+        for address, amount in rows:
+            self.state.balances[address] = self.state.balances.get(address, 0) + amount
+        return len(rows)
 
     def balance(self, address: str) -> int:
         return self.state.balances.get(address, 0)

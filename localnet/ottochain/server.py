@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import Generator
 from pathlib import Path
 
@@ -15,6 +16,10 @@ from localnet.ottochain.chain import Chain, Faults
 from models.otto import OttoEndpoints
 
 log = logging.getLogger(__name__)
+
+
+class PortUnavailable(OSError):
+    """The node's port is taken or not allowed, in one line."""
 
 
 class _QuietServer(uvicorn.Server):
@@ -59,17 +64,33 @@ class OttoChainServer:
             lifespan="off",
             access_log=False,
         )
+        # Bound here, not by uvicorn, which logs a bind error and calls sys.exit.
+        listener = self._bind()
+        self._port = listener.getsockname()[1]
         self._server = _QuietServer(config)
-        self._tasks.append(asyncio.create_task(self._server.serve(), name="ottochain-http"))
+        self._tasks.append(asyncio.create_task(self._server.serve(sockets=[listener]), name="ottochain-http"))
         while not self._server.started:
             if self._tasks[0].done():
-                self._tasks[0].result()  # raises the bind error
+                listener.close()
+                with contextlib.suppress(SystemExit):
+                    self._tasks[0].result()  # raises what stopped it
                 raise RuntimeError("the OttoChain node stopped during start-up")
             await asyncio.sleep(0.01)
-        self._port = self._server.servers[0].sockets[0].getsockname()[1]
         self._tasks.append(asyncio.create_task(self.chain.produce_snapshots(), name="ottochain-snapshots"))
         log.info("embedded OttoChain node at %s", self.base_url)
         return self
+
+    def _bind(self) -> socket.socket:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(("127.0.0.1", self._port))
+        except OSError as err:
+            listener.close()
+            raise PortUnavailable(
+                f"the OttoChain node cannot listen on 127.0.0.1:{self._port}: {err.strerror or err}"
+            ) from None
+        return listener
 
     async def __aexit__(self, *_exc: object) -> None:
         if self._server is not None:

@@ -25,7 +25,8 @@ def ottochain(
         Path | None, typer.Option("--chain-dir", help="where the chain persists [the state directory]")
     ] = None,
     genesis: Annotated[
-        Path | None, typer.Option("--genesis", help="genesis CSV (address,balance in 1e-8 units)")
+        Path | None,
+        typer.Option("--genesis", exists=True, dir_okay=False, help="genesis CSV (address,balance in 1e-8 units)"),
     ] = None,
     snapshot_interval: Annotated[
         float, typer.Option("--snapshot-interval", min=0.01, help="seconds between snapshots")

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
+import subprocess
 import sys
 
 import httpx
+import pytest
 
 from localnet.temporal_dev import port_open
 from tests.cli.helpers import Service, environment, simctl
+from tests.cli.test_cli_errors import assert_one_line_failure
 from workers.metrics import free_port
 
 
@@ -60,3 +64,54 @@ async def test_standalone_node_serves_layers_and_refuses_a_second_instance(tmp_p
     finally:
         node.kill()
     assert fiber_id in (tmp_path / "ottochain.json").read_text(), "the chain persists in the state directory"
+
+
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [
+        ("DAGfirst,5\n\nDAGsecond,12x\n", "line 3: balance must be a whole number of 1e-8 units, not '12x'"),
+        ("DAGonly\n", "line 1: expected address,balance, got 1 column(s)"),
+    ],
+)
+def test_malformed_genesis_is_one_line_and_leaves_nothing(tmp_path, content: str, named: str):
+    genesis, state = tmp_path / "genesis.csv", tmp_path / "fresh" / "state"
+    genesis.write_text(content)
+    result = simctl("--state-dir", str(state), "localnet", "ottochain", "--port", "0", "--genesis", str(genesis))
+    assert assert_one_line_failure(result) == f"simctl: {genesis}, {named}"
+    assert not (tmp_path / "fresh").exists(), "the state directory this start made is gone again"
+
+
+def test_port_in_use_is_one_line_and_leaves_no_lock(tmp_path):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        result = simctl("--state-dir", str(tmp_path), "localnet", "ottochain", "--port", str(port))
+    line = assert_one_line_failure(result)
+    assert f"127.0.0.1:{port}" in line and "in use" in line
+    assert list(tmp_path.iterdir()) == [], "no lock file left behind"
+
+
+async def test_a_dead_holders_lock_does_not_block_and_a_stop_removes_the_lock(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    lock = tmp_path / "ottochain.lock"
+    lock.write_text(dead.stdout.strip())
+    node = await Service.start(
+        sys.executable,
+        "-m",
+        "simctl",
+        "--state-dir",
+        str(tmp_path),
+        "localnet",
+        "ottochain",
+        "--port",
+        "0",
+        env=environment(),
+    )
+    try:
+        await node.wait_for("Press Ctrl-C to stop", timeout=60)
+        assert lock.read_text() == str(node.process.pid)
+        assert await node.stop(signal.SIGTERM) == 0
+    finally:
+        node.kill()
+    assert not lock.exists()
