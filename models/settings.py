@@ -114,6 +114,25 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**{key: value for key, value in overrides.items() if value is not None})
     except ValidationError as err:
         first = err.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "settings"
-        env = "SIMCTL_" + field.upper()
-        raise SettingsError(f"invalid setting {field} ({env}): {first['msg']}") from None
+        field = _field_named(str(first["loc"][0])) if first["loc"] else None
+        if field is None:
+            raise SettingsError(f"invalid settings: {first['msg']}") from None
+        raise SettingsError(f"invalid setting {field} ({' or '.join(variables(field))}): {first['msg']}") from None
+
+
+def variables(field: str) -> list[str]:
+    """The environment variables that set ``field``, in the order they take precedence."""
+    alias = Settings.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return [choice for choice in alias.choices if isinstance(choice, str) and choice.isupper()]
+    return [f"{Settings.model_config.get('env_prefix', '')}{field}".upper()]
+
+
+def _field_named(name: str) -> str | None:
+    """The field an error location names: the field itself, or one of its environment variables."""
+    if name in Settings.model_fields:
+        return name
+    for field in Settings.model_fields:
+        if name.upper() in variables(field):
+            return field
+    return None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from models.settings import SettingsError, load_settings
+from models.settings import Settings, SettingsError, load_settings, variables
 
 
 @pytest.fixture(autouse=True)
@@ -74,3 +74,66 @@ def test_bad_values_are_one_line_errors(overrides: dict, named: str):
         load_settings(**overrides)
     message = str(raised.value)
     assert named in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        (
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "ftp://collector",
+            "otlp_endpoint (SIMCTL_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT)",
+        ),
+        (
+            "SIMCTL_OTLP_ENDPOINT",
+            "ftp://collector",
+            "otlp_endpoint (SIMCTL_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT)",
+        ),
+        ("TEMPORAL_ADDRESS", "no-port", "temporal_address (SIMCTL_TEMPORAL_ADDRESS or TEMPORAL_ADDRESS)"),
+        ("SIMCTL_TEMPORAL_ADDRESS", "no-port", "temporal_address (SIMCTL_TEMPORAL_ADDRESS or TEMPORAL_ADDRESS)"),
+        ("TEMPORAL_NAMESPACE", "", "namespace (SIMCTL_NAMESPACE or TEMPORAL_NAMESPACE)"),
+        ("SIMCTL_METRICS_PORT", "-1", "metrics_port (SIMCTL_METRICS_PORT)"),
+    ],
+)
+def test_errors_from_the_environment_name_the_real_variables(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, named: str
+):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert str(raised.value).startswith(f"invalid setting {named}: ")
+    assert "SIMCTL_SIMCTL_" not in str(raised.value)
+
+
+# A value each setting accepts and that differs from its default.
+SAMPLES = {
+    "temporal_address": "127.0.0.1:7999",
+    "namespace": "sims",
+    "embedded": "false",
+    "state_dir": "/tmp/simctl-state",
+    "database_url": "sqlite:////tmp/simctl.db",
+    "metrics_port": "9999",
+    "ui_port": "9998",
+    "log_level": "debug",
+    "trace_file": "/tmp/simctl-trace.jsonl",
+    "otlp_endpoint": "http://127.0.0.1:4318",
+    "wallet_passphrase": "secret",
+    "otto_bridge_url": "http://node/bridge",
+    "otto_dl1_url": "http://node/dl1",
+    "otto_ml0_url": "http://node/ml0",
+    "otto_cl1_url": "http://node/cl1",
+    "otto_indexer_url": "http://node/indexer",
+}
+
+
+def test_every_variable_an_error_names_sets_its_setting(monkeypatch: pytest.MonkeyPatch):
+    assert set(SAMPLES) == set(Settings.model_fields), "a sample value for every setting"
+    for field in Settings.model_fields:
+        for name in variables(field):
+            monkeypatch.delenv(name, raising=False)
+    default = load_settings()
+    for field, sample in SAMPLES.items():
+        for name in variables(field):
+            monkeypatch.setenv(name, sample)
+            assert getattr(load_settings(), field) != getattr(default, field), f"{name} does not set {field}"
+            monkeypatch.delenv(name)
