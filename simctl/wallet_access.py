@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -12,7 +13,7 @@ from rich.progress import track
 
 from models.settings import Settings
 from simctl.errors import CliError
-from store.wallets import WalletError, WalletStore, generate_pool
+from store.wallets import WalletError, WalletFile, WalletStore, generate_pool
 
 
 def passphrase(settings: Settings, *, confirm: bool = False) -> str:
@@ -24,10 +25,42 @@ def passphrase(settings: Settings, *, confirm: bool = False) -> str:
 
 
 def open_wallets(settings: Settings, path: Path) -> WalletStore:
+    warn_if_exposed(path)
     try:
         return WalletStore.open(path, passphrase(settings))
     except WalletError as err:
         raise CliError(str(err)) from None
+
+
+def read_public(path: Path) -> WalletFile:
+    """The wallet file's public part (agents, addresses), no passphrase asked."""
+    warn_if_exposed(path)
+    try:
+        return WalletStore.read_public(path)
+    except WalletError as err:
+        raise CliError(str(err)) from None
+
+
+_warned: set[Path] = set()
+
+
+def warn_if_exposed(path: Path) -> None:
+    """One line on stderr, once per file, when other users may read (or change) the wallet file.
+
+    A warning, not a refusal: the keys are sealed (scrypt + AES-GCM), so a reader can only guess
+    passphrases offline, and every save rewrites the file 0600 anyway.
+    """
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return  # opening the file reports what is wrong
+    if mode & 0o077 and path.resolve() not in _warned:
+        _warned.add(path.resolve())
+        print(
+            f"simctl: warning: {path} is open to other users (mode {mode:04o}); "
+            f"a wallet file should be 0600 (chmod 600 {path})",
+            file=sys.stderr,
+        )
 
 
 def create_pool(path: Path, secret: str, *, count: int, seed: int | None) -> WalletStore:

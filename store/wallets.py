@@ -61,6 +61,40 @@ def _derive(passphrase: str, kdf: KdfParams) -> AESGCM:
     return AESGCM(key)
 
 
+def _kdf_problem(kdf: KdfParams) -> str | None:
+    """What makes these scrypt parameters unusable, or None.
+
+    The bounds leave room above what `create` writes (n 2**15, r 8, p 1, 16 bytes of salt) but keep a
+    damaged file from asking for gigabytes of memory or minutes of work.
+    """
+    if kdf.name != "scrypt":
+        return None  # `_derive` names the unsupported derivation
+    try:
+        salt = _unb64(kdf.salt)
+    except ValueError:
+        return "kdf.salt is not base64"
+    if len(salt) < 16:
+        return f"kdf.salt has {len(salt)} bytes, fewer than 16"
+    if not 2 <= kdf.n <= 2**20 or kdf.n & (kdf.n - 1):
+        return f"kdf.n must be a power of two from 2 to 2**20, not {kdf.n}"
+    if not 1 <= kdf.r <= 64 or not 1 <= kdf.p <= 16:
+        return f"kdf.r must be 1 to 64 and kdf.p 1 to 16, not r={kdf.r}, p={kdf.p}"
+    if 128 * kdf.r * kdf.n > 2**28:
+        return f"kdf.n={kdf.n} with kdf.r={kdf.r} needs more than 256 MiB"
+    return None
+
+
+def _sealed_problem(sealed: EncryptedKey, where: str) -> str | None:
+    """What makes a sealed value unreadable (not base64, a nonce that is not 12 bytes, no tag), or None."""
+    try:
+        nonce, ciphertext = _unb64(sealed.nonce), _unb64(sealed.ciphertext)
+    except ValueError:
+        return f"{where} is not base64"
+    if len(nonce) != 12 or len(ciphertext) < 16:
+        return f"{where} has a {len(nonce)}-byte nonce and {len(ciphertext)} bytes of ciphertext"
+    return None
+
+
 def _seal(cipher: AESGCM, plaintext: bytes, associated: bytes) -> EncryptedKey:
     nonce = secrets.token_bytes(12)
     return EncryptedKey(nonce=_b64(nonce), ciphertext=_b64(cipher.encrypt(nonce, plaintext, associated)))
@@ -105,11 +139,15 @@ class WalletStore:
             raise WalletError(f"{path} is not a wallet file ({_first_error(err)})") from None
         if data.format != FORMAT:
             raise WalletError(f"{path}: unknown wallet format {data.format!r}")
+        # Only a check that fails to open means a wrong passphrase: unusable parameters mean a damaged file.
+        problem = _kdf_problem(data.kdf) or _sealed_problem(data.check, "check")
+        if problem is not None:
+            raise WalletError(f"{path} is a corrupt wallet file ({problem})")
+        cipher = _derive(passphrase, data.kdf)
         try:
-            cipher = _derive(passphrase, data.kdf)
             if _open(cipher, data.check, b"check") != _CHECK:
                 raise InvalidTag
-        except (InvalidTag, ValueError):
+        except InvalidTag:
             raise WalletError(f"wrong passphrase for {path}") from None
         return cls(path=path, data=data, _cipher=cipher)
 

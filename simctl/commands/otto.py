@@ -25,8 +25,7 @@ from simctl.errors import CliError, failure_message
 from simctl.otto_session import otto_session, with_passphrase
 from simctl.ottochain import ottochain
 from simctl.runner import configure_logging, run_async
-from simctl.wallet_access import create_pool, open_wallets, passphrase
-from store.wallets import WalletError, WalletStore
+from simctl.wallet_access import create_pool, open_wallets, passphrase, read_public
 from workflows.otto.fiber import FiberWorkflow
 from workflows.otto.identity import AttestationWorkflow
 
@@ -71,14 +70,18 @@ def fiber(
     if owners not in ("all", "initiator"):
         raise CliError(f"--owners must be all or initiator, not {owners!r}")
     timeout_seconds = parse_duration(timeout)
-    settings = with_passphrase(settings)
     path = (wallets or settings.default_wallets).resolve()
-    if not path.exists():
+    # Whatever the public part of an existing pool can refute is refuted before the passphrase is asked for.
+    existing = path.exists()
+    if existing:
+        chosen = _choose_parties(read_public(path).agents, parties, kind.min_parties, seed)
+    settings = with_passphrase(settings)
+    if existing:
+        open_wallets(settings, path)  # a wrong passphrase fails here, not in the worker
+    else:
         Console(stderr=True).print(f"no wallet pool at {path}: generating {DEFAULT_POOL} agents")
         store = create_pool(path, passphrase(settings), count=DEFAULT_POOL, seed=seed)
-    else:
-        store = open_wallets(settings, path)
-    chosen = _choose_parties(store.agents, parties, kind.min_parties, seed)
+        chosen = _choose_parties(store.agents, parties, kind.min_parties, seed)
     spec = FiberSpec(
         fiber_type=kind.name,
         parties=chosen,
@@ -164,12 +167,13 @@ def attest(
     ] = None,
 ) -> None:
     """Issue an attestation fiber; issuing it records the claim on the subject's identity."""
-    settings = with_passphrase(ctx.obj)
+    settings: Settings = ctx.obj
     configure_logging(settings)
     if kind not in ("skill", "vouch", "verification"):
         raise CliError(f"--kind must be skill, vouch or verification, not {kind!r}")
-    store = open_wallets(settings, (wallets or settings.default_wallets).resolve())
-    by_id = {agent.id: agent for agent in store.agents}
+    path = (wallets or settings.default_wallets).resolve()
+    # The agents are checked against the file's public part before the passphrase is asked for.
+    by_id = {agent.id: agent for agent in read_public(path).agents}
     subject = subject or issuer
     for agent_id in (issuer, subject):
         if agent_id not in by_id:
@@ -177,6 +181,8 @@ def attest(
     identity = by_id[subject].identity_fiber_id
     if identity is None:
         raise CliError(f"{subject} has no identity yet: run `simctl wallet activate` first")
+    settings = with_passphrase(settings)
+    store = open_wallets(settings, path)
     spec = AttestationSpec(
         endpoints=OttoEndpoints.embedded("http://unset"),
         wallets=str(store.path),
@@ -284,10 +290,7 @@ def _labels(settings: Settings, wallets: Path | None) -> dict[str, str]:
     path = (wallets or settings.default_wallets).resolve()
     if not path.exists():
         return {}
-    try:
-        return {agent.address: agent.id for agent in WalletStore.read_public(path).agents}
-    except WalletError as err:
-        raise CliError(str(err)) from None
+    return {agent.address: agent.id for agent in read_public(path).agents}
 
 
 def _address(agent: str, labels: dict[str, str]) -> str:

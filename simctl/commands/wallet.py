@@ -11,7 +11,7 @@ from rich.table import Table
 
 from models.settings import Settings
 from simctl.errors import CliError
-from simctl.wallet_access import create_pool, open_wallets, passphrase
+from simctl.wallet_access import create_pool, open_wallets, passphrase, read_public
 from store.files import write_atomically
 
 app = typer.Typer(help="Generate, export, register, activate and fund the agent wallet pool.", no_args_is_help=True)
@@ -108,9 +108,11 @@ def fund(
     """Top every agent up to --amount tokens, by faucet or by transfers from a funder agent."""
     from simctl.otto_identity import fund_agents
 
-    settings, store = _opened(ctx.obj, wallets)
-    if funder is not None:
-        store.agent(funder) if any(a.id == funder for a in store.agents) else _unknown(funder)
+    settings: Settings = ctx.obj
+    # Checked against the file's public part before the passphrase is asked for.
+    if funder is not None and all(a.id != funder for a in read_public(_path(settings, wallets)).agents):
+        raise CliError(f"no agent {funder!r} in the wallet file")
+    settings, store = _opened(settings, wallets)
     results = fund_agents(settings, store, amount * UNITS_PER_TOKEN, funder, bridge_url)
     table = Table(title=f"Balances (target {amount} tokens)", title_justify="left")
     for column in ("address", "before", "after", "paid"):
@@ -142,11 +144,11 @@ def _opened(settings: Settings, wallets: Path | None):
     from simctl.otto_session import with_passphrase
 
     settings = with_passphrase(settings)
-    return settings, open_wallets(settings, (wallets or settings.default_wallets).resolve())
+    return settings, open_wallets(settings, _path(settings, wallets))
 
 
-def _unknown(agent: str):
-    raise CliError(f"no agent {agent!r} in the wallet file")
+def _path(settings: Settings, wallets: Path | None) -> Path:
+    return (wallets or settings.default_wallets).resolve()
 
 
 def _tokens(units: int) -> str:

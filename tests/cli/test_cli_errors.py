@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import socket
 
+import pytest
+
+from store.wallets import generate_pool
 from tests.cli.helpers import environment, simctl
 from workers.metrics import free_port
+
+PASSPHRASE = "correct horse"
 
 
 def assert_one_line_failure(result, code: int = 2) -> str:
@@ -65,3 +71,54 @@ def test_port_held_by_something_else_is_reported(tmp_path):
         port = squatter.getsockname()[1]
         result = simctl("--address", f"127.0.0.1:{port}", "--state-dir", str(tmp_path), "status", timeout=120)
     assert_one_line_failure(result)
+
+
+def make_wallets(path, count: int = 2):
+    generate_pool(path, PASSPHRASE, count=count, seed=1)
+    return path
+
+
+def test_malformed_key_derivation_is_reported_as_a_corrupt_file(tmp_path):
+    wallets = make_wallets(tmp_path / "wallets.json")
+    data = json.loads(wallets.read_text())
+    data["kdf"]["salt"] = "not base64!"
+    wallets.write_text(json.dumps(data))
+    wallets.chmod(0o600)
+    result = simctl("wallet", "list", "--wallets", str(wallets), env=environment(SIMCTL_WALLET_PASSPHRASE=PASSPHRASE))
+    line = assert_one_line_failure(result)
+    assert line == f"simctl: {wallets} is a corrupt wallet file (kdf.salt is not base64)"
+
+
+def test_a_wallet_file_open_to_others_is_warned_about_once(tmp_path):
+    wallets = make_wallets(tmp_path / "wallets.json")
+    env = environment(SIMCTL_WALLET_PASSPHRASE=PASSPHRASE)
+    private = simctl("wallet", "list", "--wallets", str(wallets), env=env)
+    assert private.returncode == 0 and private.stderr == ""
+    wallets.chmod(0o644)
+    shared = simctl("wallet", "list", "--wallets", str(wallets), env=env)
+    assert shared.returncode == 0, shared.stderr
+    assert shared.stderr.splitlines() == [
+        f"simctl: warning: {wallets} is open to other users (mode 0644); "
+        f"a wallet file should be 0600 (chmod 600 {wallets})"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("command", "refusal"),
+    [
+        (["otto", "attest", "--kind", "bogus", "--issuer", "agent_000"], "--kind must be skill, vouch or verification"),
+        (["otto", "attest", "--kind", "vouch", "--issuer", "nobody"], "no agent 'nobody' in the wallet file"),
+        (["otto", "attest", "--kind", "skill", "--issuer", "agent_000"], "agent_000 has no identity yet"),
+        (["otto", "fiber", "--type", "Bogus"], "Bogus"),
+        (["otto", "fiber", "--type", "TicTacToe", "--parties", "agent_000,nobody"], "no agent 'nobody'"),
+        (["otto", "fiber", "--type", "Voting"], "the wallet pool has 2 agents; this fiber type needs"),
+        (["wallet", "fund", "--from", "nobody"], "no agent 'nobody' in the wallet file"),
+    ],
+)
+def test_options_are_refused_before_the_passphrase_is_asked_for(tmp_path, command: list[str], refusal: str):
+    """Without a terminal or SIMCTL_WALLET_PASSPHRASE, asking for the passphrase would fail instead."""
+    state = tmp_path / "state"
+    make_wallets(state / "wallets.json")
+    line = assert_one_line_failure(simctl("--state-dir", str(state), *command))
+    assert refusal in line
+    assert [path.name for path in state.iterdir()] == ["wallets.json"], "no server or node was started"

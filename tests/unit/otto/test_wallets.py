@@ -76,3 +76,32 @@ def test_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
         store.save()
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["wallets.json"], "no temporary file left behind"
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        ({"kdf": {"salt": "not base64!"}}, "kdf.salt is not base64"),
+        ({"kdf": {"salt": ""}}, "kdf.salt has 0 bytes, fewer than 16"),
+        ({"kdf": {"n": 3}}, "kdf.n must be a power of two from 2 to 2**20, not 3"),
+        ({"kdf": {"n": 2**40}}, "kdf.n must be a power of two from 2 to 2**20, not 1099511627776"),
+        ({"kdf": {"n": -4}}, "kdf.n must be a power of two from 2 to 2**20, not -4"),
+        ({"kdf": {"r": 0}}, "kdf.r must be 1 to 64 and kdf.p 1 to 16, not r=0, p=1"),
+        ({"kdf": {"p": 0}}, "kdf.r must be 1 to 64 and kdf.p 1 to 16, not r=8, p=0"),
+        ({"kdf": {"n": 2**20, "r": 64}}, "needs more than 256 MiB"),
+        ({"check": {"nonce": "%%%"}}, "check is not base64"),
+        ({"check": {"nonce": "AAAA"}}, "check has a 3-byte nonce"),
+    ],
+)
+def test_malformed_key_derivation_is_a_corrupt_file_not_a_wrong_passphrase(tmp_path, damage: dict, problem: str):
+    path = tmp_path / "wallets.json"
+    make_pool(path, count=1)
+    data = json.loads(path.read_text())
+    for section, values in damage.items():
+        data[section].update(values)
+    path.write_text(json.dumps(data))
+    with pytest.raises(WalletError) as raised:
+        WalletStore.open(path, PASSPHRASE)
+    message = str(raised.value)
+    assert message.startswith(f"{path} is a corrupt wallet file (") and problem in message
+    assert "passphrase" not in message
