@@ -33,6 +33,18 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True)
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names, or None for another backend or an in-memory database.
+
+    Opening a SQLite store creates its file; a read-only command checks this first instead.
+    """
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # Let SQLAlchemy, not the driver, decide where transactions begin (see _sqlite_begin_immediate).
     dbapi_connection.isolation_level = None

@@ -191,10 +191,14 @@ def report(
     """Write the study's report; every figure is computed from the events recorded in the store."""
     from report import load_study, write_report
     from sim.ads.findings import compute_findings
-    from store.engine import open_store
+    from store.engine import open_store, sqlite_file
 
     settings: Settings = ctx.obj
     configure_logging(settings)
+    store_file = sqlite_file(settings.store_url)
+    if store_file is not None and not store_file.exists():
+        # Opening the store would create it: a read-only command leaves no empty one behind.
+        raise CliError(f"no experiment {experiment_id!r}: no results store at {store_file}")
 
     async def load():
         async with open_store(settings.store_url) as engine:

@@ -122,3 +122,10 @@ def test_options_are_refused_before_the_passphrase_is_asked_for(tmp_path, comman
     line = assert_one_line_failure(simctl("--state-dir", str(state), *command))
     assert refusal in line
     assert [path.name for path in state.iterdir()] == ["wallets.json"], "no server or node was started"
+
+
+def test_a_report_of_an_unknown_experiment_leaves_no_store_behind(tmp_path):
+    state, out = tmp_path / "state", tmp_path / "out"
+    line = assert_one_line_failure(simctl("--state-dir", str(state), "report", "nope", "--out", str(out)))
+    assert line == f"simctl: no experiment 'nope': no results store at {(state / 'simctl.db').resolve()}"
+    assert list(tmp_path.iterdir()) == [], "neither a store nor a state directory nor a report"
