@@ -23,7 +23,7 @@ from simctl.history_audit import HistoryAudit, campaign_histories, compare, repl
 from simctl.runner import configure_logging, run_async
 from store import ads as ads_store
 from store import ledger
-from store.engine import open_store
+from store.engine import open_store, sqlite_file
 from workers.stack import open_stack
 
 
@@ -73,6 +73,10 @@ def audit(
 
 
 async def run_audit(settings: Settings, chain: str | None, experiment: str | None, with_history: bool) -> AuditReport:
+    store_file = sqlite_file(settings.store_url)
+    if store_file is not None and not store_file.exists():
+        # Opening the store would create it: an audit reads, and leaves no empty store behind.
+        raise CliError(f"nothing to audit: no results store at {store_file}")
     async with open_store(settings.store_url) as engine:
         chain_ids = await ledger.chain_ids(engine)
         if chain is not None:

@@ -129,3 +129,10 @@ def test_a_report_of_an_unknown_experiment_leaves_no_store_behind(tmp_path):
     line = assert_one_line_failure(simctl("--state-dir", str(state), "report", "nope", "--out", str(out)))
     assert line == f"simctl: no experiment 'nope': no results store at {(state / 'simctl.db').resolve()}"
     assert list(tmp_path.iterdir()) == [], "neither a store nor a state directory nor a report"
+
+
+def test_an_audit_without_a_store_says_so_and_creates_none(tmp_path):
+    state = tmp_path / "state"
+    line = assert_one_line_failure(simctl("--state-dir", str(state), "audit", "--no-history"))
+    assert line == f"simctl: nothing to audit: no results store at {(state / 'simctl.db').resolve()}"
+    assert not (state / "simctl.db").exists()
