@@ -128,9 +128,8 @@ def print_status(report: StatusReport) -> None:
         for progress in study.scenarios:
             share = progress.campaign_days_reached / progress.campaign_days if progress.campaign_days else 0
             bar = "█" * round(share * 30) + "░" * (30 - round(share * 30))
-            console.print(
-                f"  scenario {progress.scenario} {bar} {progress.campaign_days_reached}/{progress.campaign_days} campaign-days"
-            )
+            reached = f"{progress.campaign_days_reached}/{progress.campaign_days}"
+            console.print(f"  scenario {progress.scenario} {bar} {reached} campaign-days")
 
     if report.workflows:
         workflows = Table(title="Workflows", title_justify="left")
