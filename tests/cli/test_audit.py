@@ -67,6 +67,8 @@ async def test_audit_passes_intact_chains_and_names_a_tampered_row(tmp_path):
 
 
 async def test_audit_of_an_unknown_chain_exits_2(tmp_path):
+    async with open_store(f"sqlite+aiosqlite:///{tmp_path / 'simctl.db'}"):
+        pass  # an empty store: the chain is what is missing
     result = await asyncio.to_thread(simctl, "--state-dir", str(tmp_path), "audit", "--chain", "nope")
     assert result.returncode == 2
     assert (
