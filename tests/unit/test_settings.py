@@ -52,7 +52,7 @@ def test_flags_override_the_environment(monkeypatch: pytest.MonkeyPatch):
     [
         ("postgresql://sim@127.0.0.1:5432/results", "postgresql+asyncpg://sim@127.0.0.1:5432/results"),
         ("postgres://sim@db/results", "postgresql+asyncpg://sim@db/results"),
-        ("sqlite:////tmp/x.db", "sqlite+aiosqlite:////tmp/x.db"),
+        ("sqlite:///results/x.db", "sqlite+aiosqlite:///results/x.db"),
     ],
 )
 def test_database_urls_select_the_async_driver(given: str, stored: str):
@@ -110,12 +110,12 @@ SAMPLES = {
     "temporal_address": "127.0.0.1:7999",
     "namespace": "sims",
     "embedded": "false",
-    "state_dir": "/tmp/simctl-state",
-    "database_url": "sqlite:////tmp/simctl.db",
+    "state_dir": "elsewhere/state",
+    "database_url": "sqlite:///elsewhere/simctl.db",
     "metrics_port": "9999",
     "ui_port": "9998",
     "log_level": "debug",
-    "trace_file": "/tmp/simctl-trace.jsonl",
+    "trace_file": "elsewhere/trace.jsonl",
     "otlp_endpoint": "http://127.0.0.1:4318",
     "wallet_passphrase": "secret",
     "otto_bridge_url": "http://node/bridge",
