@@ -1,0 +1,1 @@
+"""Monero network rules: pure, deterministic functions (randomness only from a passed-in rng)."""
