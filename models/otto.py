@@ -223,14 +223,28 @@ class FiberObservation(BaseModel):
 class Party(BaseModel):
     agent_id: str
     address: str
+    traits: AgentTraits | None = Field(
+        None, description="the agent's own traits: with them for every party and no outcome, the parties decide"
+    )
+    reputation: int | None = Field(
+        None,
+        description="on-chain reputation as observed when the lifecycle was arranged; what the other parties "
+        "see of this one (None: not looked up, no risk judged)",
+    )
 
 
 class FiberSpec(BaseModel):
-    """One lifecycle to drive: who takes part, which outcome they play for, where the chain is."""
+    """One lifecycle to drive: who takes part, how they move, where the chain is.
+
+    Decision mode: no ``outcome`` and ``traits`` on every party. Each party then decides its own moves
+    from its own traits and what the chain shows, and the outcome is whatever the moves lead to.
+    Otherwise the lifecycle is scripted: it plays for ``outcome``, or one drawn from the seed."""
 
     fiber_type: str
     parties: list[Party] = Field(min_length=2, description="initiator first")
-    outcome: str | None = Field(None, description="the terminal outcome to play for; drawn from the seed if None")
+    outcome: str | None = Field(
+        None, description="the terminal outcome to play for; None: drawn from the seed, or decided by the parties"
+    )
     seed: int = 0
     endpoints: OttoEndpoints
     wallets: str
@@ -241,6 +255,17 @@ class FiberSpec(BaseModel):
         pattern="^(all|initiator)$",
         description="who signs the create; 'initiator' reproduces V1's bug (counterparties own nothing)",
     )
+    acceleration: float = Field(
+        0.0,
+        ge=0,
+        description="decision mode: simulated seconds per real second while a party thinks (durable timers); "
+        "0: thinking takes no real time (as fast as possible)",
+    )
+
+    @property
+    def decided(self) -> bool:
+        """Whether the parties decide (decision mode) rather than play a script."""
+        return self.outcome is None and all(party.traits is not None for party in self.parties)
 
 
 class FiberProgress(BaseModel):
@@ -260,7 +285,7 @@ class FiberOutcome(BaseModel):
     fiber_id: str
     fiber_type: str
     parties: list[str]
-    planned_outcome: str
+    planned_outcome: str | None = Field(None, description="the outcome played for; None in decision mode")
     outcome: str | None
     terminal_state: str | None
     success: bool
@@ -270,6 +295,11 @@ class FiberOutcome(BaseModel):
     ordinals: int = Field(description="chain snapshots elapsed: the lifecycle's simulated duration")
     wall_seconds: float
     state_data: dict[str, Any] = Field(default_factory=dict)
+    moves_by_party: dict[str, int] = Field(
+        default_factory=dict, description="agent id: moves it signed that the chain applied (every party listed)"
+    )
+    ended_by: str | None = Field(None, description="agent id whose move reached the terminal state")
+    sim_seconds: int = Field(0, description="decision mode: simulated seconds the parties spent thinking")
 
 
 # --- identity --------------------------------------------------------------------------------

@@ -1,14 +1,16 @@
 """Record the histories that tests/otto/test_funding_and_replay.py replays.
 
-    python -m tests.otto.record_histories   (needs nothing running: starts what it needs)
+    python -m tests.otto.record_histories [NAME ...]   (needs nothing running: starts what it needs)
 
-Re-record only on purpose: after an intended, versioned change to workflow code.
+Re-record only on purpose: after an intended, versioned change to workflow code. Names (e.g.
+``fiber-contract-decided``) record only those histories and leave the other files as they are.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -23,7 +25,7 @@ from activities.otto.keyring import Keyring
 from bench.server import benchmark_client
 from localnet.ottochain.chain import Faults
 from localnet.ottochain.server import OttoChainServer
-from models.otto import AttestationSpec, FiberSpec, IdentitySpec, Party
+from models.otto import FIBER_TYPES, AgentTraits, AttestationSpec, FiberSpec, IdentitySpec, Party
 from store.wallets import generate_pool
 from workflows.otto.fiber import FiberWorkflow
 from workflows.otto.identity import AttestationWorkflow, IdentityWorkflow
@@ -31,7 +33,19 @@ from workflows.otto.identity import AttestationWorkflow, IdentityWorkflow
 OUT = Path(__file__).parent / "histories"
 
 
-async def main() -> None:
+def decided(party: Party, response_speed: float) -> Party:
+    """A party that decides for itself (decision mode): cooperative, unafraid, quick."""
+    traits = AgentTraits(
+        fiber_weights={name: 1 / len(FIBER_TYPES) for name in FIBER_TYPES},
+        activity_level=1.0,
+        risk_tolerance=1.0,
+        cooperativeness=1.0,
+        response_speed=response_speed,
+    )
+    return party.model_copy(update={"traits": traits})
+
+
+async def main(only: set[str]) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "wallets.json"
         store = generate_pool(path, "record", count=4, seed=3)
@@ -80,6 +94,18 @@ async def main() -> None:
                             wallets=str(path),
                         ),
                     ),
+                    # Decision mode, thinking on durable timers (a day of thinking is 86400 simulated s).
+                    "fiber-contract-decided": (
+                        FiberWorkflow.run,
+                        FiberSpec(
+                            fiber_type="Contract",
+                            parties=[decided(parties[0], 0.9), decided(parties[1], 0.8)],
+                            seed=4,
+                            endpoints=node.endpoints,
+                            wallets=str(path),
+                            acceleration=86400.0,
+                        ),
+                    ),
                     "identity-activate": (
                         IdentityWorkflow.run,
                         IdentitySpec(
@@ -93,7 +119,13 @@ async def main() -> None:
                         ),
                     ),
                 }
+                if only - runs.keys():
+                    raise SystemExit(
+                        f"no history named {', '.join(sorted(only - runs.keys()))} (known: {', '.join(runs)})"
+                    )
                 for name, (run, spec) in runs.items():
+                    if only and name not in only:
+                        continue
                     handle = await client.start_workflow(run, spec, id=name, task_queue=queue)
                     result = await handle.result()
                     if name == "identity-activate":
@@ -120,4 +152,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(set(sys.argv[1:])))

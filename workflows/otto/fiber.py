@@ -1,10 +1,18 @@
 """FiberWorkflow: one fiber lifecycle, driven through both sides to a terminal state.
 
 Create the fiber signed by every party (so every party owns it), then loop: read what ML0 shows,
-ask the fiber type's policy for the next move, have that party sign it, and wait until the move
-reaches ML0. A move the chain drops (NotSignedByOwner, a stale sequence number) fails the workflow
-with the chain's reason; a guard that refuses a move is a receipt the policy sees and reacts to;
-a lifecycle that has not ended when the durable timer fires is a TIMEOUT.
+ask for the next move, have that party sign it, and wait until the move reaches ML0. A move the chain
+drops (NotSignedByOwner, a stale sequence number) fails the workflow with the chain's reason; a guard
+that refuses a move is a receipt the policy sees and reacts to; a lifecycle that has not ended when
+the durable timer fires is a TIMEOUT.
+
+Two modes, chosen by the input alone (so a history always replays down the branch it was recorded on):
+
+- scripted: an outcome (given, or drawn from the seed) is planned first and the fiber type's policy
+  plays towards it (``plan``, ``next_move``);
+- decision (no outcome, traits on every party): each party decides its own moves from its own traits
+  and what ML0 shows (``terms``, ``decide``); before each move the mover thinks for its response time
+  on the simulated clock, a durable timer at the spec's acceleration.
 """
 
 from __future__ import annotations
@@ -30,7 +38,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from sim.otto.fibers import fiber_kind
     from sim.otto.fibers.base import FiberKind, FiberView, Move, Plan, Wait
+    from sim.otto.fibers.decisions import Table
     from workflows.common import search_attributes as sa
+    from workflows.common.clock import ClockState, SimClock
     from workflows.otto.chain import CHAIN_CALL, await_fiber, awaiting
 
 MAX_GUARD_FAILURES = 3
@@ -59,14 +69,24 @@ class FiberWorkflow:
             )
         rng = random.Random(spec.seed)
         addresses = [party.address for party in spec.parties]
-        planned = spec.outcome or rng.choice([outcome.name for outcome in kind.outcomes])
-        try:
-            plan = kind.plan(planned, addresses, rng)
-        except ValueError as err:
-            raise ApplicationError(str(err), type="UnknownOutcome", non_retryable=True) from None
+        table: Table | None = None
+        if spec.decided:
+            plan = kind.terms(addresses, rng)
+            table = Table.of(
+                addresses,
+                [party.traits for party in spec.parties if party.traits is not None],
+                reputations=[party.reputation for party in spec.parties],
+                salt=rng.getrandbits(64),
+            )
+        else:
+            planned = spec.outcome or rng.choice([outcome.name for outcome in kind.outcomes])
+            try:
+                plan = kind.plan(planned, addresses, rng)
+            except ValueError as err:
+                raise ApplicationError(str(err), type="UnknownOutcome", non_retryable=True) from None
 
         lifecycle = _Lifecycle(
-            spec, kind, plan, rng, fiber_id=spec.fiber_id or str(workflow.uuid4()), on_progress=self._report
+            spec, kind, plan, rng, table, fiber_id=spec.fiber_id or str(workflow.uuid4()), on_progress=self._report
         )
         workflow.upsert_search_attributes(
             [
@@ -102,11 +122,12 @@ class _Lifecycle:
         kind: FiberKind,
         plan: Plan,
         rng: random.Random,
+        table: Table | None,
         *,
         fiber_id: str,
         on_progress: Callable[[FiberProgress], None],
     ) -> None:
-        self.spec, self.kind, self.plan, self.rng = spec, kind, plan, rng
+        self.spec, self.kind, self.plan, self.rng, self.table = spec, kind, plan, rng, table
         self.fiber_id = fiber_id
         self.on_progress = on_progress
         self.addresses = [party.address for party in spec.parties]
@@ -116,6 +137,9 @@ class _Lifecycle:
         self.transitions = 0
         self.guard_failures = 0
         self.last_event: str | None = None
+        self.moves_by_party = {party.agent_id: 0 for party in spec.parties}
+        self.ended_by: str | None = None
+        self.clock = SimClock(ClockState(acceleration=spec.acceleration))
         self.started = workflow.now()
 
     async def drive(self) -> FiberOutcome:
@@ -132,7 +156,10 @@ class _Lifecycle:
             if self.guard_failures > MAX_GUARD_FAILURES:
                 meter.create_counter("traffic_simulator_fibers_failed").add(1, {"type": self.kind.name})
                 return self.outcome(status="FAILED")
-            step = self.kind.next_move(self._view(), self.addresses, self.plan, self.rng)
+            if self.table is not None:
+                step = self.kind.decide(self._view(), self.table, self.rng)
+            else:
+                step = self.kind.next_move(self._view(), self.addresses, self.plan, self.rng)
             if step is None:
                 return self.outcome(status="FAILED")
             if isinstance(step, Wait):
@@ -161,6 +188,8 @@ class _Lifecycle:
         assert self.record is not None
         signer = self.spec.parties[move.actor].agent_id
         self._report(waiting_on=signer)
+        if move.think_seconds > 0:  # decision mode only: scripted moves take no thinking
+            await self.clock.advance(round(move.think_seconds))
         before = self.record
         submitted = await workflow.execute_activity_method(
             FiberActivities.submit_transition,
@@ -189,6 +218,9 @@ class _Lifecycle:
         assert self.record is not None
         if self.record.sequence_number > before.sequence_number:
             self.transitions += self.record.sequence_number - before.sequence_number
+            self.moves_by_party[signer] += 1
+            if self.kind.terminal(self.record.current_state) is not None:
+                self.ended_by = signer
         else:
             self.guard_failures += 1
 
@@ -246,4 +278,7 @@ class _Lifecycle:
             ordinals=self.ordinal - (self.first_ordinal or self.ordinal),
             wall_seconds=(workflow.now() - self.started).total_seconds(),
             state_data=dict(self.record.state_data) if self.record else {},
+            moves_by_party=dict(self.moves_by_party),
+            ended_by=self.ended_by,
+            sim_seconds=self.clock.now,
         )

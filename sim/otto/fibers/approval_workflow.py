@@ -3,6 +3,10 @@
 Each approver approves at most once; any approver who has not approved may reject, which ends the
 request. The requester finalizes once the chain counts at least ``quorum`` distinct panel members
 among the approvals.
+
+Decision mode: the requester submits; each approver approves if it goes along with the requester
+(cooperativeness, the requester's reputation against its risk tolerance) and rejects otherwise; the
+requester finalizes once the quorum stands, unless a quicker approver has rejected first.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sim.otto.fibers.base import FiberKind, FiberView, Move, Outcome, Plan, Wait
+from sim.otto.fibers.decisions import Intent, Public, Seat
 from sim.otto.fibers.expressions import (
     ORDINAL,
     all_of,
@@ -33,6 +38,7 @@ from sim.otto.fibers.expressions import (
 
 REQUESTER = 0
 REQUESTS = ("laptop purchase", "conference travel", "vendor onboarding", "budget increase", "API key for prod")
+REJECT_REASONS = ("over budget", "missing justification", "wrong cost centre")
 
 _APPROVED_BY = pluck("state.approvals", "approver")
 _FRESH_APPROVER = all_of(signer_among("state.approvers"), not_(contains(_APPROVED_BY, signer())))
@@ -77,6 +83,7 @@ class ApprovalWorkflow(FiberKind):
     max_parties = 8  # requester + 7 approvers
     outcomes = (Outcome("approved", "approved", True), Outcome("rejected", "rejected", False))
     state_machine = DEFINITION
+    max_think_seconds = 24 * 3600.0
 
     def initial_data(self, parties: Sequence[str], plan: Plan) -> dict[str, Any]:
         p = plan.params
@@ -116,3 +123,25 @@ class ApprovalWorkflow(FiberKind):
         if plan.outcome == "approved":
             return Move(REQUESTER, "finalize", {})
         return Move(p["rejecter"], "reject", {"reason": p["reason"]})
+
+    def terms(self, parties: Sequence[str], rng: random.Random) -> Plan:
+        panel = len(parties) - 1
+        quorum = rng.randint(max(2, math.ceil(panel / 2)), panel)
+        return Plan(None, {"title": rng.choice(REQUESTS), "amount": rng.randint(1, 100) * 250, "quorum": quorum})
+
+    def intent(self, me: Seat, view: FiberView, public: Public, rng: random.Random) -> Intent | Wait | None:
+        if view.state == "draft":
+            return Intent("submit", {}, me.think(self.max_think_seconds, "submit")) if me.index == REQUESTER else None
+        if view.state != "pending":
+            return None
+        approved = {a["approver"] for a in view.data["approvals"]}
+        if me.index == REQUESTER:
+            if len(approved & set(view.data["approvers"])) >= view.data["quorum"]:
+                return Intent("finalize", {}, me.think(self.max_think_seconds, "finalize"))
+            return None
+        if me.address in approved:
+            return None
+        think = me.think(self.max_think_seconds, "approve")
+        if me.goes_along("approve", public.reputation(REQUESTER)):
+            return Intent("approve", {}, think)
+        return Intent("reject", {"reason": rng.choice(REJECT_REASONS)}, think)

@@ -3,6 +3,11 @@
 Completion is mutual: each party submits its own completion once, and either may finalize only when
 the record holds completions from two distinct parties, both of them. Either party may instead
 dispute an active contract, which ends it.
+
+Decision mode: the counterparty accepts if it goes along with the proposer (cooperativeness, the
+proposer's reputation against its risk tolerance) and rejects otherwise; once active, each party
+delivers (submits its completion) if cooperative and disputes otherwise; once both have delivered,
+the quicker of the two finalizes.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sim.otto.fibers.base import FiberKind, FiberView, Move, Outcome, Plan, Wait
+from sim.otto.fibers.decisions import Intent, Public, Seat
 from sim.otto.fibers.expressions import (
     ORDINAL,
     all_of,
@@ -31,6 +37,8 @@ from sim.otto.fibers.expressions import (
 
 PROPOSER, COUNTERPARTY = 0, 1
 DELIVERABLES = ("logo design", "API integration", "market report", "translation", "code audit", "dataset labelling")
+REJECT_REASONS = ("price too low", "timeline too short", "scope unclear")
+DISPUTE_REASONS = ("work not delivered", "quality below terms", "payment withheld")
 
 _PARTIES = [var("state.proposer"), var("state.counterparty")]
 _BY_A_PARTY = contains(_PARTIES, signer())
@@ -104,6 +112,7 @@ class Contract(FiberKind):
         Outcome("dispute", "DISPUTED", False),
     )
     state_machine = DEFINITION
+    max_think_seconds = 24 * 3600.0
 
     def initial_data(self, parties: Sequence[str], plan: Plan) -> dict[str, Any]:
         """Terms come from the plan when it has them (the bridge passes a bare plan and sets its own)."""
@@ -120,8 +129,7 @@ class Contract(FiberKind):
     def plan(self, outcome: str, parties: Sequence[str], rng: random.Random) -> Plan:
         self.outcome(outcome)
         params: dict[str, Any] = {
-            "deliverable": rng.choice(DELIVERABLES),
-            "price": rng.randint(1, 200) * 500,
+            **_terms(rng),
             # Who hands in first, and each party's proof of delivery.
             "order": rng.sample((PROPOSER, COUNTERPARTY), 2),
             "proofs": [f"ipfs://bafy{rng.randrange(16**12):012x}" for _ in range(2)],
@@ -152,3 +160,30 @@ class Contract(FiberKind):
         if plan.outcome == "complete":
             return Move(p["finalizer"], "finalize", {})
         return Move(p["disputer"], "dispute", {"reason": p["reason"]})
+
+    def terms(self, parties: Sequence[str], rng: random.Random) -> Plan:
+        return Plan(None, _terms(rng))
+
+    def intent(self, me: Seat, view: FiberView, public: Public, rng: random.Random) -> Intent | Wait | None:
+        if view.state == "PROPOSED":
+            if me.index != COUNTERPARTY:
+                return None
+            think = me.think(self.max_think_seconds, "accept")
+            if me.goes_along("accept", public.reputation(PROPOSER)):
+                return Intent("accept", {}, think)
+            return Intent("reject", {"reason": rng.choice(REJECT_REASONS)}, think)
+        if view.state != "ACTIVE" or me.index not in (PROPOSER, COUNTERPARTY):
+            return None
+        submitted = {c["party"] for c in view.data["completions"]}
+        if me.address not in submitted:
+            think = me.think(self.max_think_seconds, "deliver")
+            if me.chance("deliver", me.traits.cooperativeness):
+                return Intent("submit_completion", {"proof": f"ipfs://bafy{rng.randrange(16**12):012x}"}, think)
+            return Intent("dispute", {"reason": rng.choice(DISPUTE_REASONS)}, think)
+        if set(public.addresses[:2]) <= submitted:
+            return Intent("finalize", {}, me.think(self.max_think_seconds, "finalize"))
+        return None  # delivered; waiting for the other party
+
+
+def _terms(rng: random.Random) -> dict[str, Any]:
+    return {"deliverable": rng.choice(DELIVERABLES), "price": rng.randint(1, 200) * 500}

@@ -1,6 +1,10 @@
 """SimpleOrder: a buyer orders, the seller confirms and ships, the buyer confirms delivery.
 
 Either side may back out until the goods are shipped; after that only delivery ends the order.
+
+Decision mode: the seller confirms an order if it goes along with the buyer (cooperativeness, the
+buyer's reputation against its risk tolerance), then ships if cooperative, and cancels otherwise;
+an uncooperative buyer may back out before shipment; a shipment is always taken delivery of.
 """
 
 from __future__ import annotations
@@ -10,10 +14,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from sim.otto.fibers.base import FiberKind, FiberView, Move, Outcome, Plan, Wait
+from sim.otto.fibers.decisions import Intent, Public, Seat
 from sim.otto.fibers.expressions import ORDINAL, all_of, any_of, is_text, machine, signed_by, signer, transition, var
 
 BUYER, SELLER = 0, 1
 ITEMS = ("widget", "gadget", "sprocket", "gizmo", "doohickey")
+SELLER_REASONS = ("out of stock", "cannot ship in time", "buyer unknown")
+BUYER_REASONS = ("changed mind", "price dispute", "found elsewhere")
+# The chance, at each state before shipment, that a wholly uncooperative buyer backs out.
+BACK_OUT = 0.5
 
 # A shipment needs a tracking number the buyer can follow.
 _SHIP = all_of(signed_by("state.seller"), is_text(var("event.trackingNumber")))
@@ -41,6 +50,7 @@ class SimpleOrder(FiberKind):
     name = "SimpleOrder"
     outcomes = (Outcome("delivered", "delivered", True), Outcome("cancelled", "cancelled", False))
     state_machine = DEFINITION
+    max_think_seconds = 4 * 3600.0
 
     def initial_data(self, parties: Sequence[str], plan: Plan) -> dict[str, Any]:
         p = plan.params
@@ -54,11 +64,7 @@ class SimpleOrder(FiberKind):
 
     def plan(self, outcome: str, parties: Sequence[str], rng: random.Random) -> Plan:
         self.outcome(outcome)
-        params: dict[str, Any] = {
-            "item": rng.choice(ITEMS),
-            "quantity": rng.randint(1, 10),
-            "price": rng.randint(5, 500) * 100,
-        }
+        params = _terms(rng)
         if outcome == "delivered":
             params["tracking_number"] = f"TRK{rng.randrange(10**9):09d}"
         else:
@@ -78,3 +84,32 @@ class SimpleOrder(FiberKind):
         if view.state == "shipped":
             return Move(BUYER, "deliver", {})
         return None
+
+    def terms(self, parties: Sequence[str], rng: random.Random) -> Plan:
+        return Plan(None, _terms(rng))
+
+    def intent(self, me: Seat, view: FiberView, public: Public, rng: random.Random) -> Intent | Wait | None:
+        think = me.think(self.max_think_seconds, view.state)
+        if me.index == SELLER:
+            if view.state == "pending":
+                if me.goes_along("confirm", public.reputation(BUYER)):
+                    return Intent("confirm", {}, think)
+                return Intent("cancel", {"reason": rng.choice(SELLER_REASONS)}, think)
+            if view.state == "confirmed":
+                if me.chance("ship", me.traits.cooperativeness):
+                    return Intent("ship", {"trackingNumber": f"TRK{rng.randrange(10**9):09d}"}, think)
+                return Intent("cancel", {"reason": rng.choice(SELLER_REASONS)}, think)
+            return None
+        if me.index != BUYER:
+            return None
+        if view.state in ("pending", "confirmed"):
+            if me.chance(f"back out/{view.state}", BACK_OUT * (1.0 - me.traits.cooperativeness)):
+                return Intent("cancel", {"reason": rng.choice(BUYER_REASONS)}, think)
+            return None
+        if view.state == "shipped":
+            return Intent("deliver", {}, think)
+        return None
+
+
+def _terms(rng: random.Random) -> dict[str, Any]:
+    return {"item": rng.choice(ITEMS), "quantity": rng.randint(1, 10), "price": rng.randint(5, 500) * 100}

@@ -6,6 +6,12 @@ claims a draw on a full board without a line, and a player who stops moving lose
 claims the timeout after the per-move deadline. Every move restarts the clock. Before the first move
 there is no clock (the chain exposes no creation ordinal to the definition), so the second player may
 start it: a first player who never moves can be timed out as well.
+
+Decision mode: the player to move stalls (leaves the clock to run out) with a chance that grows as
+its cooperativeness falls, (1 - cooperativeness)^2 at each move, and otherwise plays: carefully (win,
+block, centre, corner) as often as its activity level says, anywhere free the rest of the time. The
+waiting player starts the clock if the first move does not come within its patience, and claims the
+timeout once the deadline has passed; a line's owner claims the win, and either claims a full board's draw.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sim.otto.fibers.base import FiberKind, FiberView, Move, Outcome, Plan, Wait
+from sim.otto.fibers.decisions import PATIENCE, Intent, Public, Seat
 from sim.otto.fibers.expressions import (
     ORDINAL,
     Expr,
@@ -133,10 +140,26 @@ def _random_game(rng: random.Random) -> tuple[list[int], str | None]:
     return cells, None
 
 
+def careful_cell(board: Mapping[str, Any], mark: str) -> int:
+    """A sound cell for ``mark``: complete a line, else block one, else the centre, a corner, an edge."""
+    free = [i for i in range(9) if board[f"c{i}"] == ""]
+    other = MARKS[1 - MARKS.index(mark)]
+    for wanted in (mark, other):
+        for line in LINES:
+            marks = [board[f"c{i}"] for i in line]
+            if marks.count(wanted) == 2 and marks.count("") == 1:
+                return line[marks.index("")]
+    for cell in (4, 0, 2, 6, 8, 1, 3, 5, 7):
+        if cell in free:
+            return cell
+    raise ValueError("no free cell")
+
+
 class TicTacToe(FiberKind):
     name = "TicTacToe"
     outcomes = (Outcome("win", "won", True), Outcome("draw", "drawn", True), Outcome("timeout", "timed_out", False))
     state_machine = DEFINITION
+    max_think_seconds = 60.0
 
     def initial_data(self, parties: Sequence[str], plan: Plan) -> dict[str, Any]:
         return {
@@ -151,7 +174,7 @@ class TicTacToe(FiberKind):
 
     def plan(self, outcome: str, parties: Sequence[str], rng: random.Random) -> Plan:
         self.outcome(outcome)
-        params: dict[str, Any] = {"move_timeout": rng.randint(2, 5)}
+        params = _terms(rng)
         if outcome == "timeout":
             # Four moves or fewer can hold no line; the player to move after them stalls (with no
             # moves at all, X never opens).
@@ -191,3 +214,35 @@ class TicTacToe(FiberKind):
         if view.ordinal <= deadline:
             return Wait(until_ordinal=deadline + 1)
         return Move(1 - to_move, "claim_timeout", {})
+
+    def terms(self, parties: Sequence[str], rng: random.Random) -> Plan:
+        return Plan(None, _terms(rng))
+
+    def intent(self, me: Seat, view: FiberView, public: Public, rng: random.Random) -> Intent | Wait | None:
+        if view.state != "playing" or me.index not in (PLAYER_X, PLAYER_O):
+            return None
+        data, mark = view.data, MARKS[me.index]
+        played = data["moveCount"]
+        line = winning_mark(data)
+        if line is not None:
+            return Intent("claim_win", {}, me.think(self.max_think_seconds, "claim")) if line == mark else None
+        if played == 9:
+            return Intent("claim_draw", {}, me.think(self.max_think_seconds, "claim"))
+        if data["turn"] == mark:
+            if me.chance(f"stall/{played}", (1.0 - me.traits.cooperativeness) ** 2):
+                return None  # stalls: the clock runs out on it
+            if me.chance(f"care/{played}", me.traits.activity_level):
+                cell = careful_cell(data, mark)
+            else:
+                cell = rng.choice([i for i in range(9) if data[f"c{i}"] == ""])
+            return Intent("make_move", {"cell": cell}, me.think(self.max_think_seconds, f"move/{played}"))
+        deadline = data["deadline"]
+        if deadline is None:  # no first move yet: start the clock once patience runs out
+            return Intent("start_clock", {}, PATIENCE * self.max_think_seconds)
+        if view.ordinal <= deadline:
+            return Wait(until_ordinal=deadline + 1)
+        return Intent("claim_timeout", {}, me.think(self.max_think_seconds, f"timeout/{played}"))
+
+
+def _terms(rng: random.Random) -> dict[str, Any]:
+    return {"move_timeout": rng.randint(2, 5)}

@@ -2,6 +2,11 @@
 
 The depositor releases once satisfied. A refund is either the beneficiary waiving the funds, or the
 depositor reclaiming them after the lock period (counted in snapshots from funding) has run out.
+
+Decision mode: the depositor funds, then releases if it goes along with the beneficiary
+(cooperativeness, the beneficiary's reputation against its risk tolerance); otherwise it waits out the
+lock period and reclaims. A beneficiary that will not do the work (an uncooperative one) hands the
+deposit back instead; the quicker of a release and a waiver decides.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sim.otto.fibers.base import FiberKind, FiberView, Move, Outcome, Plan, Wait
+from sim.otto.fibers.decisions import Intent, Public, Seat
 from sim.otto.fibers.expressions import ORDINAL, all_of, eq, gt, machine, plus, signed_by, signer, transition, var
 
 DEPOSITOR, BENEFICIARY = 0, 1
@@ -59,6 +65,7 @@ class TokenEscrow(FiberKind):
     name = "TokenEscrow"
     outcomes = (Outcome("release", "released", True), Outcome("refund", "refunded", False))
     state_machine = DEFINITION
+    max_think_seconds = 24 * 3600.0
 
     def initial_data(self, parties: Sequence[str], plan: Plan) -> dict[str, Any]:
         p = plan.params
@@ -72,11 +79,7 @@ class TokenEscrow(FiberKind):
 
     def plan(self, outcome: str, parties: Sequence[str], rng: random.Random) -> Plan:
         self.outcome(outcome)
-        params: dict[str, Any] = {
-            "amount": rng.randint(1, 1000) * 1000,
-            "purpose": rng.choice(PURPOSES),
-            "lock_period": rng.randint(2, 6),
-        }
+        params = _terms(rng)
         if outcome == "refund":
             params["refund_by"] = rng.choice(("beneficiary", "depositor"))
         return Plan(outcome, params)
@@ -94,3 +97,28 @@ class TokenEscrow(FiberKind):
         if view.ordinal <= refundable_at:
             return Wait(until_ordinal=refundable_at + 1)
         return Move(DEPOSITOR, "refund", {})
+
+    def terms(self, parties: Sequence[str], rng: random.Random) -> Plan:
+        return Plan(None, _terms(rng))
+
+    def intent(self, me: Seat, view: FiberView, public: Public, rng: random.Random) -> Intent | Wait | None:
+        if view.state == "pending":
+            if me.index != DEPOSITOR:
+                return None
+            return Intent("fund", {"amount": view.data["amount"]}, me.think(self.max_think_seconds, "fund"))
+        if view.state != "funded":
+            return None
+        if me.index == DEPOSITOR:
+            if me.goes_along("release", public.reputation(BENEFICIARY)):
+                return Intent("release", {}, me.think(self.max_think_seconds, "release"))
+            refundable_at = view.data["refundableAt"]
+            if view.ordinal <= refundable_at:
+                return Wait(until_ordinal=refundable_at + 1)
+            return Intent("refund", {}, me.think(self.max_think_seconds, "reclaim"))
+        if me.index == BENEFICIARY and me.chance("waive", 1.0 - me.traits.cooperativeness):
+            return Intent("refund", {}, me.think(self.max_think_seconds, "waive"))
+        return None
+
+
+def _terms(rng: random.Random) -> dict[str, Any]:
+    return {"amount": rng.randint(1, 1000) * 1000, "purpose": rng.choice(PURPOSES), "lock_period": rng.randint(2, 6)}

@@ -2,6 +2,10 @@
 
 Voters may abstain. The proposer closes the vote; the outcome is decided at close from the on-chain
 tally: passed on a strict majority of the votes cast, rejected otherwise (a tie rejects).
+
+Decision mode: a voter turns out unless it is inactive (activity level) and votes yes if it goes along
+with the proposer (cooperativeness, the proposer's reputation against its risk tolerance), no
+otherwise; the proposer closes once its patience has run out, after every voter who turns out.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sim.otto.fibers.base import FiberKind, FiberView, Move, Outcome, Plan, Wait
+from sim.otto.fibers.decisions import PATIENCE, Intent, Public, Seat
 from sim.otto.fibers.expressions import (
     ORDINAL,
     all_of,
@@ -34,6 +39,8 @@ from sim.otto.fibers.expressions import (
 PROPOSER = 0
 CHOICES = ("yes", "no")
 MOTIONS = ("raise the fee cap", "adopt the new logo", "fund the bridge audit", "extend the trial", "merge the guilds")
+# The chance that a wholly inactive voter sits the vote out.
+ABSTAIN = 0.5
 
 _YES = eq(var("event.choice"), "yes")
 _CLOSE_EFFECT = {"closedAt": ORDINAL, "turnout": length(var("state.ballots"))}
@@ -87,6 +94,7 @@ class Voting(FiberKind):
     max_parties = 10  # proposer + 9 voters
     outcomes = (Outcome("passed", "passed", True), Outcome("rejected", "rejected", False))
     state_machine = DEFINITION
+    max_think_seconds = 24 * 3600.0
 
     def initial_data(self, parties: Sequence[str], plan: Plan) -> dict[str, Any]:
         return {
@@ -119,3 +127,18 @@ class Voting(FiberKind):
             voter, choice = ballots[cast]
             return Move(voter, "vote", {"choice": choice})
         return Move(PROPOSER, "close", {})
+
+    def terms(self, parties: Sequence[str], rng: random.Random) -> Plan:
+        return Plan(None, {"motion": rng.choice(MOTIONS)})
+
+    def intent(self, me: Seat, view: FiberView, public: Public, rng: random.Random) -> Intent | Wait | None:
+        if view.state != "open":
+            return None
+        if me.index == PROPOSER:
+            return Intent("close", {}, PATIENCE * self.max_think_seconds)
+        if me.address in {b["voter"] for b in view.data["ballots"]}:
+            return None
+        if me.chance("abstain", ABSTAIN * (1.0 - me.traits.activity_level)):
+            return None
+        choice = "yes" if me.goes_along("vote", public.reputation(PROPOSER)) else "no"
+        return Intent("vote", {"choice": choice}, me.think(self.max_think_seconds, "vote"))
