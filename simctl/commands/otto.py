@@ -135,7 +135,11 @@ def print_outcome(result: FiberOutcome) -> None:
     )
     rows = {
         "status": status,
-        "outcome": f"{result.outcome} (planned {result.planned_outcome})",
+        "outcome": (
+            f"{result.outcome} (planned {result.planned_outcome})"
+            if result.planned_outcome is not None
+            else f"{result.outcome} (decided by the parties, ended by {result.ended_by or '-'})"
+        ),
         "terminal state": result.terminal_state or "-",
         "success": str(result.success),
         "parties": ", ".join(result.parties),
