@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.otto import AgentTraits
+from models.ledger import AppendBatch, ChainHead
+from models.otto import AgentStats, AgentTraits, OttoEndpoints
 
 
 class _Frozen(BaseModel):
@@ -61,3 +63,221 @@ class Selection(_Frozen):
     newcomers: list[AgentTraits]
     mutation_rate: float
     diversity: float = Field(description="mean standard deviation of the traits before selection")
+
+
+# --- a run of generations, as it crosses workflow, activity and store boundaries ----------------
+
+
+class Member(_Frozen):
+    """One place in the population: the agent (a wallet of the pool), its identity and its traits."""
+
+    agent_id: str
+    address: str
+    identity_fiber_id: str | None = Field(None, description="its AgentIdentity fiber, once registered")
+    traits: AgentTraits
+
+
+class Lifecycle(_Frozen):
+    """One fiber lifecycle a generation starts: who takes part (initiator first) and the seed it plays with."""
+
+    index: int = Field(ge=0)
+    fiber_type: str
+    parties: tuple[str, ...] = Field(min_length=2, description="agent ids, initiator first")
+    seed: int
+    forced: bool = Field(False, description="initiated so that the initiator takes part in this generation at all")
+
+
+class LifecycleResult(_Frozen):
+    """How a lifecycle ended, as the generation counts it: a child that failed is FAILED, not lost."""
+
+    index: int
+    fiber_type: str
+    parties: tuple[str, ...]
+    fiber_id: str | None = None
+    status: str = Field(description="COMPLETED, TIMEOUT or FAILED")
+    success: bool
+    outcome: str | None = None
+    error: str | None = Field(None, description="why the child workflow failed, if it did")
+
+
+class AgentObservation(_Frozen):
+    """What the chain shows of an agent: its balance and the reputation on its AgentIdentity."""
+
+    agent_id: str
+    balance: int
+    reputation: int
+    identity_state: str | None = None
+    completed_contracts: int = 0
+    violations: int = 0
+
+
+class AgentRecord(_Frozen):
+    """One agent's generation in the checkpoint: the traits it played with, what it did, how it ranked."""
+
+    agent_id: str
+    traits: AgentTraits
+    stats: AgentStats
+    balance: int
+    earnings: int
+    reputation: int
+    fitness: Fitness
+    role: Role
+    rank: int
+    next_traits: AgentTraits | None = Field(None, description="the traits it carries on; None when retired")
+
+
+class GenerationStats(_Frozen):
+    """A generation's figures: what the ledger entry records and the run's progress shows."""
+
+    generation: int
+    population_size: int
+    next_population_size: int
+    lifecycles: int
+    completed: int = Field(description="lifecycles that reached a success terminal")
+    failed: int = Field(description="lifecycles that ended any other way (failure terminal, TIMEOUT, FAILED)")
+    by_type: dict[str, list[int]] = Field(default_factory=dict, description="fiber type: [completed, lifecycles]")
+    fitness_avg: float
+    fitness_max: float
+    fitness_min: float
+    mutation_rate: float
+    diversity: float
+    newcomers: list[str] = Field(default_factory=list, description="agents that joined for the next generation")
+    retired: list[str] = Field(default_factory=list, description="agents that left after this generation")
+    reputation_queries: int = 0
+
+
+class Checkpoint(BaseModel):
+    """Everything one generation leaves in the store, written by one idempotent activity in one transaction."""
+
+    run_id: str
+    generation: int
+    stats: GenerationStats
+    agents: list[AgentRecord]
+    lifecycles: list[LifecycleResult]
+    next_population: list[Member]
+    ledger: AppendBatch | None = None
+
+
+class EvolutionState(_Frozen):
+    """What a run carries across continue-as-new (the population itself lives in the store)."""
+
+    seed: int
+    next_generation: int
+    generations_done: int = Field(0, description="generations this run of the workflow chain has completed")
+    population_size: int
+    target_size: int
+    ledger: ChainHead
+    deadline: datetime | None = None
+    paused: bool = False
+    stopping: bool = False
+    last: GenerationStats | None = None
+
+
+class EvolutionSpec(_Frozen):
+    """A run: what the CLI starts. On a resume the stored run's seed wins over this one's."""
+
+    run_id: str = Field(min_length=1, max_length=100)
+    seed: int = Field(0, ge=0)
+    population: int | None = Field(None, ge=2, le=10_000, description="None: 100 for a new run, unchanged on resume")
+    generations: int | None = Field(10, ge=1, description="generations this workflow runs; None = until stopped")
+    duration_seconds: float | None = Field(None, gt=0, description="stop after the generation that passes this")
+    endpoints: OttoEndpoints
+    wallets: str
+    resume: bool = Field(False, description="start from the run's last checkpoint in the store")
+    concurrency: int = Field(32, ge=1, le=1000, description="lifecycles running at once in a generation")
+    continue_every: int = Field(10, ge=1, description="generations per workflow run before continue-as-new")
+    fiber_timeout_seconds: float = Field(300.0, gt=0)
+    acceleration: float = Field(0.0, ge=0, description="simulated seconds per real second for the lifecycles")
+    carried: EvolutionState | None = Field(None, description="where the run stands, across continue-as-new")
+
+
+class RunStart(BaseModel):
+    """A new run's record and its first population (generation 0), written once."""
+
+    run_id: str
+    seed: int
+    spec_json: str
+    population: list[Member]
+
+
+class RunState(_Frozen):
+    """Where a stored run stands: the next generation to play, its population size, the ledger's head."""
+
+    run_id: str
+    seed: int
+    next_generation: int
+    population_size: int
+    ledger: ChainHead
+
+
+class AllocateAgents(_Frozen):
+    """Wallets of the pool for new places in a run; the same request always gets the same agents."""
+
+    run_id: str
+    generation: int = Field(description="the generation they first play in")
+    count: int = Field(ge=0)
+    wallets: str
+
+
+class AllocatedAgent(_Frozen):
+    """A wallet of the pool taken on by a run, with the public profile it registers with."""
+
+    agent_id: str
+    address: str
+    display_name: str = ""
+    platform: str = "simctl"
+    platform_user_id: str = ""
+
+
+class PopulationRef(_Frozen):
+    run_id: str
+    generation: int
+
+
+class ObserveAgents(_Frozen):
+    endpoints: OttoEndpoints
+    agents: list[Member]
+
+
+class GenerationSpec(_Frozen):
+    """One generation, by reference: the population is read from the store (run id, generation)."""
+
+    run_id: str
+    generation: int = Field(ge=0)
+    seed: int = Field(ge=0)
+    target_size: int = Field(ge=2, description="the population size the next generation should have")
+    endpoints: OttoEndpoints
+    wallets: str
+    ledger: ChainHead
+    concurrency: int = Field(32, ge=1)
+    fiber_timeout_seconds: float = Field(300.0, gt=0)
+    acceleration: float = Field(0.0, ge=0)
+
+
+class GenerationSummary(_Frozen):
+    """What a generation returns to its run: its figures and where the ledger now ends."""
+
+    stats: GenerationStats
+    ledger: ChainHead
+
+
+class EvolutionProgress(_Frozen):
+    """What the run's `progress` query answers."""
+
+    run_id: str
+    next_generation: int
+    generations_done: int
+    generations_target: int | None
+    population_size: int
+    target_size: int
+    paused: bool
+    stopping: bool
+    last: GenerationStats | None = None
+
+
+class EvolutionResult(_Frozen):
+    run_id: str
+    generations_done: int
+    next_generation: int
+    population_size: int
+    last: GenerationStats | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Float, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -166,3 +166,86 @@ class AdsEventRow(Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))
     data_json: Mapped[str] = mapped_column(Text)
+
+
+# --- otto: the traffic simulator's runs, one checkpoint per generation ----------------------------
+
+
+class OttoRunRow(Base):
+    """A run of the evolving simulator: its seed and the spec it was started with."""
+
+    __tablename__ = "otto_runs"
+
+    run_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    spec_json: Mapped[str] = mapped_column(Text)
+
+
+class OttoRunAgentRow(Base):
+    """Which wallets of the pool a run took on, and for which generation: a retried allocation finds them."""
+
+    __tablename__ = "otto_run_agents"
+
+    run_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    address: Mapped[str] = mapped_column(String(100))
+    joined_generation: Mapped[int] = mapped_column(Integer, index=True)
+
+
+class OttoPopulationRow(Base):
+    """The population that plays a generation: agents, identities, traits (JSON list of members)."""
+
+    __tablename__ = "otto_populations"
+
+    run_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    members_json: Mapped[str] = mapped_column(Text)
+
+
+class OttoGenerationRow(Base):
+    """A generation's checkpoint: its figures, its lifecycles, and the ledger entry that seals them."""
+
+    __tablename__ = "otto_generations"
+
+    run_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    population_size: Mapped[int] = mapped_column(Integer)
+    lifecycles: Mapped[int] = mapped_column(Integer)
+    completed: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
+    fitness_avg: Mapped[float] = mapped_column(Float)
+    fitness_max: Mapped[float] = mapped_column(Float)
+    fitness_min: Mapped[float] = mapped_column(Float)
+    mutation_rate: Mapped[float] = mapped_column(Float)
+    diversity: Mapped[float] = mapped_column(Float)
+    stats_json: Mapped[str] = mapped_column(Text)
+    lifecycles_json: Mapped[str] = mapped_column(Text)
+    ledger_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    entry_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class OttoAgentStatsRow(Base):
+    """One agent's generation: the traits it played with, its AgentStats, chain readings, fitness, selection."""
+
+    __tablename__ = "otto_agent_stats"
+
+    run_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    traits_json: Mapped[str] = mapped_column(Text)
+    fibers_initiated: Mapped[int] = mapped_column(Integer)
+    fibers_completed: Mapped[int] = mapped_column(Integer)
+    fibers_failed: Mapped[int] = mapped_column(Integer)
+    attestations_made: Mapped[int] = mapped_column(Integer)
+    attestations_received: Mapped[int] = mapped_column(Integer)
+    counterparties_json: Mapped[str] = mapped_column(Text)
+    fiber_types_json: Mapped[str] = mapped_column(Text)
+    balance: Mapped[int] = mapped_column(BigInteger)
+    earnings: Mapped[int] = mapped_column(BigInteger)
+    reputation: Mapped[int] = mapped_column(BigInteger)
+    fitness: Mapped[float] = mapped_column(Float)
+    fitness_json: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(20))
+    rank: Mapped[int] = mapped_column(Integer)
+    next_traits_json: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -8,6 +8,7 @@ to open instead of yielding a wrong key. Writes are atomic: a crash leaves the o
 from __future__ import annotations
 
 import base64
+import fcntl
 import random
 import secrets
 from collections.abc import Callable, Iterable
@@ -218,6 +219,44 @@ def generate_pool(
         )
     store.save()
     return store
+
+
+def extend_pool(path: Path, passphrase: str, count: int) -> list[WalletAgent]:
+    """Add ``count`` agents with fresh keys to an existing pool and return them.
+
+    Under an exclusive lock on a file beside the pool, so two workers that both need more agents add
+    theirs one after the other instead of overwriting each other's. Ids continue the pool's numbering;
+    profiles are drawn from the agent's index (the keys, as always, are random).
+    """
+    from sim.otto.agents import agent_id, public_profile
+    from sim.otto.signing import new_keypair
+
+    lock_path = path.resolve().with_name(f".{path.name}.lock")
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            store = WalletStore.open(path, passphrase)
+            taken = {agent.id for agent in store.agents}
+            index = len(store.agents)
+            added: list[WalletAgent] = []
+            while len(added) < count:
+                if agent_id(index) not in taken:
+                    pair = new_keypair()
+                    added.append(
+                        store.add(
+                            agent_id(index),
+                            pair.address,
+                            pair.private_key,
+                            public_key=pair.public_key_id,
+                            **public_profile(index, random.Random(index)),
+                        )
+                    )
+                index += 1
+            if added:
+                store.save()
+            return added
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _first_error(err: ValidationError) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from activities.ads import AdsActivities
 from activities.ledger import LedgerActivities
 from activities.llm import NegotiationActivities
+from activities.otto.evolution import EvolutionActivities
 from activities.otto.fibers import FiberActivities
 from activities.otto.identity import IdentityActivities
 from activities.otto.keyring import Keyring
@@ -20,7 +21,9 @@ from models.task_queues import TaskQueue
 from store.engine import open_store
 from workflows.ads.campaign import CampaignWorkflow
 from workflows.ads.experiment import ExperimentWorkflow
+from workflows.otto.evolution import EvolutionWorkflow
 from workflows.otto.fiber import FiberWorkflow
+from workflows.otto.generation import GenerationWorkflow
 from workflows.otto.identity import AttestationWorkflow, FundAgentsWorkflow, IdentityWorkflow
 
 
@@ -57,6 +60,7 @@ def platform_activities(resources: WorkerResources) -> Sequence[Callable]:
 def otto_activities(resources: WorkerResources) -> Sequence[Callable]:
     fibers = FiberActivities(resources.http, resources.keyring)
     identity = IdentityActivities(resources.http, resources.keyring)
+    evolution = EvolutionActivities(resources.engine, resources.http, resources.keyring)
     return [
         fibers.create_fiber,
         fibers.submit_transition,
@@ -65,6 +69,12 @@ def otto_activities(resources: WorkerResources) -> Sequence[Callable]:
         identity.register_identity,
         identity.activate_identity,
         identity.top_up,
+        evolution.observe_agents,
+        evolution.allocate_agents,
+        evolution.begin_run,
+        evolution.load_run,
+        evolution.load_population,
+        evolution.write_checkpoint,
     ]
 
 
@@ -82,7 +92,14 @@ QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec(TaskQueue.PLATFORM, workflows=(), activities=platform_activities),
     QueueSpec(
         TaskQueue.OTTO,
-        workflows=(FiberWorkflow, IdentityWorkflow, AttestationWorkflow, FundAgentsWorkflow),
+        workflows=(
+            FiberWorkflow,
+            IdentityWorkflow,
+            AttestationWorkflow,
+            FundAgentsWorkflow,
+            GenerationWorkflow,
+            EvolutionWorkflow,
+        ),
         activities=otto_activities,
     ),
     QueueSpec(TaskQueue.ADS, workflows=(ExperimentWorkflow, CampaignWorkflow), activities=ads_activities),

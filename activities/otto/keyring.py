@@ -17,6 +17,10 @@ class Keyring:
         self._passphrase = passphrase
         self._open: dict[Path, tuple[float, WalletStore]] = {}
 
+    @property
+    def passphrase(self) -> str | None:
+        return self._passphrase
+
     def store(self, wallets: str) -> WalletStore:
         path = Path(wallets).resolve()
         if self._passphrase is None:

@@ -10,7 +10,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("activities", "workflows", "workers", "localnet", "store", "simctl", "report")
 PROMETHEUS = {"Counter", "Gauge", "Histogram", "Summary", "Info", "Enum"}
-METER = {"create_counter", "create_gauge", "create_histogram", "create_histogram_float", "create_histogram_timedelta"}
+METER = {
+    "create_counter",
+    "create_gauge",
+    "create_gauge_float",
+    "create_histogram",
+    "create_histogram_float",
+    "create_histogram_timedelta",
+}
 
 PREFIX = {"otto": "traffic_simulator_", "ads": "rtb_", "platform": "simctl_"}
 # Names the seeds fix (../shared/seeds/000_… "Metrics & Observability", 003_… Gap 27) that we export.
@@ -19,6 +26,13 @@ SEED_NAMES = {
     "traffic_simulator_fibers_completed",
     "traffic_simulator_fibers_failed",
     "traffic_simulator_bridge_failures",
+    "traffic_simulator_population_size",
+    "traffic_simulator_generation",
+    "traffic_simulator_fitness_avg",
+    "traffic_simulator_fitness_max",
+    "traffic_simulator_fitness_min",
+    "traffic_simulator_reputation_queries",
+    "traffic_simulator_attestations_created",
     "rtb_deals_completed",
     "rtb_hallucinations",
     "rtb_context_rot_events",

@@ -148,6 +148,10 @@ class AttestationWorkflow:
             )
             record = observed.record
             assert record is not None
+            if record.current_state == "ISSUED":
+                workflow.metric_meter().create_counter("traffic_simulator_attestations_created").add(
+                    1, {"kind": spec.kind}
+                )
         issued = record.current_state == "ISSUED"
         refusal = None if issued or record.last_receipt is None else record.last_receipt.error_message
         return AttestationResult(

@@ -1,0 +1,248 @@
+"""The evolving simulator on the real dev server and the embedded node: EvolutionWorkflow over
+GenerationWorkflow children, checkpoints and the ledger in the store, identities on chain."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+
+from activities.otto.evolution import EvolutionActivities
+from activities.otto.identity import IdentityActivities
+from activities.otto.keyring import Keyring
+from localnet.ottochain.chain import Faults
+from localnet.ottochain.server import OttoChainServer
+from models.evolution import EvolutionResult, EvolutionSpec
+from models.otto import OttoEndpoints
+from sim.otto.generation import ledger_chain
+from store import ledger
+from store import otto as otto_store
+from store.engine import open_store
+from store.tables import OttoAgentStatsRow, OttoGenerationRow, OttoPopulationRow
+from store.wallets import generate_pool
+from tests.otto.conftest import PASSPHRASE
+from tests.polling import eventually
+from workflows.otto.evolution import EvolutionWorkflow
+from workflows.otto.generation import GenerationWorkflow
+from workflows.otto.identity import IdentityWorkflow
+
+
+@pytest.fixture
+def wallets(tmp_path: Path) -> Path:
+    """A pool of the run's own: runs take newcomers from it and extend it when it runs out."""
+    path = tmp_path / "wallets.json"
+    generate_pool(path, PASSPHRASE, count=10, seed=5)
+    return path
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    async with open_store(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}") as engine:
+        yield engine
+
+
+@pytest.fixture
+def evolution_worker(otto_worker, http: httpx.AsyncClient, store: AsyncEngine):
+    keyring = Keyring(PASSPHRASE)
+    identity = IdentityActivities(http, keyring)
+    evolution = EvolutionActivities(store, http, keyring)
+    return otto_worker(
+        EvolutionWorkflow,
+        GenerationWorkflow,
+        IdentityWorkflow,
+        extra_activities=[
+            identity.find_identity,
+            identity.register_identity,
+            identity.activate_identity,
+            evolution.observe_agents,
+            evolution.allocate_agents,
+            evolution.begin_run,
+            evolution.load_run,
+            evolution.load_population,
+            evolution.write_checkpoint,
+        ],
+    )
+
+
+def evolution_spec(run_id: str, endpoints: OttoEndpoints, wallets: Path, **overrides) -> EvolutionSpec:
+    values = {
+        "run_id": run_id,
+        "seed": 7,
+        "population": 10,
+        "generations": 5,
+        "endpoints": endpoints,
+        "wallets": str(wallets),
+        "continue_every": 2,
+        "fiber_timeout_seconds": 120,
+        "acceleration": 0.0,
+    }
+    return EvolutionSpec(**(values | overrides))
+
+
+async def evolve(client: Client, task_queue: str, spec: EvolutionSpec, workflow_id: str | None = None):
+    return await client.execute_workflow(
+        EvolutionWorkflow.run,
+        spec,
+        id=workflow_id or f"evolve-{spec.run_id}",
+        task_queue=task_queue,
+        execution_timeout=timedelta(seconds=240),
+    )
+
+
+async def identities(http: httpx.AsyncClient, endpoints: OttoEndpoints) -> dict[str, list[str]]:
+    """Owner address -> its AgentIdentity fibers, as the bridge lists them."""
+    response = await http.get(f"{endpoints.bridge_url}/agent")
+    owned: dict[str, list[str]] = {}
+    for fiber_id, record in response.json()["agents"].items():
+        owned.setdefault(record["stateData"]["owner"], []).append(fiber_id)
+    return owned
+
+
+def checkpoint_rows(rows: list[dict], drop: set[str]) -> list[dict]:
+    return [{key: value for key, value in row.items() if key not in drop | {"run_id"}} for row in rows]
+
+
+def without_chain_ids(row: dict) -> dict:
+    """A population row with what the chain assigns (identity fiber ids) left out."""
+    members = json.loads(row["members_json"])
+    for member in members:
+        member.pop("identity_fiber_id")
+    return {**row, "members_json": members}
+
+
+async def test_a_run_of_five_generations_checkpoints_each_on_the_ledger(
+    client: Client,
+    evolution_worker,
+    task_queue: str,
+    node: OttoChainServer,
+    wallets: Path,
+    store: AsyncEngine,
+    http: httpx.AsyncClient,
+):
+    run_id = f"run-{uuid.uuid4().hex[:8]}"
+    async with evolution_worker:
+        result: EvolutionResult = await evolve(client, task_queue, evolution_spec(run_id, node.endpoints, wallets))
+
+    assert result.generations_done == 5 and result.next_generation == 5 and result.population_size == 10
+    generations = await otto_store.rows(store, OttoGenerationRow, run_id)
+    assert [row["generation"] for row in generations] == [0, 1, 2, 3, 4]
+    assert all(row["population_size"] == 10 and row["lifecycles"] >= 5 for row in generations)
+    stats = await otto_store.rows(store, OttoAgentStatsRow, run_id)
+    assert len(stats) == 50
+    assert all(row["fibers_completed"] + row["fibers_failed"] >= 1 for row in stats), "everyone takes part"
+    assert Counter(row["role"] for row in stats if row["generation"] == 0) == {
+        "elite": 2,
+        "survivor": 6,
+        "offspring": 1,
+        "replaced": 1,
+    }
+    for row in generations:
+        summary = json.loads(row["stats_json"])
+        assert summary["completed"] + summary["failed"] == row["lifecycles"]
+        assert summary["fitness_min"] <= summary["fitness_avg"] <= summary["fitness_max"]
+        assert len(summary["newcomers"]) == len(summary["retired"]) == 1
+
+    verdict = await ledger.verify_stored_chain(store, ledger_chain(run_id))
+    assert verdict.broken is None and verdict.length == 5
+    entries, _, _ = await ledger.read_chain(store, ledger_chain(run_id))
+    assert [json.loads(entry.payload_json)["generation"] for entry in entries] == [0, 1, 2, 3, 4]
+    assert [row["entry_hash"] for row in generations] == [entry.entry_hash for entry in entries]
+
+    owned = await identities(http, node.endpoints)
+    taken = await otto_store.allocations(store, run_id)
+    assert len(taken) == 10 + 5, "ten founders and one newcomer per generation"
+    assert all(len(owned.get(address, [])) == 1 for address, _ in taken.values()), "each registered exactly once"
+    last = await otto_store.population(store, run_id, 5)
+    assert last is not None and all(owned[m.address] == [m.identity_fiber_id] for m in last)
+
+
+async def test_the_same_seed_gives_the_same_checkpoints(
+    client: Client, evolution_worker, task_queue: str, wallets: Path, store: AsyncEngine
+):
+    runs = []
+    async with evolution_worker:
+        for _ in range(2):
+            # A fresh chain each time: reputations start from the same place.
+            async with OttoChainServer(faults=Faults(snapshot_interval=0.05)) as node:
+                run_id = f"same-{uuid.uuid4().hex[:8]}"
+                spec = evolution_spec(run_id, node.endpoints, wallets, population=6, generations=3, seed=21)
+                await evolve(client, task_queue, spec)
+                runs.append(run_id)
+
+    first, second = runs
+    # Everything but the run's name, the ledger hashes (they cover the chain id) and what the chain assigns.
+    for table, drop in (
+        (OttoGenerationRow, {"entry_hash", "lifecycles_json"}),
+        (OttoAgentStatsRow, set()),
+    ):
+        assert checkpoint_rows(await otto_store.rows(store, table, first), drop) == checkpoint_rows(
+            await otto_store.rows(store, table, second), drop
+        ), table.__tablename__
+    populations = [
+        [without_chain_ids(row) for row in checkpoint_rows(await otto_store.rows(store, OttoPopulationRow, run), set())]
+        for run in runs
+    ]
+    assert populations[0] == populations[1]
+    lifecycles = [
+        [
+            [{k: v for k, v in lc.items() if k != "fiber_id"} for lc in json.loads(row["lifecycles_json"])]
+            for row in await otto_store.rows(store, OttoGenerationRow, run)
+        ]
+        for run in runs
+    ]
+    assert lifecycles[0] == lifecycles[1]
+    assert len(lifecycles[0]) == 3
+
+
+async def test_a_resumed_run_reuses_every_agent_and_continues_the_ledger(
+    client: Client,
+    evolution_worker,
+    task_queue: str,
+    node: OttoChainServer,
+    wallets: Path,
+    store: AsyncEngine,
+    http: httpx.AsyncClient,
+):
+    run_id = f"resume-{uuid.uuid4().hex[:8]}"
+    async with evolution_worker:
+        handle = await client.start_workflow(
+            EvolutionWorkflow.run,
+            evolution_spec(run_id, node.endpoints, wallets, generations=None),
+            id=f"evolve-{run_id}",
+            task_queue=task_queue,
+        )
+        # The worker dies mid-run, as far as the run is concerned: it is terminated between checkpoints.
+        await eventually(lambda: otto_store.generations(store, run_id), timeout=120, what="a first checkpoint")
+        await handle.terminate("simulated crash")
+        done = await otto_store.generations(store, run_id)
+        before = await identities(http, node.endpoints)
+        restored = await otto_store.population(store, run_id, done)
+        assert restored is not None
+
+        resumed = await evolve(
+            client,
+            task_queue,
+            evolution_spec(run_id, node.endpoints, wallets, resume=True, generations=2, seed=999),
+            workflow_id=f"evolve-{run_id}",
+        )
+
+    assert resumed.next_generation == done + 2 and resumed.generations_done == 2
+    assert await otto_store.generations(store, run_id) == done + 2
+    verdict = await ledger.verify_stored_chain(store, ledger_chain(run_id))
+    assert verdict.broken is None and verdict.length == done + 2, "the resumed run continues the same chain"
+
+    after = await identities(http, node.endpoints)
+    for member in restored:
+        assert before[member.address] == after[member.address] == [member.identity_fiber_id], member.agent_id
+    taken = await otto_store.allocations(store, run_id)
+    newcomers = {address for address, generation in taken.values() if generation > done}
+    assert set(after) - set(before) <= newcomers, "after the restart only newcomers are registered"
+    assert all(len(fibers) == 1 for fibers in after.values()), "nobody has two identities"

@@ -1,0 +1,273 @@
+"""GenerationWorkflow: one generation of the traffic simulator's population.
+
+The population is read from the store by reference (run, generation). Then: read every agent's reputation
+and balance from the chain; plan the lifecycles from the agents' traits (``sim.otto.generation``: initiators
+by activity level, types by fiber weights, counterparties by risk tolerance against reputation, everyone in
+at least one); run them as FiberWorkflow children, at most ``concurrency`` at a time, a failed child
+counting as a failed lifecycle; read the chain again and score each agent (``sim.otto.evolution``); select;
+take newcomers for the retired places from the wallet pool and register them once; and write the checkpoint
+(stats, fitness, selection, next population) with the ledger entry that seals its summary, in one activity.
+
+All randomness comes from streams named by (seed, generation, purpose), so a replay, a retry and a run
+resumed from the previous checkpoint make the same choices.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ChildWorkflowError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.otto.evolution import EvolutionActivities
+    from models.evolution import (
+        AgentObservation,
+        AllocateAgents,
+        AllocatedAgent,
+        Checkpoint,
+        GenerationSpec,
+        GenerationSummary,
+        Lifecycle,
+        LifecycleResult,
+        Member,
+        ObserveAgents,
+        PopulationRef,
+    )
+    from models.otto import AgentTraits, FiberOutcome, FiberSpec, IdentitySpec, OttoEndpoints, Party
+    from sim.canonical import canonical_json, sha256_hex
+    from sim.otto.evolution import fitness, select
+    from sim.otto.generation import (
+        generation_stats,
+        measure,
+        next_population,
+        plan_generation,
+        records,
+        stream,
+    )
+    from workflows.common import search_attributes as sa
+    from workflows.common.ledger import ChainWriter
+    from workflows.otto.fiber import FiberWorkflow
+    from workflows.otto.identity import IdentityWorkflow
+
+STORE_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
+STORE_TIMEOUT = timedelta(seconds=60)
+CHAIN_READ_TIMEOUT = timedelta(seconds=120)
+CHAIN_READ_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=5))
+# Names fiber ids: a replayed, retried or resumed generation drives the same fibers, never new copies.
+FIBER_NAMESPACE = uuid.UUID("5f0c2a8e-77a4-4c55-9d1e-0b7a6c3e2d41")
+
+
+def fiber_id(run_id: str, generation: int, index: int) -> str:
+    return str(uuid.uuid5(FIBER_NAMESPACE, f"{run_id}/{generation}/{index}"))
+
+
+async def observe(endpoints: OttoEndpoints, members: Sequence[Member]) -> dict[str, AgentObservation]:
+    observed = await workflow.execute_activity_method(
+        EvolutionActivities.observe_agents,
+        ObserveAgents(endpoints=endpoints, agents=list(members)),
+        start_to_close_timeout=CHAIN_READ_TIMEOUT,
+        retry_policy=CHAIN_READ_RETRY,
+    )
+    return {observation.agent_id: observation for observation in observed}
+
+
+async def take_on(
+    *,
+    run_id: str,
+    generation: int,
+    traits: Sequence[AgentTraits],
+    endpoints: OttoEndpoints,
+    wallets: str,
+    concurrency: int,
+) -> list[Member]:
+    """New places in the run: wallets from the pool (allocated once per generation), each registered through
+    an IdentityWorkflow child, which finds an existing identity instead of registering twice."""
+    if not traits:
+        return []
+    allocated = await workflow.execute_activity_method(
+        EvolutionActivities.allocate_agents,
+        AllocateAgents(run_id=run_id, generation=generation, count=len(traits), wallets=wallets),
+        start_to_close_timeout=STORE_TIMEOUT,
+        retry_policy=STORE_RETRY,
+    )
+    if len(allocated) != len(traits):
+        raise RuntimeError(f"asked the pool for {len(traits)} agents, got {len(allocated)}")
+    limit = asyncio.Semaphore(concurrency)
+
+    async def register(agent: AllocatedAgent, own: AgentTraits) -> Member:
+        async with limit:
+            identity = await workflow.execute_child_workflow(
+                IdentityWorkflow.run,
+                IdentitySpec(
+                    endpoints=endpoints,
+                    wallets=wallets,
+                    agent_id=agent.agent_id,
+                    address=agent.address,
+                    display_name=agent.display_name or agent.agent_id,
+                    platform=agent.platform,
+                    platform_user_id=agent.platform_user_id or agent.agent_id,
+                ),
+                id=f"{run_id}/g{generation}/identity/{agent.agent_id}",
+            )
+        return Member(agent_id=agent.agent_id, address=agent.address, identity_fiber_id=identity.fiber_id, traits=own)
+
+    return list(await asyncio.gather(*(register(agent, own) for agent, own in zip(allocated, traits, strict=True))))
+
+
+@workflow.defn
+class GenerationWorkflow:
+    def __init__(self) -> None:
+        self._planned = 0
+        self._ended = 0
+
+    @workflow.query
+    def progress(self) -> list[int]:
+        """[lifecycles ended, lifecycles planned]."""
+        return [self._ended, self._planned]
+
+    @workflow.run
+    async def run(self, spec: GenerationSpec) -> GenerationSummary:
+        workflow.upsert_search_attributes([sa.GENERATION.value_set(spec.generation)])
+        meter = workflow.metric_meter()
+        population = await workflow.execute_activity_method(
+            EvolutionActivities.load_population,
+            PopulationRef(run_id=spec.run_id, generation=spec.generation),
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=STORE_RETRY,
+        )
+
+        # Every agent's reputation, read before anyone chooses a counterparty.
+        before = await observe(spec.endpoints, population)
+        meter.create_counter("traffic_simulator_reputation_queries").add(len(before))
+        plan = plan_generation(
+            population,
+            {agent: observation.reputation for agent, observation in before.items()},
+            stream(spec.seed, spec.generation, "plan"),
+        )
+        self._planned = len(plan)
+        results = await self._run_lifecycles(spec, population, plan)
+
+        after = await observe(spec.endpoints, population)
+        measured = measure(population, results, before, after)
+        scores = {agent: fitness(performance) for agent, (performance, _) in measured.items()}
+        traits = {member.agent_id: member.traits for member in population}
+        selection = select(list(scores.values()), traits, stream(spec.seed, spec.generation, "select"))
+        kept, newcomer_traits, retired = next_population(
+            population, selection, spec.target_size, stream(spec.seed, spec.generation, "grow")
+        )
+        newcomers = await take_on(
+            run_id=spec.run_id,
+            generation=spec.generation + 1,
+            traits=newcomer_traits,
+            endpoints=spec.endpoints,
+            wallets=spec.wallets,
+            concurrency=spec.concurrency,
+        )
+        following = kept + newcomers
+        agents = records(population, measured, scores, selection, after, set(retired))
+        stats = generation_stats(
+            spec.generation,
+            results,
+            list(scores.values()),
+            selection,
+            population_size=len(population),
+            next_population_size=len(following),
+            newcomers=[member.agent_id for member in newcomers],
+            retired=retired,
+            reputation_queries=len(before),
+        )
+
+        writer = ChainWriter(spec.ledger, author="GenerationWorkflow")
+        writer.add(
+            {
+                "kind": "otto.generation",
+                "run_id": spec.run_id,
+                "generation": spec.generation,
+                "stats": stats.model_dump(mode="json"),
+                # The rows the checkpoint writes, sealed by their digest.
+                "agents_sha256": sha256_hex(canonical_json([a.model_dump(mode="json") for a in agents])),
+                "next_population_sha256": sha256_hex(canonical_json([m.model_dump(mode="json") for m in following])),
+            },
+            sim_time=spec.generation,
+        )
+        await workflow.execute_activity_method(
+            EvolutionActivities.write_checkpoint,
+            Checkpoint(
+                run_id=spec.run_id,
+                generation=spec.generation,
+                stats=stats,
+                agents=agents,
+                lifecycles=results,
+                next_population=following,
+                ledger=writer.take(),
+            ),
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=RetryPolicy(
+                initial_interval=timedelta(milliseconds=200),
+                maximum_interval=timedelta(seconds=10),
+                non_retryable_error_types=["LedgerConflict"],
+            ),
+        )
+        return GenerationSummary(stats=stats, ledger=writer.cursor)
+
+    async def _run_lifecycles(
+        self, spec: GenerationSpec, population: Sequence[Member], plan: Sequence[Lifecycle]
+    ) -> list[LifecycleResult]:
+        """Every planned lifecycle as a FiberWorkflow child, at most ``spec.concurrency`` running at once."""
+        members = {member.agent_id: member for member in population}
+        window = asyncio.Semaphore(spec.concurrency)
+
+        async def one(lifecycle: Lifecycle) -> LifecycleResult:
+            async with window:
+                result = await self._lifecycle(spec, members, lifecycle)
+            self._ended += 1
+            return result
+
+        return list(await asyncio.gather(*(one(lifecycle) for lifecycle in plan)))
+
+    async def _lifecycle(
+        self, spec: GenerationSpec, members: dict[str, Member], lifecycle: Lifecycle
+    ) -> LifecycleResult:
+        fiber = fiber_id(spec.run_id, spec.generation, lifecycle.index)
+        fiber_spec = FiberSpec(
+            fiber_type=lifecycle.fiber_type,
+            parties=[_party(members[agent]) for agent in lifecycle.parties],
+            outcome=None,
+            seed=lifecycle.seed,
+            endpoints=spec.endpoints,
+            wallets=spec.wallets,
+            fiber_id=fiber,
+            timeout_seconds=spec.fiber_timeout_seconds,
+        )
+        try:
+            outcome: FiberOutcome = await workflow.execute_child_workflow(
+                FiberWorkflow.run, fiber_spec, id=f"{spec.run_id}/g{spec.generation}/f{lifecycle.index}"
+            )
+        except ChildWorkflowError as err:
+            return LifecycleResult(
+                index=lifecycle.index,
+                fiber_type=lifecycle.fiber_type,
+                parties=lifecycle.parties,
+                fiber_id=fiber,
+                status="FAILED",
+                success=False,
+                error=str(err.cause or err),
+            )
+        return LifecycleResult(
+            index=lifecycle.index,
+            fiber_type=lifecycle.fiber_type,
+            parties=lifecycle.parties,
+            fiber_id=outcome.fiber_id,
+            status=outcome.status,
+            success=outcome.success,
+            outcome=outcome.outcome,
+        )
+
+
+def _party(member: Member) -> Party:
+    return Party(agent_id=member.agent_id, address=member.address)
