@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from temporalio.client import WorkflowFailureError
 
+from models.evolution import EvolutionSpec
 from models.otto import AttestationResult, AttestationSpec, FiberOutcome, FiberSpec, OttoEndpoints, Party
 from models.settings import Settings
 from models.task_queues import TaskQueue
@@ -22,6 +23,7 @@ from sim.otto.fibers import fiber_kind
 from sim.otto.reputation import reputation_of, to_dot, trust_graph
 from simctl.durations import parse_duration
 from simctl.errors import CliError, failure_message
+from simctl.otto_evolve import evolve as evolve_run
 from simctl.otto_session import otto_session, with_passphrase
 from simctl.ottochain import ottochain
 from simctl.runner import configure_logging, run_async
@@ -151,6 +153,66 @@ def print_outcome(result: FiberOutcome) -> None:
     for key, value in rows.items():
         table.add_row(key, value)
     Console().print(table)
+
+
+@app.command()
+def evolve(
+    ctx: typer.Context,
+    population: Annotated[
+        int | None,
+        typer.Option("--population", min=2, max=10_000, help="agents in the population [100; a resume keeps its own]"),
+    ] = None,
+    generations: Annotated[
+        int | None, typer.Option("--generations", min=1, help="generations to run [10 unless --duration]")
+    ] = None,
+    duration: Annotated[
+        str | None, typer.Option("--duration", help="run until this much time has passed, e.g. 24h (instead of N)")
+    ] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="seeds every choice of the run (a resume keeps its own)")
+    ] = 0,
+    bridge_url: Annotated[
+        str | None, typer.Option("--bridge-url", help="OttoChain bridge (default: an embedded node)")
+    ] = None,
+    run_id: Annotated[str | None, typer.Option("--id", help="name the run (default: generated)")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="show the run's progress until it ends")] = False,
+    resume: Annotated[
+        str | None, typer.Option("--resume", help="continue this run from its last checkpoint in the store")
+    ] = None,
+    wallets: Annotated[Path | None, typer.Option("--wallets", help="wallet file [.simctl/wallets.json]")] = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="lifecycles running at once")] = 32,
+) -> None:
+    """Run the evolving traffic simulator: generations of a population, checkpointed to the store."""
+    settings: Settings = ctx.obj
+    configure_logging(settings)
+    if generations is not None and duration is not None:
+        raise CliError("give --generations or --duration, not both")
+    if resume is not None and run_id is not None and run_id != resume:
+        raise CliError("--resume names the run: leave out --id")
+    name = resume or run_id or f"evo-{seed}-{uuid.uuid4().hex[:6]}"
+    if not 1 <= len(name) <= 100:
+        raise CliError(f"a run id has 1 to 100 characters, not {len(name)}")
+    duration_seconds = parse_duration(duration) if duration is not None else None
+    path = (wallets or settings.default_wallets).resolve()
+    settings = with_passphrase(settings)
+    if path.exists():
+        open_wallets(settings, path)  # a wrong passphrase fails here, not in the worker
+    else:
+        size = population or 100
+        Console(stderr=True).print(f"no wallet pool at {path}: generating {size} agents")
+        create_pool(path, passphrase(settings), count=size, seed=seed)
+    spec = EvolutionSpec(
+        run_id=name,
+        seed=seed,
+        population=population,
+        generations=generations if generations is not None or duration_seconds is not None else 10,
+        duration_seconds=duration_seconds,
+        endpoints=OttoEndpoints.embedded("http://unset"),
+        wallets=str(path),
+        resume=resume is not None,
+        concurrency=concurrency,
+    )
+    run_async(evolve_run(settings, spec, bridge_url, wait=wait))
 
 
 @app.command()
