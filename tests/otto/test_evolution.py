@@ -14,8 +14,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
+from temporalio.worker import Worker
 
 from activities.otto.evolution import EvolutionActivities
+from activities.otto.fibers import FiberActivities
 from activities.otto.identity import IdentityActivities
 from activities.otto.keyring import Keyring
 from localnet.ottochain.chain import Faults
@@ -30,7 +32,10 @@ from store.tables import OttoAgentStatsRow, OttoGenerationRow, OttoPopulationRow
 from store.wallets import generate_pool
 from tests.otto.conftest import PASSPHRASE
 from tests.polling import eventually
+from workers.client import connect
+from workers.metrics import free_port, serve_metrics
 from workflows.otto.evolution import EvolutionWorkflow
+from workflows.otto.fiber import FiberWorkflow
 from workflows.otto.generation import GenerationWorkflow
 from workflows.otto.identity import IdentityWorkflow
 
@@ -50,26 +55,34 @@ async def store(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def evolution_worker(otto_worker, http: httpx.AsyncClient, store: AsyncEngine):
+def evolution_worker_parts(http: httpx.AsyncClient, store: AsyncEngine):
+    """The workflows and activities a worker needs to run an evolution, keys from the test pool's passphrase."""
     keyring = Keyring(PASSPHRASE)
+    fibers = FiberActivities(http, keyring)
     identity = IdentityActivities(http, keyring)
     evolution = EvolutionActivities(store, http, keyring)
-    return otto_worker(
-        EvolutionWorkflow,
-        GenerationWorkflow,
-        IdentityWorkflow,
-        extra_activities=[
-            identity.find_identity,
-            identity.register_identity,
-            identity.activate_identity,
-            evolution.observe_agents,
-            evolution.allocate_agents,
-            evolution.begin_run,
-            evolution.load_run,
-            evolution.load_population,
-            evolution.write_checkpoint,
-        ],
-    )
+    workflows = [EvolutionWorkflow, GenerationWorkflow, FiberWorkflow, IdentityWorkflow]
+    activities = [
+        fibers.create_fiber,
+        fibers.submit_transition,
+        fibers.await_fiber,
+        identity.find_identity,
+        identity.register_identity,
+        identity.activate_identity,
+        evolution.observe_agents,
+        evolution.allocate_agents,
+        evolution.begin_run,
+        evolution.load_run,
+        evolution.load_population,
+        evolution.write_checkpoint,
+    ]
+    return workflows, activities
+
+
+@pytest.fixture
+def evolution_worker(run_worker, evolution_worker_parts):
+    workflows, activities = evolution_worker_parts
+    return run_worker(workflows=workflows, activities=activities)
 
 
 def evolution_spec(run_id: str, endpoints: OttoEndpoints, wallets: Path, **overrides) -> EvolutionSpec:
@@ -246,3 +259,43 @@ async def test_a_resumed_run_reuses_every_agent_and_continues_the_ledger(
     newcomers = {address for address, generation in taken.values() if generation > done}
     assert set(after) - set(before) <= newcomers, "after the restart only newcomers are registered"
     assert all(len(fibers) == 1 for fibers in after.values()), "nobody has two identities"
+
+
+SEED_METRICS = (
+    "traffic_simulator_population_size",
+    "traffic_simulator_generation",
+    "traffic_simulator_fitness_avg",
+    "traffic_simulator_fitness_max",
+    "traffic_simulator_fitness_min",
+    "traffic_simulator_reputation_queries",
+    "traffic_simulator_fibers_initiated",
+    "traffic_simulator_fibers_completed",
+)
+
+
+async def test_the_seeds_metric_names_are_served_during_a_run(
+    temporal_address: str,
+    settings_for,
+    evolution_worker_parts,
+    task_queue: str,
+    node: OttoChainServer,
+    wallets: Path,
+    http: httpx.AsyncClient,
+):
+    """A worker with a /metrics endpoint, as `python -m workers.main` runs one, scraped after a generation."""
+    metrics = serve_metrics(free_port())
+    try:
+        client = await connect(settings_for(temporal_address=temporal_address), runtime=metrics.runtime)
+        workflows, activities = evolution_worker_parts
+        async with Worker(client, task_queue=task_queue, workflows=workflows, activities=activities):
+            run_id = f"metrics-{uuid.uuid4().hex[:8]}"
+            spec = evolution_spec(run_id, node.endpoints, wallets, population=4, generations=1)
+            await evolve(client, task_queue, spec)
+            text = (await http.get(metrics.url)).text
+    finally:
+        metrics.close()
+    served = {line.split("{")[0].split(" ")[0] for line in text.splitlines() if not line.startswith("#")}
+    missing = [name for name in SEED_METRICS if not any(s.removesuffix("_total") == name for s in served)]
+    assert not missing, f"not served: {missing}"
+    population = [line for line in text.splitlines() if line.startswith("traffic_simulator_population_size{")]
+    assert any(f'run="{run_id}"' in line and float(line.rsplit(" ", 1)[1]) == 4 for line in population), population
