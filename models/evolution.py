@@ -97,6 +97,7 @@ class LifecycleResult(_Frozen):
     status: str = Field(description="COMPLETED, TIMEOUT or FAILED")
     success: bool
     outcome: str | None = None
+    ended_by: str | None = Field(None, description="agent id whose move reached the terminal state")
     error: str | None = Field(None, description="why the child workflow failed, if it did")
 
 

@@ -1,4 +1,4 @@
-"""Serving the embedded chain over HTTP on 127.0.0.1, in this process or standalone."""
+"""Serving the embedded chain over HTTP, in this process or standalone; on loopback unless told otherwise."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ class OttoChainServer:
         self,
         *,
         port: int = 0,
+        host: str = "127.0.0.1",
         faults: Faults | None = None,
         state_file: Path | None = None,
         genesis: Path | None = None,
@@ -44,12 +45,19 @@ class OttoChainServer:
         if genesis is not None:
             self.chain.load_genesis(genesis)
         self._port = port
+        self._host = host
         self._server: _QuietServer | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._port}"
+        """Where a client on this machine reaches the node (loopback when it listens on every address)."""
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(self._host, self._host)
+        return f"http://[{host}]:{self._port}" if ":" in host else f"http://{host}:{self._port}"
+
+    @property
+    def listening_on(self) -> str:
+        return f"[{self._host}]:{self._port}" if ":" in self._host else f"{self._host}:{self._port}"
 
     @property
     def endpoints(self) -> OttoEndpoints:
@@ -58,7 +66,7 @@ class OttoChainServer:
     async def __aenter__(self) -> OttoChainServer:
         config = uvicorn.Config(
             create_app(self.chain),
-            host="127.0.0.1",
+            host=self._host,
             port=self._port,
             log_level="warning",
             lifespan="off",
@@ -81,14 +89,14 @@ class OttoChainServer:
         return self
 
     def _bind(self) -> socket.socket:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener = socket.socket(socket.AF_INET6 if ":" in self._host else socket.AF_INET, socket.SOCK_STREAM)
         try:
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            listener.bind(("127.0.0.1", self._port))
+            listener.bind((self._host, self._port))
         except OSError as err:
             listener.close()
             raise PortUnavailable(
-                f"the OttoChain node cannot listen on 127.0.0.1:{self._port}: {err.strerror or err}"
+                f"the OttoChain node cannot listen on {self.listening_on}: {err.strerror or err}"
             ) from None
         return listener
 

@@ -9,10 +9,11 @@ The traits decide the plan:
 - **activity level**: each agent initiates a lifecycle with probability equal to its activity level;
 - **fiber weights**: the initiator draws the fiber type by its weights (types needing more parties than the
   population has are left out);
-- **risk tolerance**: a candidate's risk is the share of the other agents whose on-chain reputation is
-  higher than its own (0 for the most reputable, near 1 for the least); an initiator accepts a counterparty
-  whose risk is at most its tolerance. When too few candidates are acceptable it takes the least risky of
-  the rest, so a cautious agent still trades, with the most reputable agents it can find.
+- **risk tolerance**: a candidate's risk is what its on-chain reputation says, by the same rule the parties
+  apply to each other's moves (``sim.otto.fibers.decisions.risk_of``: 0 from twice a new identity's
+  reputation up, 1 at none); an initiator accepts a counterparty whose risk is at most its tolerance. When
+  too few candidates are acceptable it takes the least risky of the rest, so a cautious agent still trades,
+  with the most reputable agents it can find.
 
 Every agent takes part in at least one lifecycle per generation: counterparties are taken first from the
 agents not yet in any lifecycle, and whoever is still left out initiates one itself (``forced``).
@@ -39,6 +40,7 @@ from models.evolution import (
 from models.otto import FIBER_TYPES, AgentStats, AgentTraits
 from sim.otto.agents import random_traits
 from sim.otto.fibers import fiber_kind
+from sim.otto.fibers.decisions import risk_of
 
 # Streams of one generation; a new purpose gets a new number, never a reused one.
 STREAMS = {"traits": 1, "plan": 2, "select": 3, "grow": 4}
@@ -69,28 +71,6 @@ def initial_traits(seed: int, count: int) -> list[AgentTraits]:
     return [random_traits(rng) for _ in range(count)]
 
 
-def risk(reputations: Mapping[str, int]) -> dict[str, float]:
-    """Each agent's risk: the share of the others whose reputation is higher (0 = none is)."""
-    others = max(1, len(reputations) - 1)
-    ordered = sorted(reputations.values())
-    result = {}
-    for agent, value in reputations.items():
-        higher = len(ordered) - _upper_bound(ordered, value)
-        result[agent] = higher / others
-    return result
-
-
-def _upper_bound(ordered: Sequence[int], value: int) -> int:
-    low, high = 0, len(ordered)
-    while low < high:
-        middle = (low + high) // 2
-        if ordered[middle] <= value:
-            low = middle + 1
-        else:
-            high = middle
-    return low
-
-
 def _fiber_type(traits: AgentTraits, size: int, rng: random.Random) -> str:
     feasible = [name for name in FIBER_TYPES if fiber_kind(name).min_parties <= size]
     weights = [max(0.0, traits.fiber_weights.get(name, 0.0)) for name in feasible]
@@ -108,7 +88,7 @@ def plan_generation(
         raise ValueError(f"a generation needs at least 2 agents, not {len(population)}")
     ids = [member.agent_id for member in population]
     traits = {member.agent_id: member.traits for member in population}
-    risks = risk({agent: reputations.get(agent, 0) for agent in ids})
+    risks = {agent: risk_of(reputations.get(agent)) for agent in ids}
     covered: set[str] = set()
     lifecycles: list[Lifecycle] = []
 

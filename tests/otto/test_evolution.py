@@ -269,7 +269,6 @@ SEED_METRICS = (
     "traffic_simulator_fitness_min",
     "traffic_simulator_reputation_queries",
     "traffic_simulator_fibers_initiated",
-    "traffic_simulator_fibers_completed",
 )
 
 
@@ -297,5 +296,7 @@ async def test_the_seeds_metric_names_are_served_during_a_run(
     served = {line.split("{")[0].split(" ")[0] for line in text.splitlines() if not line.startswith("#")}
     missing = [name for name in SEED_METRICS if not any(s.removesuffix("_total") == name for s in served)]
     assert not missing, f"not served: {missing}"
+    ended = {"traffic_simulator_fibers_completed", "traffic_simulator_fibers_failed"}
+    assert any(s.removesuffix("_total") in ended for s in served), "lifecycles that ended are counted"
     population = [line for line in text.splitlines() if line.startswith("traffic_simulator_population_size{")]
     assert any(f'run="{run_id}"' in line and float(line.rsplit(" ", 1)[1]) == 4 for line in population), population

@@ -150,7 +150,7 @@ class GenerationWorkflow:
             stream(spec.seed, spec.generation, "plan"),
         )
         self._planned = len(plan)
-        results = await self._run_lifecycles(spec, population, plan)
+        results = await self._run_lifecycles(spec, population, plan, before)
 
         after = await observe(spec.endpoints, population)
         measured = measure(population, results, before, after)
@@ -216,10 +216,25 @@ class GenerationWorkflow:
         return GenerationSummary(stats=stats, ledger=writer.cursor)
 
     async def _run_lifecycles(
-        self, spec: GenerationSpec, population: Sequence[Member], plan: Sequence[Lifecycle]
+        self,
+        spec: GenerationSpec,
+        population: Sequence[Member],
+        plan: Sequence[Lifecycle],
+        observed: dict[str, AgentObservation],
     ) -> list[LifecycleResult]:
-        """Every planned lifecycle as a FiberWorkflow child, at most ``spec.concurrency`` running at once."""
-        members = {member.agent_id: member for member in population}
+        """Every planned lifecycle as a FiberWorkflow child, at most ``spec.concurrency`` running at once.
+
+        Decision mode: every party carries its traits and the reputation read before the plan, and decides
+        its own moves; no outcome is drawn."""
+        members = {
+            member.agent_id: Party(
+                agent_id=member.agent_id,
+                address=member.address,
+                traits=member.traits,
+                reputation=observed[member.agent_id].reputation if member.agent_id in observed else None,
+            )
+            for member in population
+        }
         window = asyncio.Semaphore(spec.concurrency)
 
         async def one(lifecycle: Lifecycle) -> LifecycleResult:
@@ -231,18 +246,19 @@ class GenerationWorkflow:
         return list(await asyncio.gather(*(one(lifecycle) for lifecycle in plan)))
 
     async def _lifecycle(
-        self, spec: GenerationSpec, members: dict[str, Member], lifecycle: Lifecycle
+        self, spec: GenerationSpec, parties: dict[str, Party], lifecycle: Lifecycle
     ) -> LifecycleResult:
         fiber = fiber_id(spec.run_id, spec.generation, lifecycle.index)
         fiber_spec = FiberSpec(
             fiber_type=lifecycle.fiber_type,
-            parties=[_party(members[agent]) for agent in lifecycle.parties],
+            parties=[parties[agent] for agent in lifecycle.parties],
             outcome=None,
             seed=lifecycle.seed,
             endpoints=spec.endpoints,
             wallets=spec.wallets,
             fiber_id=fiber,
             timeout_seconds=spec.fiber_timeout_seconds,
+            acceleration=spec.acceleration,
         )
         try:
             outcome: FiberOutcome = await workflow.execute_child_workflow(
@@ -266,8 +282,5 @@ class GenerationWorkflow:
             status=outcome.status,
             success=outcome.success,
             outcome=outcome.outcome,
+            ended_by=outcome.ended_by,
         )
-
-
-def _party(member: Member) -> Party:
-    return Party(agent_id=member.agent_id, address=member.address)

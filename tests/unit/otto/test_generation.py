@@ -12,7 +12,7 @@ from models.otto import FIBER_TYPES, AgentTraits
 from sim.otto.agents import random_traits
 from sim.otto.evolution import fitness, select
 from sim.otto.fibers import fiber_kind
-from sim.otto.generation import initial_traits, measure, next_population, plan_generation, risk, stream
+from sim.otto.generation import initial_traits, measure, next_population, plan_generation, stream
 
 
 def traits(
@@ -108,11 +108,6 @@ def test_a_type_needing_more_parties_than_the_population_is_not_drawn() -> None:
     assert plan and all(fiber_kind(lifecycle.fiber_type).min_parties <= 3 for lifecycle in plan)
 
 
-def test_risk_is_the_share_of_others_with_a_higher_reputation() -> None:
-    assert risk({"a": 30, "b": 20, "c": 20, "d": 10}) == {"a": 0.0, "b": 1 / 3, "c": 1 / 3, "d": 1.0}
-    assert set(risk({"a": 10, "b": 10}).values()) == {0.0}, "equal reputations: nobody is risky"
-
-
 def test_risk_tolerance_decides_whom_an_initiator_accepts() -> None:
     only_orders = {name: (1.0 if name == "SimpleOrder" else 0.0) for name in FIBER_TYPES}
     cautious = member(0, traits(activity=1.0, risk_tolerance=0.0, weights=only_orders))
@@ -125,8 +120,23 @@ def test_risk_tolerance_decides_whom_an_initiator_accepts() -> None:
         for lifecycle in plan_generation([cautious, daring, *others], reputations, random.Random(seed)):
             if lifecycle.parties[0] in chosen:
                 chosen[lifecycle.parties[0]][lifecycle.parties[1]] += 1
-    assert set(chosen[cautious.agent_id]) == {best}, "tolerance 0 trades only with the most reputable"
+    assert set(chosen[cautious.agent_id]) == {best}, "tolerance 0: nobody is safe enough, so the most reputable"
     assert len(chosen[daring.agent_id]) > 4, "tolerance 1 accepts anyone"
+
+
+def test_a_cautious_initiator_accepts_the_proven_and_a_daring_one_the_unproven_too() -> None:
+    only_orders = {name: (1.0 if name == "SimpleOrder" else 0.0) for name in FIBER_TYPES}
+    cautious = member(0, traits(activity=1.0, risk_tolerance=0.2, weights=only_orders))
+    proven = [member(1 + i, traits(activity=0.0, weights=only_orders)) for i in range(3)]
+    unproven = [member(4 + i, traits(activity=0.0, weights=only_orders)) for i in range(3)]
+    reputations = {m.agent_id: 30 for m in proven} | {m.agent_id: 10 for m in unproven}
+    chosen = Counter(
+        lifecycle.parties[1]
+        for seed in range(40)
+        for lifecycle in plan_generation([cautious, *proven, *unproven], reputations, random.Random(seed))
+        if lifecycle.parties[0] == cautious.agent_id
+    )
+    assert set(chosen) == {m.agent_id for m in proven}, "a new identity (10) is too risky at tolerance 0.2"
 
 
 def result(index: int, fiber_type: str, parties: tuple[str, ...], success: bool, status: str = "COMPLETED"):
