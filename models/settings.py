@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from models.task_queues import TaskQueue
 
 LogLevel = Literal["debug", "info", "warning", "error"]
+
+LOOPBACK = "127.0.0.1"
+_HOST_NAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*")
 
 
 class Settings(BaseSettings):
@@ -34,6 +41,10 @@ class Settings(BaseSettings):
     state_dir: Path = Path(".simctl")
     database_url: str | None = None
     metrics_port: int = Field(9464, ge=0, le=65535)
+    # Where /metrics listens: loopback unless a scraper on another machine or container must reach it.
+    metrics_host: str = LOOPBACK
+    # The task queues a worker polls (`python -m workers.main`, `simctl up`): all of them when unset.
+    task_queues: Annotated[tuple[TaskQueue, ...] | None, NoDecode] = None
     ui_port: int | None = Field(None, ge=1, le=65535)
     log_level: LogLevel = "info"
     trace_file: Path | None = None
@@ -49,6 +60,8 @@ class Settings(BaseSettings):
     otto_ml0_url: str | None = None
     otto_cl1_url: str | None = None
     otto_indexer_url: str | None = None
+    # Where `simctl localnet ottochain` listens: loopback unless other machines or containers use the node.
+    otto_node_host: str = LOOPBACK
 
     @field_validator("temporal_address")
     @classmethod
@@ -57,6 +70,33 @@ class Settings(BaseSettings):
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"expected HOST:PORT, got {value!r}")
         return value
+
+    @field_validator("metrics_host", "otto_node_host")
+    @classmethod
+    def _bind_host(cls, value: str) -> str:
+        return bind_host(value)
+
+    @field_validator("task_queues", mode="before")
+    @classmethod
+    def _known_queues(cls, value: Any) -> Any:
+        """``otto,ads`` or ``simctl-otto,simctl-ads`` (also a list): the named queues, each once, in order."""
+        if value is None:
+            return None
+        names = [part.strip() for part in value.split(",")] if isinstance(value, str) else list(value)
+        if not any(names):
+            return None
+        known = {queue.value: queue for queue in TaskQueue} | {
+            queue.value.removeprefix("simctl-"): queue for queue in TaskQueue
+        }
+        queues: list[TaskQueue] = []
+        for name in names:
+            queue = known.get(str(name))
+            if queue is None:
+                choices = ", ".join(queue.value.removeprefix("simctl-") for queue in TaskQueue)
+                raise ValueError(f"unknown task queue {name!r}: expected a comma-separated list of {choices}")
+            if queue not in queues:
+                queues.append(queue)
+        return tuple(queues)
 
     @field_validator("otlp_endpoint")
     @classmethod
@@ -102,6 +142,18 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.state_dir / 'simctl.db').resolve()}"
+
+
+def bind_host(value: str) -> str:
+    """An address to listen on: an IP address (0.0.0.0 for all) or a host name; ValueError otherwise."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        if not _HOST_NAME.fullmatch(value) or len(value) > 253:
+            raise ValueError(
+                f"expected an address or host name to listen on, such as 127.0.0.1 or 0.0.0.0, got {value!r}"
+            ) from None
+    return value
 
 
 class SettingsError(ValueError):

@@ -1,4 +1,4 @@
-"""`python -m workers.main`: poll every task queue until SIGTERM or SIGINT.
+"""`python -m workers.main`: poll every task queue (or those named) until SIGTERM or SIGINT.
 
 Connects to TEMPORAL_ADDRESS (default localhost:7233); it never starts a server of its own.
 """
@@ -28,7 +28,13 @@ def configure_logging(level: str) -> None:
 
 async def serve(settings: Settings) -> None:
     stop = stop_on_signals()
-    async with open_stack(settings, worker="always", metrics_port=settings.metrics_port or None) as stack:
+    async with open_stack(
+        settings,
+        worker="always",
+        metrics_port=settings.metrics_port or None,
+        metrics_host=settings.metrics_host,
+        queues=settings.task_queues,
+    ) as stack:
         log.info(
             "connected to %s, namespace %s; metrics at %s",
             settings.temporal_address,
@@ -42,7 +48,16 @@ async def serve(settings: Settings) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workers.main", description=__doc__)
-    parser.add_argument("--metrics-port", type=int, help="port of /metrics on 127.0.0.1 (0 = off; default 9464)")
+    parser.add_argument("--metrics-port", type=int, help="port of /metrics (0 = off; default 9464)")
+    parser.add_argument(
+        "--metrics-host", help="address /metrics listens on (default 127.0.0.1; 0.0.0.0 for a scraper elsewhere)"
+    )
+    parser.add_argument(
+        "--queues",
+        dest="task_queues",
+        metavar="Q1,Q2",
+        help="serve only these task queues, e.g. otto,ads (default: all; env SIMCTL_TASK_QUEUES)",
+    )
     parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     args = parser.parse_args(argv)
     try:

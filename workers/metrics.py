@@ -1,7 +1,9 @@
 """One /metrics endpoint per worker: the app's prometheus-client metrics and Temporal's SDK metrics.
 
 The SDK (Rust core) serves its metrics on a private loopback port of its own; a collector re-exposes
-them on the app's endpoint, so Prometheus scrapes one target per worker.
+them on the app's endpoint, so Prometheus scrapes one target per worker. The endpoint listens on loopback
+unless told otherwise (SIMCTL_METRICS_HOST), e.g. 0.0.0.0 in a container that Prometheus scrapes; the SDK's
+private port always stays on loopback.
 """
 
 from __future__ import annotations
@@ -53,13 +55,20 @@ class MetricsEndpoint:
         REGISTRY.unregister(self._collector)
 
 
-def serve_metrics(port: int) -> MetricsEndpoint:
-    """Start /metrics on 127.0.0.1:``port`` and return the Temporal runtime that feeds it."""
+def http_url(host: str, port: int, path: str = "") -> str:
+    """``http://host:port/path``, an IPv6 address in brackets."""
+    return f"http://[{host}]:{port}{path}" if ":" in host else f"http://{host}:{port}{path}"
+
+
+def serve_metrics(port: int, host: str = "127.0.0.1") -> MetricsEndpoint:
+    """Start /metrics on ``host``:``port`` and return the Temporal runtime that feeds it."""
     sdk_port = free_port()
     runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"127.0.0.1:{sdk_port}")))
     collector = SdkMetricsCollector(f"http://127.0.0.1:{sdk_port}/metrics")
     REGISTRY.register(collector)
-    server, _thread = start_http_server(port, addr="127.0.0.1")
-    return MetricsEndpoint(
-        runtime=runtime, url=f"http://127.0.0.1:{port}/metrics", _server=server, _collector=collector
-    )
+    try:
+        server, _thread = start_http_server(port, addr=host)
+    except BaseException:
+        REGISTRY.unregister(collector)
+        raise
+    return MetricsEndpoint(runtime=runtime, url=http_url(host, port, "/metrics"), _server=server, _collector=collector)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Literal
@@ -22,7 +22,7 @@ from workers.client import (
     wait_for_namespace,
 )
 from workers.metrics import MetricsEndpoint, serve_metrics
-from workers.registry import open_resources
+from workers.registry import QUEUES, open_resources
 from workers.service import running_workers
 
 log = logging.getLogger(__name__)
@@ -74,13 +74,15 @@ async def open_stack(
     *,
     worker: WorkerMode,
     metrics_port: int | None = None,
+    metrics_host: str = "127.0.0.1",
+    queues: Collection[TaskQueue] | None = None,
 ) -> AsyncIterator[Stack]:
     """Connect to Temporal, starting an embedded dev server when none answers and ``settings.embedded``.
 
-    With a worker, also open the store and poll every task queue in this process.
+    With a worker, also open the store and poll every task queue in this process (only ``queues``, if given).
     """
     async with AsyncExitStack() as exits:
-        metrics = serve_metrics(metrics_port) if metrics_port else None
+        metrics = serve_metrics(metrics_port, metrics_host) if metrics_port else None
         if metrics is not None:
             exits.callback(metrics.close)
 
@@ -100,5 +102,6 @@ async def open_stack(
         if worker == "always" or (worker == "if-embedded" and server is not None):
             resources = await exits.enter_async_context(open_resources(settings))
             stack.engine = resources.engine
-            stack.queues = await exits.enter_async_context(running_workers(client, resources))
+            specs = [spec for spec in QUEUES if queues is None or spec.queue in queues]
+            stack.queues = await exits.enter_async_context(running_workers(client, resources, specs))
         yield stack

@@ -16,7 +16,7 @@ from workers.stack import open_stack
 def up(
     ctx: typer.Context,
     metrics_port: Annotated[
-        int | None, typer.Option("--metrics-port", help="/metrics on 127.0.0.1 (0 = off) [SIMCTL_METRICS_PORT; 9464]")
+        int | None, typer.Option("--metrics-port", help="port of /metrics (0 = off) [SIMCTL_METRICS_PORT; 9464]")
     ] = None,
 ) -> None:
     """Run the Temporal server (embedded when none answers) and a worker until interrupted."""
@@ -30,7 +30,13 @@ def up(
 async def _up(settings: Settings) -> None:
     console = Console(stderr=True, soft_wrap=True)
     stop = stop_on_signals()
-    async with open_stack(settings, worker="always", metrics_port=settings.metrics_port or None) as stack:
+    async with open_stack(
+        settings,
+        worker="always",
+        metrics_port=settings.metrics_port or None,
+        metrics_host=settings.metrics_host,
+        queues=settings.task_queues,
+    ) as stack:
         where = "embedded dev server" if stack.embedded else "existing server"
         console.print(f"Temporal   {settings.temporal_address} ({where}), namespace {settings.namespace}")
         console.print(f"Web UI     {settings.web_ui_url}")

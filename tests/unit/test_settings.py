@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from models.settings import Settings, SettingsError, load_settings, variables
+from models.task_queues import TaskQueue
 
 
 @pytest.fixture(autouse=True)
@@ -20,6 +21,9 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "SIMCTL_STATE_DIR",
         "SIMCTL_METRICS_PORT",
         "SIMCTL_NAMESPACE",
+        "SIMCTL_METRICS_HOST",
+        "SIMCTL_OTTO_NODE_HOST",
+        "SIMCTL_TASK_QUEUES",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -67,6 +71,10 @@ def test_database_urls_select_the_async_driver(given: str, stored: str):
         ({"metrics_port": -1}, "SIMCTL_METRICS_PORT"),
         ({"database_url": "mysql://x/y"}, "SIMCTL_DATABASE_URL"),
         ({"log_level": "loud"}, "SIMCTL_LOG_LEVEL"),
+        ({"metrics_host": "not a host"}, "SIMCTL_METRICS_HOST"),
+        ({"otto_node_host": "-node"}, "SIMCTL_OTTO_NODE_HOST"),
+        ({"task_queues": "otto,nowhere"}, "SIMCTL_TASK_QUEUES"),
+        ({"task_queues": "otto,,ads"}, "SIMCTL_TASK_QUEUES"),
     ],
 )
 def test_bad_values_are_one_line_errors(overrides: dict, named: str):
@@ -113,6 +121,9 @@ SAMPLES = {
     "state_dir": "elsewhere/state",
     "database_url": "sqlite:///elsewhere/simctl.db",
     "metrics_port": "9999",
+    "metrics_host": "0.0.0.0",
+    "task_queues": "otto,ads",
+    "otto_node_host": "0.0.0.0",
     "ui_port": "9998",
     "log_level": "debug",
     "trace_file": "elsewhere/trace.jsonl",
@@ -137,3 +148,29 @@ def test_every_variable_an_error_names_sets_its_setting(monkeypatch: pytest.Monk
             monkeypatch.setenv(name, sample)
             assert getattr(load_settings(), field) != getattr(default, field), f"{name} does not set {field}"
             monkeypatch.delenv(name)
+
+
+def test_listening_addresses_default_to_loopback():
+    settings = load_settings()
+    assert (settings.metrics_host, settings.otto_node_host) == ("127.0.0.1", "127.0.0.1")
+    assert settings.task_queues is None, "a worker serves every queue unless told otherwise"
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.1.2.3", "worker-1.internal", "localhost"])
+def test_bind_hosts_take_addresses_and_host_names(host: str):
+    assert load_settings(metrics_host=host, otto_node_host=host).metrics_host == host
+
+
+@pytest.mark.parametrize(
+    ("given", "queues"),
+    [
+        ("otto,ads", (TaskQueue.OTTO, TaskQueue.ADS)),
+        (" simctl-ads , platform,ads", (TaskQueue.ADS, TaskQueue.PLATFORM)),
+        ("", None),
+    ],
+)
+def test_task_queues_by_short_or_full_name(monkeypatch: pytest.MonkeyPatch, given: str, queues):
+    monkeypatch.setenv("SIMCTL_TASK_QUEUES", given)
+    assert load_settings().task_queues == queues
+    monkeypatch.delenv("SIMCTL_TASK_QUEUES")
+    assert load_settings(task_queues=given).task_queues == queues, "the same from a command-line flag"
