@@ -1,0 +1,91 @@
+"""monerod and wallet-rpc command lines, PID records and stop, the sparse copy; no monerod needed."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from localnet.monero import processes
+
+
+@pytest.fixture
+def fake_binaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in (processes.MONEROD, processes.WALLET_RPC):
+        path = bin_dir / name
+        path.write_text("#!/bin/sh\n")
+        path.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    return bin_dir
+
+
+def test_a_node_peers_on_loopback_only(fake_binaries: Path, tmp_path: Path):
+    node = processes.NodeProcess(
+        name="node_0", data_dir=tmp_path / "n", rpc_port=1, p2p_port=2, difficulty=3, peers=("127.0.0.1:5",)
+    )
+    argv = node.argv()
+    for flag in ("--regtest", "--keep-fakechain", "--no-zmq", "--allow-local-ip", "--non-interactive"):
+        assert flag in argv
+    pairs = dict(zip(argv, argv[1:], strict=False))
+    assert pairs["--fixed-difficulty"] == "3"
+    assert pairs["--rpc-ssl"] == "disabled"
+    assert pairs["--rpc-bind-ip"] == pairs["--p2p-bind-ip"] == "127.0.0.1"
+    assert pairs["--max-connections-per-ip"] == "64"
+    assert pairs["--add-exclusive-node"] == "127.0.0.1:5"
+    assert "--offline" not in argv
+    offline = processes.NodeProcess(name="g", data_dir=tmp_path, rpc_port=1, p2p_port=2, offline=True).argv()
+    assert "--offline" in offline and "--add-exclusive-node" not in offline
+    with pytest.raises(AssertionError):
+        processes.NodeProcess(name="x", data_dir=tmp_path, rpc_port=1, p2p_port=2, host="0.0.0.0").argv()
+
+
+def test_a_wallet_has_its_own_ring_database(fake_binaries: Path, tmp_path: Path):
+    wallet = processes.WalletProcess(
+        name="user_0", wallet_dir=tmp_path / "w", ringdb_dir=tmp_path / "r", rpc_port=7, daemon="127.0.0.1:1"
+    )
+    pairs = dict(zip(wallet.argv(), wallet.argv()[1:], strict=False))
+    assert pairs["--shared-ringdb-dir"] == str(tmp_path / "r")
+    assert pairs["--rpc-bind-ip"] == "127.0.0.1"
+    assert "--disable-rpc-login" in wallet.argv()
+
+
+def test_a_missing_binary_is_one_line_naming_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(processes.MoneroMissing) as missing:
+        processes.require_binaries()
+    message = str(missing.value)
+    assert "\n" not in message and "monerod" in message and "Debian package 'monero'" in message
+
+
+def test_a_process_is_recorded_reused_and_stopped(tmp_path: Path):
+    marker = str(tmp_path / "marker")
+    argv = [sys.executable, "-c", "import time; time.sleep(60)", marker]
+    first = processes.launch(tmp_path, "sleeper", argv, marker=marker, log=tmp_path / "log")
+    assert not first.reused and processes.alive(first.pid, marker)
+    assert processes.recorded(tmp_path, "sleeper") == (first.pid, marker)
+    again = processes.launch(tmp_path, "sleeper", argv, marker=marker, log=tmp_path / "log")
+    assert again.reused and again.pid == first.pid
+    # A PID whose command line does not name the marker is never signalled.
+    assert not processes.alive(first.pid, "something else")
+    assert processes.stop_recorded(tmp_path, "sleeper", grace=5)
+    assert not processes.alive(first.pid, marker)
+    assert processes.recorded_all(tmp_path) == {}
+
+
+def test_the_sparse_copy_keeps_holes_and_bytes(tmp_path: Path):
+    source = tmp_path / "src"
+    source.mkdir()
+    data = source / "data.mdb"
+    with data.open("wb") as stream:
+        stream.write(b"head")
+        stream.seek(64 << 20)
+        stream.write(b"tail")
+    processes.copy_sparse(source, tmp_path / "dst")
+    copied = tmp_path / "dst" / "data.mdb"
+    assert copied.stat().st_size == data.stat().st_size
+    assert copied.read_bytes()[:4] == b"head" and copied.read_bytes()[-4:] == b"tail"
+    assert os.stat(copied).st_blocks * 512 < 1 << 20
