@@ -273,6 +273,7 @@ class EvolutionProgress(_Frozen):
     target_size: int
     paused: bool
     stopping: bool
+    running: int | None = Field(None, description="the generation in flight, if one is")
     last: GenerationStats | None = None
 
 

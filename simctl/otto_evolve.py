@@ -118,7 +118,7 @@ def _detail(state: EvolutionProgress) -> str:
         parts.append(f"fitness {last.fitness_min:.2f}/{last.fitness_avg:.2f}/{last.fitness_max:.2f}")
         parts.append(f"completed {last.completed}/{last.lifecycles}")
     if state.paused:
-        parts.append("[yellow]paused[/yellow]")
+        parts.append("[yellow]pausing[/yellow]" if state.running is not None else "[yellow]paused[/yellow]")
     if state.stopping:
         parts.append("stopping")
     return "  ".join(parts)

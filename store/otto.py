@@ -55,16 +55,21 @@ async def allocations(engine: AsyncEngine, run_id: str) -> dict[str, tuple[str, 
         return {agent: (address, joined) for agent, address, joined in rows.all()}
 
 
+async def joined(engine: AsyncEngine, run_id: str, generation: int) -> list[AllocatedAgent]:
+    """The agents recorded as joining the run for ``generation``, by agent id."""
+    async with engine.connect() as connection:
+        return await connection.run_sync(_joined, run_id, generation)
+
+
 async def allocate(
     engine: AsyncEngine, run_id: str, generation: int, agents: Sequence[AllocatedAgent]
 ) -> list[AllocatedAgent]:
-    """Record ``agents`` as joining the run for ``generation``, unless that generation already has its
-    agents: then those are returned (a retried allocation gets what the first attempt recorded)."""
+    """Record ``agents`` as joining the run for ``generation`` and return every agent joining it then.
+
+    An agent the run has taken on already (a concurrent attempt recorded it first) is not recorded twice:
+    the write fails on the key and the recorded agents are read back."""
 
     def write(connection: Connection) -> list[AllocatedAgent]:
-        existing = _joined(connection, run_id, generation)
-        if existing:
-            return existing
         if agents:
             connection.execute(
                 insert(OttoRunAgentRow),
@@ -73,7 +78,7 @@ async def allocate(
                     for a in agents
                 ],
             )
-        return sorted(agents, key=lambda agent: agent.agent_id)
+        return _joined(connection, run_id, generation)
 
     try:
         return await run_write(engine, write)

@@ -69,19 +69,21 @@ class EvolutionActivities:
     @activity.defn(name="otto.allocate_agents")
     async def allocate_agents(self, request: AllocateAgents) -> list[AllocatedAgent]:
         """``count`` wallets of the pool that the run has never taken on, in pool order; the pool grows by
-        fresh wallets when it runs out. The same request (run, generation) always gets the same agents."""
-        recorded = await otto_store.allocate(self._engine, request.run_id, request.generation, [])
+        fresh wallets when it runs out. Recorded per (run, generation): a retried request gets the same agents."""
+        recorded = await otto_store.joined(self._engine, request.run_id, request.generation)
         pool = self._pool(request.wallets)
-        if not recorded and request.count > 0:
+        if len(recorded) < request.count:
+            # A first attempt, or one that asks for more than an earlier attempt took: take the difference.
+            needed = request.count - len(recorded)
             taken = await otto_store.allocations(self._engine, request.run_id)
             free = [agent for agent in pool.agents if agent.id not in taken]
-            if len(free) < request.count:
-                free += await asyncio.to_thread(self._extend, request.wallets, request.count - len(free))
-            chosen = [AllocatedAgent(agent_id=agent.id, address=agent.address) for agent in free[: request.count]]
+            if len(free) < needed:
+                free += await asyncio.to_thread(self._extend, request.wallets, needed - len(free))
+                pool = self._pool(request.wallets)
+            chosen = [AllocatedAgent(agent_id=agent.id, address=agent.address) for agent in free[:needed]]
             recorded = await otto_store.allocate(self._engine, request.run_id, request.generation, chosen)
-            pool = self._pool(request.wallets)
         profiles = {agent.id: agent for agent in pool.agents}
-        return [_with_profile(agent, profiles.get(agent.agent_id)) for agent in recorded]
+        return [_with_profile(agent, profiles.get(agent.agent_id)) for agent in recorded[: request.count]]
 
     def _pool(self, wallets: str) -> WalletFile:
         try:

@@ -3,6 +3,7 @@ GenerationWorkflow children, checkpoints and the ledger in the store, identities
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections import Counter
@@ -13,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
 from activities.otto.evolution import EvolutionActivities
@@ -22,7 +23,7 @@ from activities.otto.identity import IdentityActivities
 from activities.otto.keyring import Keyring
 from localnet.ottochain.chain import Faults
 from localnet.ottochain.server import OttoChainServer
-from models.evolution import EvolutionResult, EvolutionSpec
+from models.evolution import EvolutionProgress, EvolutionResult, EvolutionSpec
 from models.otto import OttoEndpoints
 from sim.otto.generation import ledger_chain
 from store import ledger
@@ -300,3 +301,64 @@ async def test_the_seeds_metric_names_are_served_during_a_run(
     assert any(s.removesuffix("_total") in ended for s in served), "lifecycles that ended are counted"
     population = [line for line in text.splitlines() if line.startswith("traffic_simulator_population_size{")]
     assert any(f'run="{run_id}"' in line and float(line.rsplit(" ", 1)[1]) == 4 for line in population), population
+
+
+async def test_a_run_obeys_resize_pause_resume_and_stop_across_continue_as_new(
+    client: Client, evolution_worker, task_queue: str, node: OttoChainServer, wallets: Path, store: AsyncEngine
+):
+    run_id = f"steer-{uuid.uuid4().hex[:8]}"
+    spec = evolution_spec(run_id, node.endpoints, wallets, population=4, generations=None, continue_every=1)
+    async with evolution_worker:
+        await client.start_workflow(
+            EvolutionWorkflow.run,
+            spec,
+            id=f"evolve-{run_id}",
+            task_queue=task_queue,
+            execution_timeout=timedelta(seconds=240),
+        )
+        handle = client.get_workflow_handle_for(EvolutionWorkflow.run, f"evolve-{run_id}")  # latest run, across CAN
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update(EvolutionWorkflow.set_population_size, 1)
+        assert await handle.execute_update(EvolutionWorkflow.set_population_size, 6) == 6
+
+        async def size_reached() -> bool:
+            latest = await otto_store.last_population(store, run_id)
+            return latest is not None and latest[1] == 6
+
+        await eventually(size_reached, timeout=120, what="a population of 6")
+        await handle.signal(EvolutionWorkflow.pause)
+
+        async def paused() -> EvolutionProgress | None:
+            state = await handle.query(EvolutionWorkflow.progress)
+            return state if state is not None and state.paused and state.running is None else None
+
+        held = await eventually(paused, timeout=120, what="the run paused between generations")
+        assert await otto_store.generations(store, run_id) == held.next_generation
+        await asyncio.sleep(2)
+        assert await otto_store.generations(store, run_id) == held.next_generation, "no generation while paused"
+
+        await handle.signal(EvolutionWorkflow.resume)
+        await eventually(
+            lambda: _more_than(store, run_id, held.next_generation), timeout=120, what="a generation after resume"
+        )
+        await handle.signal(EvolutionWorkflow.stop)
+        result: EvolutionResult = await handle.result()
+
+    assert result.generations_done == await otto_store.generations(store, run_id) > held.next_generation
+    assert result.population_size == 6
+    verdict = await ledger.verify_stored_chain(store, ledger_chain(run_id))
+    assert verdict.broken is None and verdict.length == result.next_generation
+
+
+async def _more_than(store: AsyncEngine, run_id: str, count: int) -> bool:
+    return await otto_store.generations(store, run_id) > count
+
+
+async def test_a_run_with_a_duration_ends_on_its_own(
+    client: Client, evolution_worker, task_queue: str, node: OttoChainServer, wallets: Path
+):
+    run_id = f"timed-{uuid.uuid4().hex[:8]}"
+    spec = evolution_spec(run_id, node.endpoints, wallets, population=4, generations=None, duration_seconds=3)
+    async with evolution_worker:
+        result = await evolve(client, task_queue, spec)
+    assert result.generations_done >= 1

@@ -103,9 +103,14 @@ async def test_a_run_starts_once_and_another_start_under_its_name_conflicts(engi
 async def test_an_allocation_is_recorded_once_per_generation(engine: AsyncEngine) -> None:
     first = [AllocatedAgent(agent_id="agent_002", address="B"), AllocatedAgent(agent_id="agent_001", address="A")]
     recorded = await otto_store.allocate(engine, RUN, 3, first)
-    again = await otto_store.allocate(engine, RUN, 3, [AllocatedAgent(agent_id="agent_009", address="Z")])
-    assert [a.agent_id for a in recorded] == [a.agent_id for a in again] == ["agent_001", "agent_002"]
-    assert await otto_store.allocations(engine, RUN) == {"agent_001": ("A", 3), "agent_002": ("B", 3)}
+    assert [a.agent_id for a in recorded] == ["agent_001", "agent_002"]
+    assert await otto_store.joined(engine, RUN, 3) == recorded
+    again = await otto_store.allocate(engine, RUN, 3, first)
+    assert again == recorded, "a concurrent attempt's agents are read back, not recorded twice"
+    more = await otto_store.allocate(engine, RUN, 3, [AllocatedAgent(agent_id="agent_009", address="Z")])
+    assert [a.agent_id for a in more] == ["agent_001", "agent_002", "agent_009"]
+    assert await otto_store.joined(engine, RUN, 4) == []
+    assert (await otto_store.allocations(engine, RUN))["agent_001"] == ("A", 3)
 
 
 async def test_a_checkpoint_is_written_once_with_its_ledger_entry(engine: AsyncEngine) -> None:

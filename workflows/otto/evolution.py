@@ -53,6 +53,7 @@ class EvolutionWorkflow:
         self._paused = False
         self._stopping = False
         self._target: int | None = None
+        self._running: int | None = None
 
     @workflow.signal
     def pause(self) -> None:
@@ -91,6 +92,7 @@ class EvolutionWorkflow:
             target_size=state.target_size,
             paused=state.paused,
             stopping=state.stopping,
+            running=self._running,
             last=state.last,
         )
 
@@ -144,6 +146,7 @@ class EvolutionWorkflow:
         )
 
     async def _generation(self, spec: EvolutionSpec, state: EvolutionState) -> EvolutionState:
+        self._running = state.next_generation
         summary = await workflow.execute_child_workflow(
             GenerationWorkflow.run,
             GenerationSpec(
@@ -161,6 +164,7 @@ class EvolutionWorkflow:
             id=f"{spec.run_id}/g{state.next_generation}",
             retry_policy=GENERATION_RETRY,
         )
+        self._running = None
         stats = summary.stats
         _publish(spec.run_id, stats)
         workflow.upsert_search_attributes([sa.GENERATION.value_set(stats.generation + 1)])

@@ -62,8 +62,13 @@ CHAIN_READ_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), max
 FIBER_NAMESPACE = uuid.UUID("5f0c2a8e-77a4-4c55-9d1e-0b7a6c3e2d41")
 
 
-def fiber_id(run_id: str, generation: int, index: int) -> str:
-    return str(uuid.uuid5(FIBER_NAMESPACE, f"{run_id}/{generation}/{index}"))
+def fiber_id(run_id: str, generation: int, lifecycle: Lifecycle) -> str:
+    """Named by the run, the generation and everything the lifecycle is: a re-run that plans the same
+    lifecycle drives the fiber already on chain, one that plans another gets a fiber of its own."""
+    name = (
+        f"{run_id}/{generation}/{lifecycle.index}/{lifecycle.fiber_type}/{','.join(lifecycle.parties)}/{lifecycle.seed}"
+    )
+    return str(uuid.uuid5(FIBER_NAMESPACE, name))
 
 
 async def observe(endpoints: OttoEndpoints, members: Sequence[Member]) -> dict[str, AgentObservation]:
@@ -248,7 +253,7 @@ class GenerationWorkflow:
     async def _lifecycle(
         self, spec: GenerationSpec, parties: dict[str, Party], lifecycle: Lifecycle
     ) -> LifecycleResult:
-        fiber = fiber_id(spec.run_id, spec.generation, lifecycle.index)
+        fiber = fiber_id(spec.run_id, spec.generation, lifecycle)
         fiber_spec = FiberSpec(
             fiber_type=lifecycle.fiber_type,
             parties=[parties[agent] for agent in lifecycle.parties],
