@@ -19,15 +19,20 @@ from typing import Any
 import httpx
 from temporalio.worker import Worker
 
+from activities.otto.evolution import EvolutionActivities
 from activities.otto.fibers import FiberActivities
 from activities.otto.identity import IdentityActivities
 from activities.otto.keyring import Keyring
 from bench.server import benchmark_client
 from localnet.ottochain.chain import Faults
 from localnet.ottochain.server import OttoChainServer
+from models.evolution import EvolutionSpec
 from models.otto import FIBER_TYPES, AgentTraits, AttestationSpec, FiberSpec, IdentitySpec, Party
+from store.engine import open_store
 from store.wallets import generate_pool
+from workflows.otto.evolution import EvolutionWorkflow
 from workflows.otto.fiber import FiberWorkflow
+from workflows.otto.generation import GenerationWorkflow
 from workflows.otto.identity import AttestationWorkflow, IdentityWorkflow
 
 OUT = Path(__file__).parent / "histories"
@@ -54,13 +59,15 @@ async def main(only: set[str]) -> None:
             benchmark_client(None, in_memory=True) as (client, _),
             OttoChainServer(faults=Faults(snapshot_interval=0.05)) as node,
             httpx.AsyncClient() as http,
+            open_store(f"sqlite+aiosqlite:///{Path(scratch) / 'store.db'}") as engine,
         ):
             fibers, identity = FiberActivities(http, Keyring("record")), IdentityActivities(http, Keyring("record"))
+            evolution = EvolutionActivities(engine, http, Keyring("record"))
             queue = f"record-{uuid.uuid4().hex[:6]}"
             async with Worker(
                 client,
                 task_queue=queue,
-                workflows=[FiberWorkflow, IdentityWorkflow, AttestationWorkflow],
+                workflows=[FiberWorkflow, IdentityWorkflow, AttestationWorkflow, GenerationWorkflow, EvolutionWorkflow],
                 activities=[
                     fibers.create_fiber,
                     fibers.submit_transition,
@@ -68,6 +75,12 @@ async def main(only: set[str]) -> None:
                     identity.find_identity,
                     identity.register_identity,
                     identity.activate_identity,
+                    evolution.observe_agents,
+                    evolution.allocate_agents,
+                    evolution.begin_run,
+                    evolution.load_run,
+                    evolution.load_population,
+                    evolution.write_checkpoint,
                 ],
             ):
                 # Each workflow with its own input type: the client checks each pair at run time.
@@ -118,6 +131,18 @@ async def main(only: set[str]) -> None:
                             platform_user_id="a",
                         ),
                     ),
+                    # A tiny run of the evolving simulator; its first generation is saved beside it.
+                    "evolution-run": (
+                        EvolutionWorkflow.run,
+                        EvolutionSpec(
+                            run_id="evolution-run",
+                            seed=5,
+                            population=4,
+                            generations=2,
+                            endpoints=node.endpoints,
+                            wallets=str(path),
+                        ),
+                    ),
                 }
                 if only - runs.keys():
                     raise SystemExit(
@@ -144,6 +169,11 @@ async def main(only: set[str]) -> None:
                         await attest_handle.result()
                         (OUT / "attestation-skill.json").write_text(
                             json.dumps(json.loads((await attest_handle.fetch_history()).to_json()), indent=1)
+                        )
+                    if name == "evolution-run":
+                        generation = client.get_workflow_handle("evolution-run/g0")
+                        (OUT / "generation-0.json").write_text(
+                            json.dumps(json.loads((await generation.fetch_history()).to_json()), indent=1)
                         )
                     (OUT / f"{name}.json").write_text(
                         json.dumps(json.loads((await handle.fetch_history()).to_json()), indent=1)

@@ -18,7 +18,9 @@ from localnet.ottochain.server import OttoChainServer
 from models.otto import FiberSpec, FundSpec, OttoEndpoints
 from tests.otto.conftest import PASSPHRASE, Pool
 from tests.polling import eventually
+from workflows.otto.evolution import EvolutionWorkflow
 from workflows.otto.fiber import FiberWorkflow
+from workflows.otto.generation import GenerationWorkflow
 from workflows.otto.identity import AttestationWorkflow, FundAgentsWorkflow, IdentityWorkflow
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -125,7 +127,14 @@ async def test_saved_histories_still_replay():
     files = sorted(HISTORIES.glob("*.json"))
     assert files, "no saved histories"
     replayer = Replayer(
-        workflows=[FiberWorkflow, IdentityWorkflow, AttestationWorkflow, FundAgentsWorkflow],
+        workflows=[
+            FiberWorkflow,
+            IdentityWorkflow,
+            AttestationWorkflow,
+            FundAgentsWorkflow,
+            GenerationWorkflow,
+            EvolutionWorkflow,
+        ],
         data_converter=pydantic_data_converter,
     )
     for path in files:
