@@ -1,6 +1,6 @@
 """Metric names follow one policy (README, Observability): a domain's metrics carry its seed's prefix
-(otto `traffic_simulator_`, ads `rtb_`) and the seed's exact name where it gives one; the platform's
-carry `simctl_`. Found in the source: prometheus-client metrics and Temporal metric-meter instruments."""
+(otto `traffic_simulator_`, ads `rtb_`, monero `monerosim_`) and the seed's exact name where it gives one; the
+platform's carry `simctl_`. Found in the source: prometheus-client metrics and Temporal metric-meter instruments."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ METER = {
     "create_histogram_timedelta",
 }
 
-PREFIX = {"otto": "traffic_simulator_", "ads": "rtb_", "platform": "simctl_"}
+# monero: seed 002 names no metrics; `monerosim_`, after the peer project, keeps them apart from monerod exporters.
+PREFIX = {"otto": "traffic_simulator_", "ads": "rtb_", "monero": "monerosim_", "platform": "simctl_"}
 # Names the seeds fix (../shared/seeds/000_… "Metrics & Observability", 003_… Gap 27) that we export.
 SEED_NAMES = {
     "traffic_simulator_fibers_initiated",
@@ -45,6 +46,8 @@ def domain(path: Path) -> str:
         return "otto"
     if parts & {"ads", "llm"}:
         return "ads"
+    if "monero" in parts:
+        return "monero"
     return "platform"
 
 

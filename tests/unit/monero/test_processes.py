@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from pathlib import Path
@@ -30,7 +31,7 @@ def test_a_node_peers_on_loopback_only(fake_binaries: Path, tmp_path: Path):
     argv = node.argv()
     for flag in ("--regtest", "--keep-fakechain", "--no-zmq", "--allow-local-ip", "--non-interactive"):
         assert flag in argv
-    pairs = dict(zip(argv, argv[1:], strict=False))
+    pairs = dict(itertools.pairwise(argv))
     assert pairs["--fixed-difficulty"] == "3"
     assert pairs["--rpc-ssl"] == "disabled"
     assert pairs["--rpc-bind-ip"] == pairs["--p2p-bind-ip"] == "127.0.0.1"
@@ -47,7 +48,7 @@ def test_a_wallet_has_its_own_ring_database(fake_binaries: Path, tmp_path: Path)
     wallet = processes.WalletProcess(
         name="user_0", wallet_dir=tmp_path / "w", ringdb_dir=tmp_path / "r", rpc_port=7, daemon="127.0.0.1:1"
     )
-    pairs = dict(zip(wallet.argv(), wallet.argv()[1:], strict=False))
+    pairs = dict(itertools.pairwise(wallet.argv()))
     assert pairs["--shared-ringdb-dir"] == str(tmp_path / "r")
     assert pairs["--rpc-bind-ip"] == "127.0.0.1"
     assert "--disable-rpc-login" in wallet.argv()

@@ -1,0 +1,1 @@
+"""Monero activities: monerod and wallet-rpc processes, their JSON-RPC, payments, the run's store writes."""

@@ -1,0 +1,325 @@
+"""Process and chain activities: plan, genesis, start/stop monerod and wallet-rpc, mine, await propagation.
+
+Each activity does one thing against real processes. Start and stop heartbeat while they wait; a start finds
+a process recorded for this run still running and reuses it, so a retried or resumed start never launches a
+second one. Mining is idempotent by height: the request names the height its block will have, and a retry that
+finds a block there returns it instead of mining another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import httpx
+from prometheus_client import Gauge, Histogram
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.monero import genesis as snapshots
+from activities.monero.genesis import wait_until
+from activities.monero.rpc import DaemonClient, WalletClient
+from localnet.monero import processes
+from models.monero_run import (
+    Genesis,
+    GenesisRequest,
+    Mined,
+    MinedBlock,
+    MineRequest,
+    NetworkWait,
+    NodePlan,
+    NodeReady,
+    NodeStart,
+    PlanRequest,
+    ProcessPlan,
+    PropagationRequest,
+    PropagationSample,
+    Started,
+    StopRequest,
+    TxStatus,
+    TxStatusRequest,
+    WalletPlan,
+    WalletStart,
+)
+from sim.monero import agents
+
+PROPAGATION = Histogram(
+    "monerosim_block_propagation_seconds",
+    "Time from a block being mined to a node having it",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
+)
+MEMPOOL = Gauge("monerosim_mempool_size", "Transactions in the mining node's pool before it mined", ["node"])
+NODE_HEIGHT = Gauge("monerosim_node_height", "Chain height a node reports", ["node"])
+
+
+def _heartbeat() -> None:
+    if activity.in_activity():
+        activity.heartbeat()
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class NodeActivities:
+    def __init__(self, state_dir: Path, http: httpx.AsyncClient) -> None:
+        self._state_dir = state_dir
+        self._http = http
+
+    @activity.defn(name="monero.plan_processes")
+    async def plan_processes(self, request: PlanRequest) -> ProcessPlan:
+        """Ports (free now, on 127.0.0.1), data directories and which node each agent uses."""
+        processes.require_binaries()
+        config = request.config
+        run_dir = (self._state_dir / "monero" / request.run_id).resolve()
+        run_dir.mkdir(parents=True, exist_ok=True)
+        placement = agents.place(config)
+        pool_of = {node: pool for pool, node in placement.pool_node.items()}
+        nodes = tuple(
+            NodePlan(
+                name=name,
+                rpc_port=processes.free_port(),
+                p2p_port=processes.free_port(),
+                data_dir=str(run_dir / "nodes" / name),
+                pool=pool_of.get(name),
+            )
+            for name in placement.nodes
+        )
+        roles = {agents.BANK: "bank"} | dict.fromkeys(agents.users(config), "user")
+        roles |= dict.fromkeys(agents.marketplaces(config), "marketplace")
+        clash = (set(roles) | set(placement.nodes)) & set(agents.pools(config))
+        if clash:
+            raise ApplicationError(
+                f"mining pool ids must not name another agent or node: {sorted(clash)}",
+                type="BadConfig",
+                non_retryable=True,
+            )
+        # A pool's coinbase needs a standard address (monerod cannot mine to a subaddress): a wallet of its own.
+        roles |= dict.fromkeys(agents.pools(config), "pool")
+        where = placement.wallet_node | placement.pool_node
+        wallets = tuple(
+            WalletPlan(name=name, role=role, node=where[name], rpc_port=processes.free_port())
+            for name, role in roles.items()
+        )
+        return ProcessPlan(
+            run_dir=str(run_dir), difficulty=config.network.consensus.difficulty, nodes=nodes, wallets=wallets
+        )
+
+    @activity.defn(name="monero.prepare_genesis")
+    async def prepare_genesis(self, request: GenesisRequest) -> Genesis:
+        """The snapshot the run's nodes start from: the one given, or one pre-mined now into the run dir."""
+        processes.require_binaries()
+        if request.source is not None:
+            target = Path(request.source)
+            record = snapshots.manifest(target)
+            if record is None:
+                raise ApplicationError(f"{target}: not a genesis snapshot", type="BadGenesis", non_retryable=True)
+        else:
+            target = Path(request.run_dir) / "genesis"
+            record = await snapshots.build_snapshot(
+                target, blocks=request.blocks, difficulty=request.difficulty, tick=_heartbeat
+            )
+        return Genesis(dir=str(target), height=int(record["height"]), bank_address=str(record["bank_address"]))
+
+    @activity.defn(name="monero.start_node")
+    async def start_node(self, request: NodeStart) -> Started:
+        plan = request.node
+        data_dir = Path(plan.data_dir)
+        snapshots.copy_chain(Path(request.genesis_dir), data_dir)
+        node = processes.NodeProcess(
+            name=plan.name,
+            data_dir=data_dir,
+            rpc_port=plan.rpc_port,
+            p2p_port=plan.p2p_port,
+            difficulty=request.difficulty,
+            peers=request.peers,
+            host=plan.host,
+        )
+        run_dir = Path(request.run_dir)
+        launched = processes.launch(run_dir, plan.name, node.argv(), marker=str(data_dir), log=data_dir / "stdout.log")
+        daemon = DaemonClient(self._http, plan.url)
+
+        async def ready() -> None:
+            code = processes.exited_early(launched.pid)
+            if code is not None:
+                raise ApplicationError(
+                    f"monerod {plan.name} exited with code {code}: see {data_dir / 'monerod.log'}", type="NodeExited"
+                )
+            await daemon.height()
+
+        await wait_until(ready, timeout=60, tick=_heartbeat)
+        return Started(name=plan.name, pid=launched.pid, reused=launched.reused)
+
+    @activity.defn(name="monero.start_wallet")
+    async def start_wallet(self, request: WalletStart) -> Started:
+        plan = request.wallet
+        run_dir = Path(request.run_dir)
+        wallet_dir = run_dir / "wallets"
+        wallet_dir.mkdir(parents=True, exist_ok=True)
+        if plan.role == "bank":
+            snapshots.copy_bank(Path(request.genesis_dir), wallet_dir)
+        process = processes.WalletProcess(
+            name=plan.name,
+            wallet_dir=wallet_dir,
+            ringdb_dir=run_dir / "ringdb" / plan.name,
+            rpc_port=plan.rpc_port,
+            daemon=request.daemon,
+            host=plan.host,
+            log_file=run_dir / "logs" / f"{plan.name}.log",
+        )
+        # The marker is the ring database: unique per wallet process, unlike the shared wallet directory.
+        marker = str(process.ringdb_dir)
+        launched = processes.launch(
+            run_dir, plan.name, process.argv(), marker=marker, log=run_dir / "logs" / f"{plan.name}.out"
+        )
+        client = WalletClient(self._http, plan.url)
+
+        async def ready() -> None:
+            code = processes.exited_early(launched.pid)
+            if code is not None:
+                raise ApplicationError(f"wallet-rpc {plan.name} exited with code {code}", type="WalletExited")
+            await client.version()
+
+        await wait_until(ready, timeout=60, tick=_heartbeat)
+        try:
+            address = (await client.addresses()).address  # already open (a reused process)
+        except ApplicationError:
+            if (wallet_dir / f"{plan.name}.keys").exists():
+                await client.open_wallet(plan.name)
+            else:
+                await client.create_wallet(plan.name)
+            address = (await client.addresses()).address
+        return Started(name=plan.name, pid=launched.pid, reused=launched.reused, address=address)
+
+    @activity.defn(name="monero.stop_processes")
+    async def stop_processes(self, request: StopRequest) -> list[str]:
+        """SIGTERM each recorded process in order, wait up to 20 s, then SIGKILL; the names that were running."""
+        run_dir = Path(request.run_dir)
+        stopped = []
+        for name in request.names:
+            _heartbeat()
+            if await asyncio.to_thread(processes.stop_recorded, run_dir, name):
+                stopped.append(name)
+        return stopped
+
+    @activity.defn(name="monero.await_network")
+    async def await_network(self, request: NetworkWait) -> list[NodeReady]:
+        """Every node connected to a peer and at ``height`` at least (loopback peering takes seconds)."""
+        deadline = time.monotonic() + request.timeout_s
+        while True:
+            _heartbeat()
+            infos = await asyncio.gather(*(DaemonClient(self._http, node.url).info() for node in request.nodes))
+            connected = [
+                info.incoming_connections_count + info.outgoing_connections_count > 0 or len(request.nodes) == 1
+                for info in infos
+            ]
+            if all(connected) and all(info.height >= request.height for info in infos):
+                return [
+                    NodeReady(
+                        name=node.name,
+                        height=info.height,
+                        connections=info.incoming_connections_count + info.outgoing_connections_count,
+                    )
+                    for node, info in zip(request.nodes, infos, strict=True)
+                ]
+            if time.monotonic() > deadline:
+                waiting = [node.name for node, ok in zip(request.nodes, connected, strict=True) if not ok]
+                raise ApplicationError(f"nodes not connected or not synced: {waiting}", type="NetworkNotReady")
+            await asyncio.sleep(0.25)
+
+    @activity.defn(name="monero.generate_blocks")
+    async def generate_blocks(self, request: MineRequest) -> Mined:
+        daemon = DaemonClient(self._http, request.node.url)
+        top = await daemon.height()
+        if top.height > request.expected_height:
+            # A previous attempt mined it and its reply was lost: return those blocks, mine nothing more.
+            blocks = [
+                await self._block_at(daemon, request.expected_height + i)
+                for i in range(min(request.count, top.height - request.expected_height))
+            ]
+            return Mined(blocks=tuple(blocks), mined_at_ms=now_ms(), took_ms=0, mempool_size=0, found_existing=True)
+        if top.height < request.expected_height:
+            raise ApplicationError(
+                f"{request.node.name} is at height {top.height}, behind {request.expected_height}", type="NodeBehind"
+            )
+        mempool = len(await daemon.pool_hashes())
+        started = time.monotonic()
+        generated = await daemon.generate_blocks(request.count, request.address)
+        mined_at, took = now_ms(), int((time.monotonic() - started) * 1000)
+        blocks = [await self._block(daemon, block_hash) for block_hash in generated.blocks]
+        MEMPOOL.labels(request.node.name).set(mempool)
+        NODE_HEIGHT.labels(request.node.name).set(generated.height + 1)
+        return Mined(blocks=tuple(blocks), mined_at_ms=mined_at, took_ms=took, mempool_size=mempool)
+
+    async def _block_at(self, daemon: DaemonClient, height: int) -> MinedBlock:
+        header = await daemon.header_at(height)
+        return await self._block(daemon, header.hash)
+
+    async def _block(self, daemon: DaemonClient, block_hash: str) -> MinedBlock:
+        block = await daemon.block(block_hash)
+        header = block.block_header
+        return MinedBlock(
+            height=header.height,
+            hash=header.hash,
+            timestamp=header.timestamp,
+            reward=header.reward,
+            tx_hashes=tuple(block.tx_hashes),
+        )
+
+    @activity.defn(name="monero.await_block")
+    async def await_block(self, request: PropagationRequest) -> list[PropagationSample]:
+        """Poll every node until it has the block at ``height`` with ``hash``; the delay from mining to each."""
+        deadline = time.monotonic() + request.timeout_s
+
+        async def arrival(node: NodePlan) -> PropagationSample:
+            daemon = DaemonClient(self._http, node.url)
+            while True:
+                try:
+                    top = await daemon.height()
+                    # get_height's height is the block count: the top block's height is one less.
+                    if top.height - 1 == request.height and top.hash == request.hash:
+                        seen = True
+                    elif top.height - 1 > request.height:
+                        seen = (await daemon.header_at(request.height)).hash == request.hash
+                    else:
+                        seen = False
+                except ApplicationError:
+                    seen = False
+                if seen:
+                    delay = max(0, now_ms() - request.mined_at_ms)
+                    PROPAGATION.observe(delay / 1000)
+                    NODE_HEIGHT.labels(node.name).set(request.height + 1)
+                    return PropagationSample(node=node.name, delay_ms=delay, height=request.height)
+                if time.monotonic() > deadline:
+                    raise ApplicationError(
+                        f"{node.name} has not got block {request.height} {request.hash[:12]}", type="NotPropagated"
+                    )
+                _heartbeat()
+                await asyncio.sleep(0.02)
+
+        return list(await asyncio.gather(*(arrival(node) for node in request.nodes)))
+
+    @activity.defn(name="monero.tx_status")
+    async def tx_status(self, request: TxStatusRequest) -> list[TxStatus]:
+        infos = await DaemonClient(self._http, request.daemon_url).transactions(list(request.tx_hashes))
+        return [TxStatus(tx_hash=i.tx_hash, in_pool=i.in_pool, height=i.block_height) for i in infos]
+
+    @activity.defn(name="monero.await_in_pools")
+    async def await_in_pools(self, request: TxStatusRequest) -> bool:
+        """Wait (up to 60 s) until the node's pool holds every transaction named or they are mined; True if so."""
+        daemon = DaemonClient(self._http, request.daemon_url)
+        deadline = time.monotonic() + 60
+        while True:
+            _heartbeat()
+            infos = await daemon.transactions(list(request.tx_hashes))
+            if len(infos) == len(request.tx_hashes):
+                return True
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.25)
+
+
+def plan_json(plan: ProcessPlan) -> str:
+    return json.dumps(plan.model_dump(mode="json"), sort_keys=True)

@@ -1,0 +1,122 @@
+"""Wallet activities: payments in two steps, vendors, incoming transfers, balances.
+
+A payment is never sent twice. ``monero.build_transfer`` signs a transaction without relaying it
+(``do_not_relay``): a retry after a lost reply only builds another transaction that nobody relays, and the
+workflow keeps the hash of the one it got. ``monero.relay_transfer`` relays exactly that transaction; relaying a
+given transaction twice cannot pay twice (same inputs, same hash), and before relaying it asks the node and the
+wallet whether the transaction is already known, so a retry after a lost reply relays nothing. The payment's
+workflow id is written as the transaction's note in the sender's wallet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from prometheus_client import Counter
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.monero import wire
+from activities.monero.rpc import DaemonClient, WalletClient
+from models.monero_run import (
+    BalanceRequest,
+    BuildTransfer,
+    Built,
+    Incoming,
+    Relayed,
+    RelayTransfer,
+    VendorRequest,
+    Vendors,
+    WalletBalance,
+)
+
+TRANSACTIONS_SENT = Counter("monerosim_transactions_sent", "Transactions relayed (never counted twice)", ["kind"])
+PAYMENTS_SKIPPED = Counter("monerosim_payments_skipped", "Payments a user could not afford at the time", ["reason"])
+
+
+class WalletActivities:
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
+
+    @activity.defn(name="monero.build_transfer")
+    async def build_transfer(self, request: BuildTransfer) -> Built:
+        wallet = WalletClient(self._http, request.wallet_url)
+        await wallet.refresh()
+        destinations = [wire.Destination(address=d.address, amount=d.amount) for d in request.destinations]
+        try:
+            built = await wallet.build_transfer(destinations)
+        except ApplicationError as err:
+            if err.type in ("InsufficientFunds", "NotEnoughOutputs"):
+                PAYMENTS_SKIPPED.labels(err.type).inc()
+                return Built(status="insufficient", reason=err.message)
+            raise
+        return Built(
+            status="built", tx_hash=built.tx_hash, fee=built.fee, amount=built.amount, tx_metadata=built.tx_metadata
+        )
+
+    @activity.defn(name="monero.relay_transfer")
+    async def relay_transfer(self, request: RelayTransfer) -> Relayed:
+        daemon = DaemonClient(self._http, request.daemon_url)
+        wallet = WalletClient(self._http, request.wallet_url)
+        if await self._known(daemon, wallet, request.tx_hash):
+            return Relayed(tx_hash=request.tx_hash, already=True)
+        try:
+            relayed = await wallet.relay(request.tx_metadata)
+        except ApplicationError:
+            if await self._known(daemon, wallet, request.tx_hash):
+                return Relayed(tx_hash=request.tx_hash, already=True)
+            raise
+        if relayed != request.tx_hash:
+            raise ApplicationError(
+                f"relayed {relayed}, expected {request.tx_hash}", type="RelayMismatch", non_retryable=True
+            )
+        await wallet.set_tx_note(request.tx_hash, request.payment_id)
+        TRANSACTIONS_SENT.labels("funding" if "/fund/" in request.payment_id else "payment").inc()
+        return Relayed(tx_hash=request.tx_hash, already=False)
+
+    @staticmethod
+    async def _known(daemon: DaemonClient, wallet: WalletClient, tx_hash: str) -> bool:
+        if await daemon.transactions([tx_hash]):
+            return True
+        return await wallet.transfer_by_txid(tx_hash) is not None
+
+    @activity.defn(name="monero.create_vendors")
+    async def create_vendors(self, request: VendorRequest) -> Vendors:
+        """Subaddresses 1..count of the marketplace's wallet, one per vendor (existing ones are kept)."""
+        wallet = WalletClient(self._http, request.wallet_url)
+        existing = (await wallet.addresses()).addresses
+        missing = request.count + 1 - len(existing)
+        if missing > 0:
+            await wallet.create_addresses(missing)
+            existing = (await wallet.addresses()).addresses
+        by_index = {entry.address_index: entry.address for entry in existing}
+        await wallet.store()
+        return Vendors(
+            marketplace=request.marketplace, addresses=tuple(by_index[i] for i in range(1, request.count + 1))
+        )
+
+    @activity.defn(name="monero.received")
+    async def received(self, wallet_url: str) -> list[Incoming]:
+        """Incoming transfers of account 0 by subaddress, mined (height > 0) and in the pool (height 0)."""
+        wallet = WalletClient(self._http, wallet_url)
+        await wallet.refresh()
+        return [
+            Incoming(
+                tx_hash=t.txid,
+                vendor_index=t.subaddr_index.minor if t.subaddr_index else 0,
+                amount=t.amount,
+                height=t.height if t.type == "in" else 0,
+            )
+            for t in await wallet.incoming()
+        ]
+
+    @activity.defn(name="monero.balances")
+    async def balances(self, request: BalanceRequest) -> list[WalletBalance]:
+        async def one(name: str, role: str, url: str) -> WalletBalance:
+            wallet = WalletClient(self._http, url)
+            await wallet.refresh()
+            balance = await wallet.balance()
+            return WalletBalance(wallet=name, role=role, balance=balance.balance, unlocked=balance.unlocked_balance)
+
+        return list(await asyncio.gather(*(one(w.name, w.role, w.url) for w in request.wallets)))
