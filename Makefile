@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check bench clean
+.PHONY: run test check bench compose-smoke clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.temporal_baseline
 	$(BIN)/python -m bench.otto_lifecycles
 	$(BIN)/python -m bench.ads_study
+
+# docker-compose.yml for real (needs a Docker daemon): the stack up, a study and an otto fiber, then down.
+compose-smoke:
+	bash deploy/compose-smoke.sh
 
 clean:
 	rm -rf $(VENV) .simctl reports .pytest_cache .hypothesis

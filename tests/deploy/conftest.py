@@ -1,0 +1,7 @@
+"""Deployment checks: the wallet pool of the otto tests, for a worker process that signs fiber moves."""
+
+from __future__ import annotations
+
+from tests.otto.conftest import pool
+
+__all__ = ["pool"]
