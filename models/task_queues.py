@@ -12,3 +12,5 @@ class TaskQueue(StrEnum):
     OTTO = "simctl-otto"
     # Programmatic advertising: experiments, campaigns, negotiation, their store writes.
     ADS = "simctl-ads"
+    # The monero network: runs, mining rounds, payments, marketplaces; monerod and wallet-rpc processes.
+    MONERO = "simctl-monero"

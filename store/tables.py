@@ -249,3 +249,101 @@ class OttoAgentStatsRow(Base):
     role: Mapped[str] = mapped_column(String(20))
     rank: Mapped[int] = mapped_column(Integer)
     next_traits_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+# --- monero: a network run's blocks, transactions, balances, propagation and reconciliation -------------
+
+
+class MoneroRunRow(Base):
+    __tablename__ = "monero_runs"
+
+    run_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    config_json: Mapped[str] = mapped_column(Text)
+    plan_json: Mapped[str] = mapped_column(Text)
+    final_height: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    summary_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class MoneroBlockRow(Base):
+    """A block the run mined: who, when (simulated and wall clock), what it carried, its ledger entry."""
+
+    __tablename__ = "monero_blocks"
+
+    run_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    height: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    pool: Mapped[str] = mapped_column(String(64))
+    node: Mapped[str] = mapped_column(String(64))
+    round: Mapped[int] = mapped_column(Integer)
+    phase: Mapped[str] = mapped_column(String(10))
+    sim_time: Mapped[int] = mapped_column(BigInteger)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    reward: Mapped[int] = mapped_column(BigInteger)
+    mined_at_ms: Mapped[int] = mapped_column(BigInteger)
+    took_ms: Mapped[int] = mapped_column(Integer)
+    mempool_size: Mapped[int] = mapped_column(Integer)
+    tx_count: Mapped[int] = mapped_column(Integer)
+    tx_hashes_json: Mapped[str] = mapped_column(Text)
+    ledger_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    entry_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class MoneroTransactionRow(Base):
+    """A payment (or a user's funding): sent or skipped, then mined at a height, with its confirmations."""
+
+    __tablename__ = "monero_transactions"
+
+    run_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    payment_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tx_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    payer: Mapped[str] = mapped_column(String(64))
+    marketplace: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    vendor_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    address: Mapped[str] = mapped_column(String(120))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    fee: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text)
+    sim_time: Mapped[int] = mapped_column(BigInteger)
+    sent_at_ms: Mapped[int] = mapped_column(BigInteger)
+    sent_height: Mapped[int] = mapped_column(BigInteger)
+    mined_height: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    mined_at_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    confirmations: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class MoneroBalanceRow(Base):
+    __tablename__ = "monero_balances"
+
+    run_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    phase: Mapped[str] = mapped_column(String(20), primary_key=True)
+    wallet: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+    height: Mapped[int] = mapped_column(BigInteger)
+    sim_time: Mapped[int] = mapped_column(BigInteger)
+    balance: Mapped[int] = mapped_column(BigInteger)
+    unlocked: Mapped[int] = mapped_column(BigInteger)
+
+
+class MoneroPropagationRow(Base):
+    __tablename__ = "monero_propagation"
+
+    run_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    height: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    node: Mapped[str] = mapped_column(String(64), primary_key=True)
+    delay_ms: Mapped[int] = mapped_column(Integer)
+
+
+class MoneroReconciliationRow(Base):
+    """What a marketplace's users say they sent it, against what its wallet received, by vendor."""
+
+    __tablename__ = "monero_reconciliations"
+
+    run_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    marketplace: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    vendors_json: Mapped[str] = mapped_column(Text)
+    missing_json: Mapped[str] = mapped_column(Text)
+    unexpected_json: Mapped[str] = mapped_column(Text)

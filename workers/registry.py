@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from activities.ads import AdsActivities
 from activities.ledger import LedgerActivities
 from activities.llm import NegotiationActivities
+from activities.monero.nodes import NodeActivities
+from activities.monero.records import RecordActivities
+from activities.monero.wallets import WalletActivities
 from activities.otto.evolution import EvolutionActivities
 from activities.otto.fibers import FiberActivities
 from activities.otto.identity import IdentityActivities
@@ -21,6 +24,10 @@ from models.task_queues import TaskQueue
 from store.engine import open_store
 from workflows.ads.campaign import CampaignWorkflow
 from workflows.ads.experiment import ExperimentWorkflow
+from workflows.monero.marketplace import MarketplaceWorkflow, ReconcileWorkflow
+from workflows.monero.network import MoneroNetworkWorkflow
+from workflows.monero.payment import PaymentWorkflow
+from workflows.monero.round import MiningRoundWorkflow
 from workflows.otto.evolution import EvolutionWorkflow
 from workflows.otto.fiber import FiberWorkflow
 from workflows.otto.generation import GenerationWorkflow
@@ -88,6 +95,45 @@ def ads_activities(resources: WorkerResources) -> Sequence[Callable]:
     ]
 
 
+def monero_activities(resources: WorkerResources) -> Sequence[Callable]:
+    nodes = NodeActivities(resources.settings.state_dir, resources.http)
+    wallets = WalletActivities(resources.http)
+    records = RecordActivities(resources.engine)
+    return [
+        nodes.plan_processes,
+        nodes.prepare_genesis,
+        nodes.start_node,
+        nodes.start_wallet,
+        nodes.stop_processes,
+        nodes.await_network,
+        nodes.generate_blocks,
+        nodes.await_block,
+        nodes.tx_status,
+        nodes.await_in_pools,
+        wallets.build_transfer,
+        wallets.relay_transfer,
+        wallets.create_vendors,
+        wallets.received,
+        wallets.balances,
+        records.record_run,
+        records.record_block,
+        records.record_payment,
+        records.record_balances,
+        records.expected_payments,
+        records.record_reconciliation,
+        records.finish_run,
+    ]
+
+
+MONERO_WORKFLOWS = (
+    MoneroNetworkWorkflow,
+    MiningRoundWorkflow,
+    PaymentWorkflow,
+    MarketplaceWorkflow,
+    ReconcileWorkflow,
+)
+
+
 QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec(TaskQueue.PLATFORM, workflows=(), activities=platform_activities),
     QueueSpec(
@@ -103,6 +149,7 @@ QUEUES: tuple[QueueSpec, ...] = (
         activities=otto_activities,
     ),
     QueueSpec(TaskQueue.ADS, workflows=(ExperimentWorkflow, CampaignWorkflow), activities=ads_activities),
+    QueueSpec(TaskQueue.MONERO, workflows=MONERO_WORKFLOWS, activities=monero_activities),
 )
 
 

@@ -9,15 +9,25 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
 
 from activities.monero.genesis import build_snapshot
+from activities.monero.nodes import NodeActivities
+from activities.monero.records import RecordActivities
+from activities.monero.wallets import WalletActivities
+from models.monero import MoneroConfig
+from models.monero_run import NetworkInput, NetworkSummary, RunSpec
 from store.engine import open_store
+from workers.registry import MONERO_WORKFLOWS
+from workflows.monero.network import MoneroNetworkWorkflow
 
 
 def require_monerod() -> None:
@@ -47,3 +57,68 @@ async def monero_http() -> AsyncIterator[httpx.AsyncClient]:
 async def monero_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     async with open_store(f"sqlite+aiosqlite:///{tmp_path / 'monero.db'}") as engine:
         yield engine
+
+
+@dataclass
+class MoneroRun:
+    spec: RunSpec
+    summary: NetworkSummary
+    state_dir: Path
+
+
+@pytest.fixture
+def monero_network(
+    client: Client,
+    run_worker,
+    task_queue: str,
+    genesis_snapshot: Path,
+    monero_http: httpx.AsyncClient,
+    monero_engine: AsyncEngine,
+    tmp_path: Path,
+) -> Callable:
+    """``await monero_network(config, wallets=WalletActivities subclass)`` runs a network to its end."""
+
+    async def run(
+        config: MoneroConfig, *, wallets: type[WalletActivities] = WalletActivities, **spec_fields
+    ) -> MoneroRun:
+        state_dir = tmp_path / "state"
+        spec = RunSpec(
+            run_id=spec_fields.pop("run_id", f"test-{uuid.uuid4().hex[:8]}"),
+            config=config,
+            genesis_dir=str(genesis_snapshot),
+            **spec_fields,
+        )
+        nodes = NodeActivities(state_dir, monero_http)
+        wallet = wallets(monero_http)
+        records = RecordActivities(monero_engine)
+        activities = [
+            nodes.plan_processes,
+            nodes.prepare_genesis,
+            nodes.start_node,
+            nodes.start_wallet,
+            nodes.stop_processes,
+            nodes.await_network,
+            nodes.generate_blocks,
+            nodes.await_block,
+            nodes.tx_status,
+            nodes.await_in_pools,
+            wallet.build_transfer,
+            wallet.relay_transfer,
+            wallet.create_vendors,
+            wallet.received,
+            wallet.balances,
+            records.record_run,
+            records.record_block,
+            records.record_payment,
+            records.record_balances,
+            records.expected_payments,
+            records.record_reconciliation,
+            records.finish_run,
+        ]
+        async with run_worker(workflows=MONERO_WORKFLOWS, activities=activities):
+            summary = await client.execute_workflow(
+                MoneroNetworkWorkflow.run, NetworkInput(spec=spec), id=spec.run_id, task_queue=task_queue
+            )
+        return MoneroRun(spec=spec, summary=summary, state_dir=state_dir)
+
+    return run

@@ -1,0 +1,1 @@
+"""The monero network run: MoneroNetworkWorkflow, MiningRoundWorkflow, PaymentWorkflow, marketplaces."""

@@ -1,0 +1,71 @@
+"""PaymentWorkflow: one payment (or one funding transaction), tied to its workflow id.
+
+The transaction is built without relaying it, then exactly that transaction is relayed (see
+activities/monero/wallets.py): a retry at either step, after a lost reply or a worker's crash, pays nothing twice.
+The workflow id (``<run>/pay/<user>/<minute>``, ``<run>/fund/<batch>``) is the payment's identity everywhere:
+the store's row, the transaction's note in the sender's wallet.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.monero.records import RecordActivities
+    from activities.monero.wallets import WalletActivities
+    from models.monero_run import BuildTransfer, PaymentOutcome, PaymentRow, PaymentSpec, RelayTransfer
+    from workflows.common import search_attributes as sa
+    from workflows.monero import options
+
+
+@workflow.defn
+class PaymentWorkflow:
+    @workflow.run
+    async def run(self, spec: PaymentSpec) -> PaymentOutcome:
+        payment_id = workflow.info().workflow_id
+        workflow.upsert_search_attributes([sa.EXPERIMENT.value_set(spec.run_id), sa.AGENT.value_set(spec.payer)])
+        built = await workflow.execute_activity_method(
+            WalletActivities.build_transfer,
+            BuildTransfer(payment_id=payment_id, wallet_url=spec.wallet_url, destinations=spec.destinations),
+            **options.rpc(120, attempts=20),
+        )
+        if built.status == "built":
+            await workflow.execute_activity_method(
+                WalletActivities.relay_transfer,
+                RelayTransfer(
+                    payment_id=payment_id,
+                    wallet_url=spec.wallet_url,
+                    daemon_url=spec.daemon_url,
+                    tx_hash=built.tx_hash,
+                    tx_metadata=built.tx_metadata,
+                ),
+                **options.rpc(120, attempts=20),
+            )
+            outcome = PaymentOutcome(
+                payment_id=payment_id, status="sent", tx_hash=built.tx_hash, amount=built.amount, fee=built.fee
+            )
+        else:
+            outcome = PaymentOutcome(payment_id=payment_id, status="skipped", reason=built.reason)
+        addresses = sorted({d.address for d in spec.destinations})
+        await workflow.execute_activity_method(
+            RecordActivities.record_payment,
+            PaymentRow(
+                run_id=spec.run_id,
+                payment_id=payment_id,
+                kind=spec.kind,
+                payer=spec.payer,
+                marketplace=spec.marketplace,
+                vendor_index=spec.vendor_index,
+                address=addresses[0] if len(addresses) == 1 else f"{len(addresses)} addresses",
+                amount=sum(d.amount for d in spec.destinations),
+                fee=outcome.fee,
+                tx_hash=outcome.tx_hash,
+                status=outcome.status,
+                reason=outcome.reason,
+                sim_time=spec.sim_time,
+                sent_at_ms=int(workflow.now().timestamp() * 1000),
+                sent_height=spec.height,
+            ),
+            **options.store(),
+        )
+        return outcome
