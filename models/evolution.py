@@ -179,7 +179,9 @@ class EvolutionSpec(_Frozen):
 
     run_id: str = Field(min_length=1, max_length=100)
     seed: int = Field(0, ge=0)
-    population: int | None = Field(None, ge=2, le=10_000, description="None: 100 for a new run, unchanged on resume")
+    population: int | None = Field(
+        None, ge=2, le=500, description="None: 100 for a new run, unchanged on resume (at most 500: MAX_POPULATION)"
+    )
     generations: int | None = Field(10, ge=1, description="generations this workflow runs; None = until stopped")
     duration_seconds: float | None = Field(None, gt=0, description="stop after the generation that passes this")
     endpoints: OttoEndpoints

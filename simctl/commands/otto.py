@@ -160,7 +160,7 @@ def evolve(
     ctx: typer.Context,
     population: Annotated[
         int | None,
-        typer.Option("--population", min=2, max=10_000, help="agents in the population [100; a resume keeps its own]"),
+        typer.Option("--population", min=2, max=500, help="agents in the population [100; a resume keeps its own]"),
     ] = None,
     generations: Annotated[
         int | None, typer.Option("--generations", min=1, help="generations to run [10 unless --duration]")

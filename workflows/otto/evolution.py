@@ -39,7 +39,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.otto.generation import STORE_TIMEOUT, GenerationWorkflow, take_on
 
 DEFAULT_POPULATION = 100
-MIN_POPULATION, MAX_POPULATION = 2, 10_000
+# A generation's checkpoint crosses Temporal as one activity input (every agent's record and the next
+# population, about 2 KB per agent) and must stay well under the server's 2 MB payload limit.
+MIN_POPULATION, MAX_POPULATION = 2, 500
 # A generation that fails (a node down longer than the activities' retries) is run again: its fibers,
 # allocations and checkpoint are idempotent, so the retry picks up where the failed attempt stopped.
 GENERATION_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), maximum_attempts=3)
