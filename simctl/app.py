@@ -62,7 +62,7 @@ def global_options(
 
 
 def _register_commands() -> None:
-    from simctl.commands import ads, audit, localnet, otto, status, stuck, up, wallet
+    from simctl.commands import ads, audit, localnet, monero, otto, status, stuck, up, wallet
 
     app.command("up")(up.up)
     app.command("status")(status.status)
@@ -73,6 +73,7 @@ def _register_commands() -> None:
     app.add_typer(wallet.app, name="wallet")
     app.add_typer(otto.app, name="otto")
     app.add_typer(localnet.app, name="localnet")
+    app.add_typer(monero.app, name="monero")
 
 
 _register_commands()

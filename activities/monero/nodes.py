@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Awaitable
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 from prometheus_client import Gauge, Histogram
@@ -54,9 +56,22 @@ MEMPOOL = Gauge("monerosim_mempool_size", "Transactions in the mining node's poo
 NODE_HEIGHT = Gauge("monerosim_node_height", "Chain height a node reports", ["node"])
 
 
+T = TypeVar("T")
+
+
 def _heartbeat() -> None:
     if activity.in_activity():
         activity.heartbeat()
+
+
+async def beating(work: Awaitable[T]) -> T:
+    """Await ``work`` (one long RPC: creating a wallet on a busy machine takes tens of seconds), heartbeating."""
+    task = asyncio.ensure_future(work)
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=5)
+        if done:
+            return task.result()
+        _heartbeat()
 
 
 def now_ms() -> int:
@@ -118,8 +133,8 @@ class NodeActivities:
                 raise ApplicationError(f"{target}: not a genesis snapshot", type="BadGenesis", non_retryable=True)
         else:
             target = Path(request.run_dir) / "genesis"
-            record = await snapshots.build_snapshot(
-                target, blocks=request.blocks, difficulty=request.difficulty, tick=_heartbeat
+            record = await beating(
+                snapshots.build_snapshot(target, blocks=request.blocks, difficulty=request.difficulty, tick=_heartbeat)
             )
         return Genesis(dir=str(target), height=int(record["height"]), bank_address=str(record["bank_address"]))
 
@@ -187,9 +202,9 @@ class NodeActivities:
             address = (await client.addresses()).address  # already open (a reused process)
         except ApplicationError:
             if (wallet_dir / f"{plan.name}.keys").exists():
-                await client.open_wallet(plan.name)
+                await beating(client.open_wallet(plan.name))
             else:
-                await client.create_wallet(plan.name)
+                await beating(client.create_wallet(plan.name))
             address = (await client.addresses()).address
         return Started(name=plan.name, pid=launched.pid, reused=launched.reused, address=address)
 
