@@ -13,12 +13,19 @@ its fiber validation rules and its evaluation of guards, effects and triggers in
 - an effect's map is shallow-merged into the data minus ``_``-prefixed keys; ``_triggers`` fire events
   on other fibers depth-first and atomically (no owner check), ``_spawn`` creates children, ``_emit``
   lands in the receipt.
+
+No update can stop the chain: what DL1 can check without the chain (shapes, values, definitions,
+limits: ``validate_message``) is refused at submission; an event whose guard or effect fails, or whose
+result the chain could not store (integers beyond ±(2^53-1), nesting, size), aborts with a receipt; and
+anything else an update raises drops it as an ``InternalError`` rejection, leaving the state unchanged.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -29,8 +36,21 @@ from localnet.ottochain.jlvm import (
     evaluate_metered,
     validate_expression,
 )
+from localnet.ottochain.limits import (
+    MAX_BODY_DEPTH,
+    MAX_DEFINITION_BYTES,
+    MAX_DEFINITION_DEPTH,
+    MAX_SAFE_INTEGER,
+    MAX_VALUE_DEPTH,
+    clip,
+    json_problem,
+    short,
+)
 from sim.canonical import canonical_json, sha256_hex
 from sim.otto.messages import CREATE_STATE_MACHINE, MESSAGE_KINDS, TRANSITION_STATE_MACHINE
+from sim.otto.signing import is_dag_address
+
+log = logging.getLogger(__name__)
 
 ACTIVE, ARCHIVED = "Active", "Archived"
 MAX_STATES, MAX_TRANSITIONS, MAX_TRANSITIONS_PER_STATE = 100, 500, 20
@@ -42,6 +62,7 @@ class UpdateRejected(Exception):
     """An update the chain refuses; ``code`` is OttoChain's error name (e.g. NotSignedByOwner)."""
 
     def __init__(self, code: str, message: str) -> None:
+        message = clip(message)  # it is stored (rejections) and answered: never as large as the input
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
@@ -60,7 +81,7 @@ def plain_state_id(value: Any) -> str:
         return value["value"]
     if isinstance(value, str):
         return value
-    raise UpdateRejected("InvalidStateId", f"state id must be a string, got {json.dumps(value)[:60]}")
+    raise UpdateRejected("InvalidStateId", f"state id must be a string, got {short(value)}")
 
 
 def normalize_definition(definition: Any) -> dict[str, Any]:
@@ -83,10 +104,18 @@ def normalize_definition(definition: Any) -> dict[str, Any]:
             "isFinal": bool(state.get("isFinal", False)),
             "metadata": state.get("metadata"),
         }
+    listed = definition.get("transitions")
+    if listed is not None and not isinstance(listed, list):
+        raise UpdateRejected("InvalidDefinition", "transitions must be a list")
     transitions = []
-    for transition in definition.get("transitions") or []:
+    for transition in listed or []:
         if not isinstance(transition, Mapping):
             raise UpdateRejected("InvalidDefinition", "a transition must be an object")
+        dependencies = transition.get("dependencies")
+        if dependencies is not None and not (
+            isinstance(dependencies, list) and all(isinstance(d, str) for d in dependencies)
+        ):
+            raise UpdateRejected("InvalidDefinition", "a transition's dependencies must be a list of fiber ids")
         transitions.append(
             {
                 "from": plain_state_id(transition.get("from")),
@@ -94,7 +123,7 @@ def normalize_definition(definition: Any) -> dict[str, Any]:
                 "eventName": str(transition.get("eventName", "")),
                 "guard": transition.get("guard", True),
                 "effect": transition.get("effect", {}),
-                "dependencies": list(transition.get("dependencies") or []),
+                "dependencies": list(dependencies or []),
             }
         )
     return {
@@ -310,27 +339,74 @@ class ChainState:
 # --- L1 validation (DL1, at submission) -------------------------------------------------------
 
 
-def validate_at_l1(state: ChainState, update: PendingUpdate, pending_creates: Iterable[str] = ()) -> None:
-    """What DL1 checks against its view of the chain: structure, unknown ids, stale sequence numbers.
+def checked_definition(definition: Any) -> dict[str, Any]:
+    """A definition DL1 accepts, normalised: bounded nesting and size, then OttoChain's create rules."""
+    problem = json_problem(definition, where="definition", max_depth=MAX_DEFINITION_DEPTH)
+    if problem is not None:
+        raise UpdateRejected("InvalidDefinition", problem)
+    size = len(canonical_json(definition))
+    if size > MAX_DEFINITION_BYTES:
+        raise UpdateRejected(
+            "ValueTooLarge", f"definition size ({size} bytes) exceeds maximum ({MAX_DEFINITION_BYTES} bytes)"
+        )
+    normalized = normalize_definition(definition)
+    validate_definition(normalized)
+    return normalized
 
-    Ownership, status and event names are ML0's business: such updates pass here and are dropped at
-    consensus, exactly as on a real network.
+
+def check_value(value: Any, field_name: str, max_bytes: int) -> None:
+    """Data the chain will store or evaluate: hashable as canonical JSON, nested at most MAX_VALUE_DEPTH, sized."""
+    problem = json_problem(value, where=field_name, max_depth=MAX_VALUE_DEPTH)
+    if problem is not None:
+        raise UpdateRejected("InvalidValue", problem)
+    size = len(canonical_json(value))
+    if size > max_bytes:
+        raise UpdateRejected("ValueTooLarge", f"{field_name} size ({size} bytes) exceeds maximum ({max_bytes} bytes)")
+
+
+def validate_message(message: Any) -> None:
+    """What DL1 checks without looking at the chain: the message's shape, its values, the definition.
+
+    Everything refused here is refused before it is queued (a 400), so no snapshot ever meets it.
     """
-    if len(update.message) != 1 or update.kind not in MESSAGE_KINDS:
-        raise UpdateRejected("InvalidUpdate", f"unknown update {sorted(update.message)!r}")
-    body = update.body
+    if not isinstance(message, Mapping) or len(message) != 1 or next(iter(message)) not in MESSAGE_KINDS:
+        shown = short(sorted(message, key=str)) if isinstance(message, Mapping) else short(message)
+        raise UpdateRejected("InvalidUpdate", f"unknown update {shown}")
+    kind = next(iter(message))
+    body = message[kind]
     if not isinstance(body, Mapping) or not isinstance(body.get("fiberId"), str):
         raise UpdateRejected("InvalidUpdate", "fiberId is required")
+    if kind == CREATE_STATE_MACHINE:
+        checked_definition(body.get("definition"))
+        initial = body.get("initialData")
+        if not isinstance(initial, Mapping):
+            raise UpdateRejected("NotMapValue", "initialData must be an object")
+        check_value(initial, "initialData", MAX_INITIAL_DATA_BYTES)
+        if not isinstance(body.get("parentFiberId"), str | None):
+            raise UpdateRejected("InvalidUpdate", "parentFiberId must be a fiber id or null")
+    else:
+        target = body.get("targetSequenceNumber")
+        if not isinstance(target, int) or isinstance(target, bool) or not 0 <= target <= MAX_SAFE_INTEGER:
+            raise UpdateRejected("InvalidUpdate", "targetSequenceNumber must be an integer from 0 to 2^53-1")
+    if kind == TRANSITION_STATE_MACHINE:
+        if body.get("payload") is None:
+            raise UpdateRejected("ValueIsNull", "payload must not be null")
+        check_value(body["payload"], "payload", MAX_PAYLOAD_BYTES)
+        if not isinstance(body.get("eventName"), str) or not body["eventName"]:
+            raise UpdateRejected("InvalidUpdate", "eventName is required")
+    # Last, everything else the message holds (ids, names, extra fields): it is all hashed.
+    problem = json_problem(message, where="update", max_depth=MAX_BODY_DEPTH)
+    if problem is not None:
+        raise UpdateRejected("InvalidUpdate", problem)
+
+
+def validate_against_chain(state: ChainState, update: PendingUpdate, pending_creates: Iterable[str] = ()) -> None:
+    """The rest of DL1's checks, for a message ``validate_message`` passed: unknown ids, stale sequence numbers."""
+    body = update.body
     fiber_id = body["fiberId"]
     if update.kind == CREATE_STATE_MACHINE:
         if fiber_id in state.fibers or fiber_id in pending_creates:
             raise UpdateRejected("CidAlreadyExists", f"Resource with ID {fiber_id} already exists")
-        validate_definition(normalize_definition(body.get("definition")))
-        initial = body.get("initialData")
-        if not isinstance(initial, Mapping):
-            raise UpdateRejected("NotMapValue", "initialData must be an object")
-        if len(canonical_json(initial)) > MAX_INITIAL_DATA_BYTES:
-            raise UpdateRejected("ValueTooLarge", "initialData exceeds 1 MB")
         parent = body.get("parentFiberId")
         if parent is not None and parent not in state.fibers:
             raise UpdateRejected("ParentFiberNotFound", f"parent fiber {parent} not found")
@@ -338,22 +414,23 @@ def validate_at_l1(state: ChainState, update: PendingUpdate, pending_creates: It
     fiber = state.fibers.get(fiber_id)
     if fiber is None:
         raise UpdateRejected("CidNotFound", f"Resource with ID {fiber_id} not found")
-    target = body.get("targetSequenceNumber")
-    if not isinstance(target, int) or isinstance(target, bool) or target < 0:
-        raise UpdateRejected("InvalidUpdate", "targetSequenceNumber must be a non-negative integer")
+    target = body["targetSequenceNumber"]
     if target < fiber.sequence_number:
         raise UpdateRejected(
             "SequenceNumberMismatch",
             f"Sequence number mismatch for fiber {fiber_id}: "
             f"update targets {target} but fiber is at {fiber.sequence_number}",
         )
-    if update.kind == TRANSITION_STATE_MACHINE:
-        if body.get("payload") is None:
-            raise UpdateRejected("ValueIsNull", "payload must not be null")
-        if len(canonical_json(body["payload"])) > MAX_PAYLOAD_BYTES:
-            raise UpdateRejected("ValueTooLarge", "payload exceeds 100 KB")
-        if not isinstance(body.get("eventName"), str) or not body["eventName"]:
-            raise UpdateRejected("InvalidUpdate", "eventName is required")
+
+
+def validate_at_l1(state: ChainState, update: PendingUpdate, pending_creates: Iterable[str] = ()) -> None:
+    """What DL1 checks against its view of the chain: structure, values, unknown ids, stale sequence numbers.
+
+    Ownership, status and event names are ML0's business: such updates pass here and are dropped at
+    consensus, exactly as on a real network.
+    """
+    validate_message(update.message)
+    validate_against_chain(state, update, pending_creates)
 
 
 # --- consensus (ML0, at each snapshot) --------------------------------------------------------
@@ -368,34 +445,56 @@ def combine(state: ChainState, updates: list[PendingUpdate]) -> ChainState:
         )
     )
     state.latest_logs = {}
-    creates = [u for u in updates if u.kind == CREATE_STATE_MACHINE]
-    others = sorted(
-        (u for u in updates if u.kind != CREATE_STATE_MACHINE),
-        key=lambda u: (u.body.get("fiberId", ""), u.body.get("targetSequenceNumber", 0)),
-    )
+    creates = [u for u in updates if _kind(u) == CREATE_STATE_MACHINE]
+    others = sorted((u for u in updates if _kind(u) != CREATE_STATE_MACHINE), key=_order)
     for update in [*creates, *others]:
         try:
-            if update.kind == CREATE_STATE_MACHINE:
+            kind = _kind(update)
+            if kind == CREATE_STATE_MACHINE:
                 _create(state, update)
-            elif update.kind == TRANSITION_STATE_MACHINE:
+            elif kind == TRANSITION_STATE_MACHINE:
                 _transition(state, update)
             else:
                 _archive(state, update)
+            continue
         except UpdateRejected as rejected:
-            body = update.body if isinstance(update.body, Mapping) else {}
-            state.rejections.append(
-                Rejection(
-                    ordinal=state.ordinal,
-                    update_type=update.kind,
-                    fiber_id=body.get("fiberId"),
-                    target_sequence_number=body.get("targetSequenceNumber"),
-                    code=rejected.code,
-                    message=rejected.message,
-                    signers=[proof.id for proof in update.proofs],
-                    update_hash=update.hash,
-                )
+            code, message = rejected.code, rejected.message
+        except Exception as err:  # a fault of this node, not of the update: drop it, keep the chain going
+            log.exception("update %s raised at snapshot %d; it is dropped", update.hash, state.ordinal)
+            code, message = "InternalError", clip(f"{type(err).__name__}: {err}")
+        body = update.message.get(_kind(update)) if isinstance(update.message, Mapping) else None
+        body = body if isinstance(body, Mapping) else {}
+        fiber_id, target = body.get("fiberId"), body.get("targetSequenceNumber")
+        state.rejections.append(
+            Rejection(
+                ordinal=state.ordinal,
+                update_type=_kind(update),
+                fiber_id=fiber_id if isinstance(fiber_id, str) else None,
+                target_sequence_number=target if isinstance(target, int) and not isinstance(target, bool) else None,
+                code=code,
+                message=message,
+                signers=[proof.id for proof in update.proofs],
+                update_hash=update.hash,
             )
+        )
     return state
+
+
+def _kind(update: PendingUpdate) -> str:
+    """The update's message name, or "" for a message that has none (DL1 never queues one)."""
+    message = update.message
+    return next(iter(message), "") if isinstance(message, Mapping) else ""
+
+
+def _order(update: PendingUpdate) -> tuple[str, int]:
+    """ML0's order for non-creates: by fiber, then target sequence number (odd values first, harmlessly)."""
+    body = update.message.get(_kind(update)) if isinstance(update.message, Mapping) else None
+    body = body if isinstance(body, Mapping) else {}
+    fiber_id, target = body.get("fiberId"), body.get("targetSequenceNumber")
+    return (
+        fiber_id if isinstance(fiber_id, str) else "",
+        target if isinstance(target, int) and not isinstance(target, bool) else -1,
+    )
 
 
 def _create(state: ChainState, update: PendingUpdate) -> None:
@@ -433,7 +532,9 @@ def _owned_fiber(state: ChainState, update: PendingUpdate) -> Fiber:
         raise UpdateRejected("CidNotFound", f"Resource with ID {body.get('fiberId')} not found")
     if fiber.status != ACTIVE:
         raise UpdateRejected("FiberNotActive", f"fiber {fiber.fiber_id} is {fiber.status}")
-    if not set(update.signers) & set(fiber.owners):
+    signers = set(update.signers)
+    # Owners are addresses; anything else a state file may hold never matches a signer.
+    if not any(isinstance(owner, str) and owner in signers for owner in fiber.owners):
         raise UpdateRejected("NotSignedByOwner", "Update not signed by any fiber owner")
     if body.get("targetSequenceNumber") != fiber.sequence_number:
         raise UpdateRejected(
@@ -467,7 +568,7 @@ def _transition(state: ChainState, update: PendingUpdate) -> None:
             fiber.current_state,
             gas=run.gas,
             triggers=0,
-            error=str(abort),
+            error=clip(str(abort)),
         )
         state.latest_logs.setdefault(fiber.fiber_id, []).append({"EventReceipt": fiber.last_receipt})
         return
@@ -526,8 +627,12 @@ class _EventRun:
         if fiber_id not in self.working:
             source = self.created.get(fiber_id) or self.state.fibers.get(fiber_id)
             if source is None:
-                raise _Abort(f"trigger target {fiber_id} not found")
-            self.working[fiber_id] = copy.deepcopy(source)
+                raise _Abort(f"trigger target {short(fiber_id)} not found")
+            # A working copy: the run replaces state data and receipts and appends to these lists, but
+            # never changes a value in place, so the definition and the data are shared, not copied.
+            self.working[fiber_id] = dataclasses.replace(
+                source, owners=list(source.owners), child_fiber_ids=list(source.child_fiber_ids)
+            )
         return self.working[fiber_id]
 
     def fire(self, fiber_id: str, event: str, payload: Any, *, source: str | None, depth: int) -> None:
@@ -549,7 +654,7 @@ class _EventRun:
                 chosen = transition
                 break
             if verdict is not False:
-                raise _Abort(f"EvaluationError: guard returned {json.dumps(verdict)[:40]}, not a boolean")
+                raise _Abort(f"EvaluationError: guard returned {short(verdict)}, not a boolean")
         if chosen is None:
             raise _Abort(f"NoGuardMatched: no guard for {fiber.current_state} --{event}-> passed")
 
@@ -560,9 +665,17 @@ class _EventRun:
         if "_oracleCall" in updates:
             raise _Abort("oracle calls are not supported by this node")
         spawns = chosen["effect"].get("_spawn") if isinstance(chosen["effect"], dict) else None
+        if spawns is not None and not isinstance(spawns, list):
+            raise _Abort("_spawn must be a list of child specifications")
         new_data = {**fiber.state_data, **{k: v for k, v in updates.items() if not k.startswith("_")}}
-        if len(canonical_json(new_data)) > MAX_STATE_BYTES:
-            raise _Abort("state data exceeds 1 MB")
+        # The chain must be able to hash what it stores: an effect that overflows the JSON-safe integers
+        # or nests too deep fails here, as an evaluation error, instead of at the next hash.
+        try:
+            check_value(new_data, "state data", MAX_STATE_BYTES)
+            emitted = [e for e in emitted if isinstance(e, Mapping)] if isinstance(emitted, list) else []
+            check_value(emitted, "_emit", MAX_STATE_BYTES)
+        except UpdateRejected as rejected:
+            raise _Abort(f"EvaluationError: effect result: {rejected}") from None
 
         from_state = fiber.current_state
         fiber.state_data = new_data
@@ -597,30 +710,41 @@ class _EventRun:
             gas=self.gas,
             triggers=fired,
             source=source,
-            emitted=[e for e in emitted if isinstance(e, Mapping)] if isinstance(emitted, list) else [],
+            emitted=emitted,
         )
         fiber.last_receipt = receipt
         self.receipts.append((fiber_id, receipt))
 
     def _spawn(self, parent: Fiber, spec: Any) -> None:
+        """A child, checked as a create would be: its definition, its data, and owners that are addresses."""
         if not isinstance(spec, Mapping) or not isinstance(spec.get("childId"), str):
             raise _Abort("a _spawn entry needs a literal childId")
         child_id = spec["childId"]
         if child_id in self.state.fibers or child_id in self.created:
-            raise _Abort(f"spawned fiber {child_id} already exists")
-        try:
-            definition = normalize_definition(spec.get("definition"))
-            validate_definition(definition)
-        except UpdateRejected as rejected:
-            raise _Abort(f"spawn of {child_id}: {rejected}") from None
+            raise _Abort(f"spawned fiber {short(child_id)} already exists")
+        initial = spec.get("initialData")
+        initial = {} if initial is None else initial
         requested = spec.get("owners")
-        owners = requested if isinstance(requested, list) else parent.owners
+        try:
+            definition = checked_definition(spec.get("definition"))
+            if not isinstance(initial, Mapping):
+                raise UpdateRejected("NotMapValue", "initialData must be an object")
+            check_value(initial, "initialData", MAX_INITIAL_DATA_BYTES)
+            if requested is not None and not isinstance(requested, list):
+                raise UpdateRejected("InvalidOwnersExpression", f"expected a list of addresses, got {short(requested)}")
+            for owner in requested or []:
+                if not is_dag_address(owner):
+                    raise UpdateRejected("InvalidOwnerAddress", f"{short(owner)} is not a DAG address")
+            if requested == []:
+                raise UpdateRejected("InvalidOwnersExpression", "a child needs at least one owner")
+        except UpdateRejected as rejected:
+            raise _Abort(f"spawn of {short(child_id)}: {rejected}") from None
         child = Fiber(
             fiber_id=child_id,
             definition=definition,
             current_state=definition["initialState"],
-            state_data=dict(spec.get("initialData") or {}),
-            owners=list(owners),
+            state_data=copy.deepcopy(dict(initial)),
+            owners=list(dict.fromkeys(requested or parent.owners)),
             creation_ordinal=self.state.ordinal,
             parent_fiber_id=parent.fiber_id,
         )
@@ -628,12 +752,15 @@ class _EventRun:
         parent.child_fiber_ids.append(child_id)
 
     def _evaluate(self, expression: Any, context: dict[str, Any], what: str) -> Any:
+        """The expression's value; a failure aborts the event, charged the gas it used until it failed."""
         try:
             result, used = evaluate_metered(expression, context, gas_limit=GAS_LIMIT - self.gas)
         except GasExhaustedError:
+            self.gas = GAS_LIMIT
             raise _Abort(f"EvaluationError: {what} ran out of gas") from None
         except JlvmError as err:
-            raise _Abort(f"EvaluationError: {what}: {err}") from None
+            self.gas = min(GAS_LIMIT, self.gas + err.gas_used)
+            raise _Abort(clip(f"EvaluationError: {what}: {err}")) from None
         self.gas += used
         return result
 
@@ -708,4 +835,4 @@ def _effect_updates(result: Any) -> dict[str, Any]:
         return dict(result)
     if isinstance(result, list) and all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in result):
         return dict(result)
-    raise _Abort(f"EvaluationError: effect must produce a map, got {json.dumps(result)[:40]}")
+    raise _Abort(f"EvaluationError: effect must produce a map, got {short(result)}")

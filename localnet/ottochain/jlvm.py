@@ -23,9 +23,15 @@ Gas model (modelled on metakit's ``GasConfig.Default``, not bit-exact; see ``_BA
   unit per element scanned by ``map``/``filter``, per character produced by ``cat``);
 * ``if`` costs 10 on entry; callback bodies are charged like any other expression, per element.
 
+* ``unique``, ``intersect`` and ``in`` over nested values cost one more unit per nested value they
+  compare (flat arrays cost what MK charges), and the result of an evaluation costs one unit per
+  element it holds when it is copied out.  Both keep gas proportional to the work done even when a
+  value shares sub-values many times over (``reduce`` can double a value's size at each step).
+
 Evaluation raises :class:`GasExhaustedError` (a :class:`JlvmError`) once the total exceeds
-``gas_limit``.  MK's per-node depth penalty and its double-counting of nested metrics are not
-modelled.
+``gas_limit``.  Any :class:`JlvmError` from :func:`evaluate_metered` carries the gas used up to the
+failure in ``gas_used``, so a failed guard is charged what it ran.  MK's per-node depth penalty and
+its double-counting of nested metrics are not modelled.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import reprlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import (
     ROUND_CEILING,
@@ -67,7 +74,12 @@ __all__ = [
 
 
 class JlvmError(Exception):
-    """Any JLVM evaluation or parse error (MK ``JsonLogicException``)."""
+    """Any JLVM evaluation or parse error (MK ``JsonLogicException``).
+
+    ``gas_used`` is the gas the evaluation had used when it failed (set by :func:`evaluate_metered`).
+    """
+
+    gas_used: int = 0
 
 
 class GasExhaustedError(JlvmError):
@@ -143,6 +155,15 @@ class _Fn:
 
 _NO_CTX: Any = object()  # "no callback context" (MK ctx = None), distinct from a null element
 
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 60, 60
+_SHORT.maxlist = _SHORT.maxdict = _SHORT.maxtuple = 6
+
+
+def _show(v: Any) -> str:
+    """A value in an error message, bounded: the message must not grow with the value (receipts keep it)."""
+    return _SHORT.repr(v)
+
 
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
@@ -185,28 +206,50 @@ def is_truthy(value: Any) -> bool:
 
 def strict_equals(a: Any, b: Any) -> bool:
     """``===``: same type tag and deeply equal; ``1 === 1.0`` and ``true === 1`` are false."""
+    if a is b:
+        return True
     ta = type_of(a)
     if ta != type_of(b):
         return False
-    if ta == "array":
-        return len(a) == len(b) and all(strict_equals(x, y) for x, y in zip(a, b, strict=True))
-    if ta == "map":
-        return a.keys() == b.keys() and all(strict_equals(a[k], b[k]) for k in a)
+    if ta in ("array", "map"):
+        interner = _Interner()
+        return interner.id_of(a) == interner.id_of(b)
     if ta == "function":
-        return a is b
+        return False
     return bool(a == b)
 
 
-def _hash_key(v: Any) -> Any:
-    """Hashable key with the same equality as :func:`strict_equals` (for ``unique``)."""
-    tag = type_of(v)
-    if tag == "array":
-        return (tag, tuple(_hash_key(x) for x in v))
-    if tag == "map":
-        return (tag, frozenset((k, _hash_key(x)) for k, x in v.items()))
-    if tag == "function":
-        return (tag, id(v))
-    return (tag, v)
+class _Interner:
+    """Structural ids with :func:`strict_equals`' equality: two values get one id exactly when they are ``===``.
+
+    Containers are memoised by identity, so a sub-value shared many times over is read once: the work is
+    linear in the objects actually held, not in the size of the value written out.  ``visited`` counts
+    the values looked at (a flat array of n scalars: n), which is what the callers charge as gas.
+    """
+
+    __slots__ = ("_by_object", "_ids", "visited")
+
+    def __init__(self) -> None:
+        self._ids: dict[Any, int] = {}
+        self._by_object: dict[int, int] = {}
+        self.visited = 0
+
+    def id_of(self, v: Any) -> int:
+        self.visited += 1
+        if not isinstance(v, (list, dict)):
+            tag = type_of(v)
+            return self._ids.setdefault((tag, id(v) if tag == "function" else v), len(self._ids))
+        known = self._by_object.get(id(v))
+        if known is not None:
+            return known
+        key: tuple[Any, ...]
+        if isinstance(v, list):
+            key = ("array", tuple(self.id_of(x) for x in v))
+        else:
+            key = ("map", frozenset((k, self.id_of(x)) for k, x in v.items()))
+        found = self._ids.setdefault(key, len(self._ids))
+        self._by_object[id(v)] = found
+        return found
 
 
 def _normalize_float(f: float) -> int | float:
@@ -241,12 +284,18 @@ def to_jlvm_value(value: Any) -> Any:
     raise JlvmError(f"unsupported value type {type(value).__name__}")
 
 
-def _clone(v: Any) -> Any:
-    """Fresh containers for results, so callers never alias each other or the input."""
+def _materialise(vm: _VM, v: Any) -> Any:
+    """Fresh containers for results, so callers never alias each other or the input.
+
+    Charged one unit per element copied, before the copy: a result that shares sub-values (cheap to
+    build) is as expensive to write out as it is large, and runs out of gas instead of memory.
+    """
     if isinstance(v, list):
-        return [_clone(x) for x in v]
+        vm.charge(len(v))
+        return [_materialise(vm, x) for x in v]
     if isinstance(v, dict):
-        return {k: _clone(x) for k, x in v.items()}
+        vm.charge(len(v))
+        return {k: _materialise(vm, x) for k, x in v.items()}
     return v
 
 
@@ -323,19 +372,19 @@ def _promote(v: Any) -> _Num:
         d = _parse_decimal(v)
         if d is not None:
             return d
-        raise JlvmError(f"cannot convert string {v!r} to number")
+        raise JlvmError(f"cannot convert string {_show(v)} to number")
     if isinstance(v, list):
         if not v:
             return 0
         if len(v) == 1:
             return _promote(v[0])
-        raise JlvmError(f"cannot convert multi-element array {v!r} to number")
+        raise JlvmError(f"cannot convert multi-element array {_show(v)} to number")
     if isinstance(v, dict):
         if not v:
             return 0
         if len(v) == 1:
             return _promote(next(iter(v.values())))
-        raise JlvmError(f"cannot convert multi-key map with keys {list(v)} to number")
+        raise JlvmError(f"cannot convert multi-key map with keys {_show(list(v))} to number")
     raise JlvmError("cannot convert a callback to number")
 
 
@@ -398,7 +447,7 @@ def _coerce(v: Any) -> tuple[str, Any]:
             return ("int", 0)
         if len(items) == 1:
             return _coerce(items[0])
-        raise JlvmError(f"cannot coerce multi-element collection {v!r} to a primitive")
+        raise JlvmError(f"cannot coerce multi-element collection {_show(v)} to a primitive")
     raise JlvmError("cannot coerce a callback to a primitive")
 
 
@@ -489,7 +538,7 @@ class _Var(Expr):
             elif isinstance(key, list) and key and isinstance(key[0], str):
                 name = key[0]
             else:
-                raise JlvmError(f"var: computed path must be a string, got {key!r}")
+                raise JlvmError(f"var: computed path must be a string, got {_show(key)}")
         vm.charge(2 + len(name.split(".")))
         value = vm.get_var(name, ctx)
         # The default applies only when the lookup yields null, and never for "" (whole context).
@@ -657,16 +706,27 @@ class _VM:
 
 
 def evaluate_metered(expr: Any, data: Any, *, gas_limit: int = DEFAULT_GAS_LIMIT) -> tuple[Any, int]:
-    """Evaluate ``expr`` against ``data``; return ``(result, gas_used)``."""
+    """Evaluate ``expr`` against ``data``; return ``(result, gas_used)``.
+
+    Every failure is a :class:`JlvmError` whose ``gas_used`` is the gas spent until it happened.
+    """
     node = parse_expression(expr)
+    vm = _VM(None, gas_limit)
     try:
-        vm = _VM(to_jlvm_value(data), gas_limit)
-        result = node.eval(vm, _NO_CTX)
+        vm.root = to_jlvm_value(data)
+        result = _materialise(vm, node.eval(vm, _NO_CTX))
+    except JlvmError as exc:
+        exc.gas_used = vm.gas_used
+        raise
     except RecursionError as exc:
-        raise JlvmError("expression nested too deeply to evaluate") from exc
+        error = JlvmError("value or expression nested too deeply to evaluate")
+        error.gas_used = vm.gas_used
+        raise error from exc
     except (ArithmeticError, ValueError) as exc:
-        raise JlvmError(f"evaluation error: {exc!r}") from exc
-    return _clone(result), vm.gas_used
+        error = JlvmError(f"evaluation error: {_show(exc)}")
+        error.gas_used = vm.gas_used
+        raise error from exc
+    return result, vm.gas_used
 
 
 def evaluate(expr: Any, data: Any, *, gas_limit: int = DEFAULT_GAS_LIMIT) -> Any:
@@ -718,8 +778,7 @@ _Handler = Callable[[_VM, list[Any]], Any]
 
 
 def _bad(tag: str, args: list[Any]) -> JlvmError:
-    shown = repr(args)
-    return JlvmError(f"unexpected input for `{tag}`: {shown[:200]}{'...' if len(shown) > 200 else ''}")
+    return JlvmError(f"unexpected input for `{tag}`: {_show(args)}")
 
 
 def _expect(tag: str, args: list[Any], *counts: int) -> None:
@@ -1009,7 +1068,11 @@ def _op_in(vm: _VM, args: list[Any]) -> bool:
     if isinstance(haystack, str) and _is_primitive(needle):
         return _to_text(needle) in haystack
     if isinstance(haystack, list):
-        return any(strict_equals(needle, x) for x in haystack)
+        interner = _Interner()
+        target = interner.id_of(needle)
+        found = any(interner.id_of(x) == target for x in haystack)
+        _charge_nested(vm, interner, 1 + len(haystack))
+        return found
     raise _bad("in", args)  # includes a null haystack
 
 
@@ -1021,18 +1084,28 @@ def _op_intersect(vm: _VM, args: list[Any]) -> bool:
     if isinstance(a, list) and b is None:
         return False
     if isinstance(a, list) and isinstance(b, list):
-        keys = {_hash_key(x) for x in b}
-        return all(_hash_key(x) in keys for x in a)
+        interner = _Interner()
+        keys = {interner.id_of(x) for x in b}
+        result = all(interner.id_of(x) in keys for x in a)
+        _charge_nested(vm, interner, len(a) + len(b))
+        return result
     raise _bad("intersect", args)
 
 
 def _op_unique(vm: _VM, args: list[Any]) -> list[Any]:
     if len(args) != 1 or not isinstance(args[0], list):
         raise _bad("unique", args)
-    seen: dict[Any, Any] = {}
+    interner = _Interner()
+    seen: dict[int, Any] = {}
     for v in args[0]:
-        seen.setdefault(_hash_key(v), v)
+        seen.setdefault(interner.id_of(v), v)
+    _charge_nested(vm, interner, len(args[0]))
     return list(seen.values())
+
+
+def _charge_nested(vm: _VM, interner: _Interner, flat: int) -> None:
+    """Gas for the values compared beyond the ``flat`` ones the op's surcharge already covers."""
+    vm.charge(max(0, interner.visited - flat))
 
 
 def _slice_index(i: int, length: int) -> int:
@@ -1148,7 +1221,7 @@ def _op_get(vm: _VM, args: list[Any]) -> Any:
         raise _bad("get", args)
     m, key = args
     if key not in m:
-        raise JlvmError(f"could not find key {key!r} in map with keys {list(m)[:5]}")
+        raise JlvmError(f"could not find key {_show(key)} in map with keys {_show(list(m)[:5])}")
     return m[key]
 
 

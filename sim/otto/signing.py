@@ -7,6 +7,7 @@ SHA-256, then ECDSA (secp256k1) over the first 32 bytes of SHA-512 of the hash's
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,17 @@ def dag_address(public_key: str) -> str:
         raise ValueError("expected an uncompressed secp256k1 public key")
     address: str = get_address(public_key)  # the SDK is untyped: the annotation is our boundary
     return address
+
+
+# "DAG", a parity digit, then the last 36 base58 characters of the key's hash (no 0, O, I or l).
+_DAG_ADDRESS = re.compile("DAG[0-8][1-9A-HJ-NP-Za-km-z]{36}")
+
+
+def is_dag_address(text: object) -> bool:
+    """Whether ``text`` has a DAG address's form: its parity digit is the sum of the digits among the 36, mod 9."""
+    if not isinstance(text, str) or not _DAG_ADDRESS.fullmatch(text):
+        return False
+    return sum(int(c) for c in text[4:] if c.isdigit()) % 9 == int(text[3])
 
 
 def update_hash(value: dict[str, Any]) -> str:
