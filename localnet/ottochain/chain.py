@@ -14,23 +14,85 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from constellation_sdk.currency_transaction import hash_currency_transaction, verify_currency_transaction
-from constellation_sdk.currency_types import CurrencyTransactionValue, TransactionReference
+from constellation_sdk.currency_types import CurrencyTransactionValue
+from constellation_sdk.currency_types import TransactionReference as SdkReference
 from constellation_sdk.types import SignatureProof as SdkProof
 from constellation_sdk.types import Signed
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
-from localnet.ottochain.engine import ChainState, PendingUpdate, Proof, UpdateRejected, combine, validate_at_l1
+from localnet.ottochain.engine import (
+    ChainState,
+    PendingUpdate,
+    Proof,
+    UpdateRejected,
+    combine,
+    validate_against_chain,
+    validate_message,
+)
 from localnet.ottochain.genesis import read_genesis
+from localnet.ottochain.limits import MAX_LONG, clip
 from models.otto import SignedUpdate
 from sim.otto.messages import CREATE_STATE_MACHINE
-from sim.otto.signing import InvalidSignature, dag_address, update_hash, valid_signers
+from sim.otto.signing import InvalidSignature, dag_address, is_dag_address, update_hash, valid_signers
 from store.files import write_atomically
 
 log = logging.getLogger(__name__)
 
 GENESIS_REFERENCE = {"hash": "0" * 64, "ordinal": 0}
+MIN_SNAPSHOT_INTERVAL = 0.01  # seconds: the loop never spins, whatever the knob says
+
+
+class TransactionReference(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hash: str = Field(pattern="^[0-9a-fA-F]{64}$")
+    ordinal: StrictInt = Field(ge=0, le=MAX_LONG)
+
+
+class TransactionValue(BaseModel):
+    """A currency transaction's value as CL1 reads it: Tessellation's PosLong amount, NonNegLong fee."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str
+    destination: str
+    amount: StrictInt = Field(ge=1, le=MAX_LONG)
+    fee: StrictInt = Field(ge=0, le=MAX_LONG)
+    parent: TransactionReference
+    salt: StrictInt | Annotated[str, Field(pattern="^-?[0-9]{1,20}$")]
+
+    @field_validator("source", "destination")
+    @classmethod
+    def _address(cls, address: str) -> str:
+        if not is_dag_address(address):
+            raise ValueError("not a DAG address")
+        return address
+
+    @field_validator("salt")
+    @classmethod
+    def _long(cls, salt: int | str) -> int | str:
+        if not -(2**63) <= int(salt) <= MAX_LONG:
+            raise ValueError("salt must fit a Long")
+        return salt
+
+
+class TransactionProof(BaseModel):
+    id: str = Field(pattern="^[0-9a-fA-F]{128}$")
+    signature: str = Field(pattern="^[0-9a-fA-F]{2,200}$")
+
+
+class TransactionBody(BaseModel):
+    value: TransactionValue
+    proofs: list[TransactionProof] = Field(min_length=1, max_length=10)
+
+
+def _first_problem(err: ValidationError) -> str:
+    first = err.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "body"
+    return f"{where}: {first['msg']}"
 
 
 @dataclass
@@ -63,6 +125,11 @@ class Chain:
     transfers: list[PendingTransfer] = field(default_factory=list)
     last_references: dict[str, dict[str, Any]] = field(default_factory=dict)
     injected: Counter[str] = field(default_factory=Counter)
+    # The snapshot loop: a failed snapshot is logged and counted, and the loop goes on; `loop_ended`
+    # is set once it stops (cancelled, or killed by what it could not catch), which /health reports.
+    snapshot_failures: int = 0
+    last_snapshot_error: str | None = None
+    loop_ended: str | None = None
     _snapshot_event: asyncio.Event | None = None
 
     def __post_init__(self) -> None:
@@ -91,24 +158,35 @@ class Chain:
     def last_reference(self, address: str) -> dict[str, Any]:
         return self.last_references.get(address, GENESIS_REFERENCE)
 
-    def submit_transfer(self, body: dict[str, Any]) -> str:
-        """CL1: verify a signed currency transaction and queue it for the next snapshot."""
+    def submit_transfer(self, body: Any) -> str:
+        """CL1: verify a signed currency transaction and queue it for the next snapshot.
+
+        Amounts are positive Longs and fees non-negative ones: a negative amount, signed by its source,
+        would otherwise move funds from the destination without the destination's signature.
+        """
         try:
-            value = body["value"]
-            transaction = Signed(
-                value=CurrencyTransactionValue(
-                    source=value["source"],
-                    destination=value["destination"],
-                    amount=int(value["amount"]),
-                    fee=int(value["fee"]),
-                    parent=TransactionReference(hash=value["parent"]["hash"], ordinal=int(value["parent"]["ordinal"])),
-                    salt=str(value["salt"]),
-                ),
-                proofs=[SdkProof(id=p["id"], signature=p["signature"]) for p in body["proofs"]],
-            )
-        except (KeyError, TypeError, ValueError) as err:
-            raise UpdateRejected("InvalidTransaction", f"malformed transaction: {err}") from None
-        if not verify_currency_transaction(transaction).is_valid:
+            parsed = TransactionBody.model_validate(body)
+        except ValidationError as err:
+            raise UpdateRejected("InvalidTransaction", f"malformed transaction: {_first_problem(err)}") from None
+        value = parsed.value
+        if value.source == value.destination:
+            raise UpdateRejected("SameSourceAndDestinationAddress", "a transaction cannot pay its own source")
+        transaction = Signed(
+            value=CurrencyTransactionValue(
+                source=value.source,
+                destination=value.destination,
+                amount=value.amount,
+                fee=value.fee,
+                parent=SdkReference(hash=value.parent.hash, ordinal=value.parent.ordinal),
+                salt=str(value.salt),
+            ),
+            proofs=[SdkProof(id=p.id, signature=p.signature) for p in parsed.proofs],
+        )
+        try:
+            verified = verify_currency_transaction(transaction).is_valid
+        except Exception:  # the SDK raises on signatures that are not DER at all
+            verified = False
+        if not verified:
             raise UpdateRejected("InvalidSignature", "transaction signature does not verify")
         source = transaction.value.source
         if dag_address(transaction.proofs[0].id) != source:
@@ -135,27 +213,30 @@ class Chain:
     # --- data updates (DL1) ----------------------------------------------------------------------
 
     def submit(self, signed: SignedUpdate) -> str:
-        """DL1 `POST /data`: verify signatures, validate against the chain, queue. Returns the hash.
+        """DL1 `POST /data`: validate, verify signatures, validate against the chain, queue. Returns the hash.
 
-        A value already queued is accepted again with the same hash instead of being queued twice.
+        A value already queued is accepted again with the same hash instead of being queued twice, but
+        only with valid signatures: a forged proof over a queued value is refused like any other.
         """
+        validate_message(signed.value)  # first: a value the chain could not hash has no digest
         digest = update_hash(signed.value)
-        if any(update.hash == digest for update in self.pending):
-            return digest
         if not signed.proofs:
             raise UpdateRejected("NoProofsProvided", "an update needs at least one signature")
         try:
             signer_ids = valid_signers(signed, digest=digest)
-        except InvalidSignature as err:
-            raise UpdateRejected("InvalidSignature", str(err)) from None
+            addresses = [dag_address(key_id) for key_id in signer_ids]
+        except (InvalidSignature, ValueError) as err:
+            raise UpdateRejected("InvalidSignature", clip(str(err))) from None
+        if any(update.hash == digest for update in self.pending):
+            return digest
         proofs = tuple(
-            Proof(address=dag_address(key_id), id=key_id, signature=proof.signature)
-            for key_id, proof in zip(signer_ids, signed.proofs, strict=True)
+            Proof(address=address, id=key_id, signature=proof.signature)
+            for address, key_id, proof in zip(addresses, signer_ids, signed.proofs, strict=True)
         )
         update = PendingUpdate(message=dict(signed.value), proofs=proofs, hash=digest)
         # Queued creates passed this same validation, so each has a string fiberId.
         pending_creates = [u.body["fiberId"] for u in self.pending if u.kind == CREATE_STATE_MACHINE]
-        validate_at_l1(self.state, update, pending_creates)
+        validate_against_chain(self.state, update, pending_creates)
         self.pending.append(update)
         return digest
 
@@ -169,20 +250,51 @@ class Chain:
             if self.balance(transfer.source) >= transfer.amount + transfer.fee:
                 self.state.balances[transfer.source] -= transfer.amount + transfer.fee
                 self.faucet(transfer.destination, transfer.amount)
-        if self.state_file is not None:
-            write_atomically(self.state_file, self.state.to_json().encode("utf-8"))
-        if self._snapshot_event is not None:
-            self._snapshot_event.set()
-            self._snapshot_event = asyncio.Event()
+        try:
+            if self.state_file is not None:
+                write_atomically(self.state_file, self.state.to_json().encode("utf-8"))
+        finally:  # the snapshot happened in memory: whoever waits for it is told, even if the file was not written
+            if self._snapshot_event is not None:
+                self._snapshot_event.set()
+                self._snapshot_event = asyncio.Event()
         return self.state.ordinal
 
     async def produce_snapshots(self) -> None:
-        """Snapshot at the configured interval until cancelled; a stall pauses it."""
+        """Snapshot at the configured interval until cancelled; a stall pauses it.
+
+        A snapshot that raises is logged and counted and the next one is tried: one bad update, or a
+        full disk, must not stop the chain while /health still says ok.
+        """
         self._snapshot_event = asyncio.Event()
-        while True:
-            await asyncio.sleep(self.faults.snapshot_interval)
-            if not self.faults.snapshot_stall:
-                self.snapshot()
+        self.loop_ended = None
+        try:
+            while True:
+                await asyncio.sleep(max(MIN_SNAPSHOT_INTERVAL, self.faults.snapshot_interval))
+                if self.faults.snapshot_stall:
+                    continue
+                try:
+                    self.snapshot()
+                except Exception as err:
+                    self.snapshot_failures += 1
+                    self.last_snapshot_error = clip(f"{type(err).__name__}: {err}")
+                    log.exception("snapshot %d failed (%d so far)", self.state.ordinal, self.snapshot_failures)
+        except asyncio.CancelledError:
+            self.loop_ended = "stopped"
+            raise
+        except BaseException as err:
+            self.loop_ended = clip(f"died: {type(err).__name__}: {err}")
+            log.critical("the snapshot loop died: no more snapshots", exc_info=True)
+            raise
+
+    def snapshot_health(self) -> dict[str, Any]:
+        """The snapshot loop as /health reports it: running unless it has ended."""
+        return {
+            "running": self.loop_ended is None,
+            "ended": self.loop_ended,
+            "ordinal": self.state.ordinal,
+            "failures": self.snapshot_failures,
+            "lastError": self.last_snapshot_error,
+        }
 
     async def next_snapshot(self, timeout: float) -> None:
         """Wait until the next snapshot (used by the bridge's wait-for-sync)."""

@@ -5,13 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from localnet.ottochain.bridge.core import BridgeDep
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/health")
-async def health() -> dict[str, Any]:
-    return {"status": "ok", "service": "bridge"}
+async def health(bridge: BridgeDep) -> JSONResponse:
+    """Ok while the node can make progress: a dead snapshot loop is a 503 with its last words."""
+    snapshots = bridge.chain.snapshot_health()
+    if snapshots["running"]:
+        return JSONResponse({"status": "ok", "service": "bridge"})
+    return JSONResponse({"status": "degraded", "service": "bridge", "snapshots": snapshots}, status_code=503)
 
 
 @router.get("/version")
