@@ -6,18 +6,22 @@ import json
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
 
 from localnet.monero import processes
 from store import ledger
 from store import monero as monero_store
 from store.tables import MoneroBlockRow, MoneroTransactionRow
 from tests.monero.configs import small_config
+from workers.registry import MONERO_WORKFLOWS
 
 pytestmark = pytest.mark.monerod
 
 
 async def test_a_thirty_block_run_mines_every_payment_and_the_marketplaces_reconcile(
-    monero_network, monero_engine: AsyncEngine
+    monero_network, monero_engine: AsyncEngine, client: Client
 ):
     run = await monero_network(small_config(blocks=30), rounds_per_run=12)
     summary = run.summary
@@ -44,3 +48,9 @@ async def test_a_thirty_block_run_mines_every_payment_and_the_marketplaces_recon
     assert verdict.ok and verdict.length == len(blocks)
     # Every process the run started is stopped.
     assert processes.recorded_all(run.state_dir / "monero" / summary.run_id) == {}
+    # The run's last segment, a round and a payment replay with the current code.
+    replayer = Replayer(workflows=MONERO_WORKFLOWS, data_converter=pydantic_data_converter)
+    first_payment = next(t["payment_id"] for t in payments)
+    for workflow_id in (summary.run_id, f"{summary.run_id}/block/run-1", first_payment):
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        await replayer.replay_workflow(history)
