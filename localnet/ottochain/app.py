@@ -3,6 +3,10 @@
 Each layer is mounted under its own prefix (``/dl1``, ``/ml0``, ``/cl1``, ``/indexer``, ``/bridge``) and
 clients take one base URL per layer, so pointing them at a real deployment changes only the URLs.
 ``/debug`` holds what only a stand-in has: fault knobs, the faucet, the applied-event log.
+
+Every request body passes :class:`BodyGuard` first, so no route meets a body larger than
+``MAX_BODY_BYTES`` (413) or JSON that only Python would accept (400): NaN and Infinity, lone surrogates,
+nesting beyond ``MAX_BODY_DEPTH``. Each answer names the reason.
 """
 
 from __future__ import annotations
@@ -12,13 +16,15 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from localnet.ottochain.chain import Chain, Faults
+from localnet.ottochain.chain import MIN_SNAPSHOT_INTERVAL, Chain, Faults
 from localnet.ottochain.engine import ACTIVE, UpdateRejected
+from localnet.ottochain.limits import MAX_BODY_BYTES, MAX_LONG, BodyRejected, check_body
 from models.otto import SignedUpdate
 from sim.canonical import canonical_json, sha256_hex
+from sim.otto.signing import is_dag_address
 
 NODE_VERSION = "0.6.0-simctl"
 
@@ -180,15 +186,91 @@ def indexer_app(chain: Chain) -> FastAPI:
 
 
 class FaultSettings(BaseModel):
-    error_rate: float | None = None
-    latency: float | None = None
-    snapshot_interval: float | None = None
+    """The knobs a test may turn, each within what the node can honour (a 422 names the one that is not)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    error_rate: float | None = Field(None, ge=0, le=1, allow_inf_nan=False)
+    latency: float | None = Field(None, ge=0, le=60, allow_inf_nan=False)
+    snapshot_interval: float | None = Field(None, ge=MIN_SNAPSHOT_INTERVAL, le=3600, allow_inf_nan=False)
     snapshot_stall: bool | None = None
 
 
 class FaucetRequest(BaseModel):
     address: str
-    amount: int
+    amount: int = Field(ge=1, le=MAX_LONG)
+
+    @field_validator("address")
+    @classmethod
+    def _dag_address(cls, address: str) -> str:
+        if not is_dag_address(address):
+            raise ValueError("not a DAG address")
+        return address
+
+
+class BodyGuard:
+    """Reads each request body before any route (plain ASGI) and refuses what no route should parse.
+
+    At most ``MAX_BODY_BYTES`` are read (413 beyond, also when Content-Length says so up front); JSON
+    that only Python accepts is a 400 (see ``limits.check_body``); text that is not JSON at all goes on,
+    for the route to answer in its own words. A client that leaves mid-body gets nothing and leaves
+    nothing behind. Bridge routes get the bridge's shape, ``{"error": "Invalid request", "details"}``.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            await self._refuse(scope, receive, send, BodyRejected(413, _too_large()))
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # nobody is left to answer
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                await self._refuse(scope, receive, send, BodyRejected(413, _too_large()))
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        raw = b"".join(chunks)
+        if raw:
+            try:
+                check_body(raw)
+            except BodyRejected as rejected:
+                await self._refuse(scope, receive, send, rejected)
+                return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()  # after the body: disconnects, as the route would see them
+            replayed = True
+            return {"type": "http.request", "body": raw, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, rejected: BodyRejected) -> None:
+        body: dict[str, Any] = {"error": rejected.reason}
+        if scope["path"].startswith("/bridge"):
+            kind = "body_too_large" if rejected.status == 413 else "json_invalid"
+            body = {"error": "Invalid request", "details": [{"type": kind, "loc": [], "msg": rejected.reason}]}
+        await JSONResponse(body, status_code=rejected.status)(scope, receive, send)
+
+
+def _too_large() -> str:
+    return f"request body exceeds the limit of {MAX_BODY_BYTES} bytes"
 
 
 class FaultInjection:
@@ -230,7 +312,8 @@ def create_app(chain: Chain) -> FastAPI:
     app.mount("/indexer", indexer_app(chain))
     app.mount("/bridge", bridge_app(chain))
 
-    app.add_middleware(FaultInjection, chain=chain)
+    app.add_middleware(BodyGuard)
+    app.add_middleware(FaultInjection, chain=chain)  # outermost: faults hit bad bodies too
 
     @app.get("/debug/faults")
     async def get_faults() -> dict[str, Any]:
@@ -261,6 +344,7 @@ def create_app(chain: Chain) -> FastAPI:
             "pending": len(chain.pending),
             "rejections": len(chain.state.rejections),
             "faults": vars(chain.faults),
+            "snapshots": chain.snapshot_health(),
         }
 
     return app

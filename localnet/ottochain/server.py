@@ -17,6 +17,10 @@ from models.otto import OttoEndpoints
 
 log = logging.getLogger(__name__)
 
+# On the way out, requests still running (a client that gave up on a long wait) get this long, then are
+# cancelled: shutdown never waits on a request nobody is reading.
+SHUTDOWN_GRACE_SECONDS = 2
+
 
 class PortUnavailable(OSError):
     """The node's port is taken or not allowed, in one line."""
@@ -71,6 +75,7 @@ class OttoChainServer:
             log_level="warning",
             lifespan="off",
             access_log=False,
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
         )
         # Bound here, not by uvicorn, which logs a bind error and calls sys.exit.
         listener = self._bind()

@@ -80,6 +80,14 @@ def sign(value: dict[str, Any], private_keys: list[str], *, digest: str | None =
     return SignedUpdate(value=value, proofs=proofs)
 
 
+def proof_over(value: Any, private_key: str) -> SignatureProof:
+    """One signer's proof over any JSON value (an object, an array, a string, null…), signed as a DataUpdate."""
+    digest: str = hash_data(value, is_data_update=True).value
+    return SignatureProof(
+        id=keypair_from_private_key(private_key).public_key_id, signature=sign_hash(digest, private_key)
+    )
+
+
 def valid_signers(update: SignedUpdate, *, digest: str | None = None) -> list[str]:
     """Proof ids whose signature over the value verifies; raises if any proof does not."""
     digest = digest or update_hash(update.value)

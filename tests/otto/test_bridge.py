@@ -305,19 +305,26 @@ async def test_generic_fiber_create_transition_and_batch(bridge: Bridge):
     assert moved.status_code == 200 and moved.json()["event"] == "bump"
     await bridge.on_chain(fiber_id, lambda r: r["sequenceNumber"] == 1)
 
-    batch = await bridge.post(
-        "/fiber/batch",
-        {
-            "transitions": [
-                {"privateKey": wallet.private_key, "fiberId": fiber_id, "event": "bump", "payload": {"n": 2}},
-                {"fiberId": fiber_id, "event": "bump"},
-                {"privateKey": wallet.private_key, "fiberId": fiber_id, "event": "close"},
-            ]
-        },
-    )
+    bump = {"privateKey": wallet.private_key, "fiberId": fiber_id, "event": "bump", "payload": {"n": 2}}
+    close = {"privateKey": wallet.private_key, "fiberId": fiber_id, "event": "close"}
+    # A malformed item (no key) refuses the whole batch, naming it: nothing of it is submitted.
+    refused = await bridge.post("/fiber/batch", {"transitions": [bump, {"fiberId": fiber_id, "event": "bump"}, close]})
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["index"] == 1
+    assert refused.json()["details"][0]["loc"] == ["transitions", 1, "privateKey"]
+    # What the chain refuses is still reported item by item, as the real bridge does.
+    unknown = str(uuid.uuid4())
+    stray = {"privateKey": wallet.private_key, "fiberId": unknown, "event": "bump", "targetSequenceNumber": 0}
+    batch = await bridge.post("/fiber/batch", {"transitions": [bump, stray, close]})
     assert batch.status_code == 200
     assert (batch.json()["succeeded"], batch.json()["failed"]) == (2, 1)
-    assert batch.json()["failures"] == [{"index": 1, "fiberId": fiber_id, "error": "Invalid request"}]
+    assert batch.json()["failures"] == [
+        {
+            "index": 1,
+            "fiberId": unknown,
+            "error": "Metagraph submission failed on all 1 DL1 node(s): HTTP 400: CidNotFound",
+        }
+    ]
     record = await bridge.on_chain(fiber_id, in_state("done"))
     assert record["stateData"]["n"] == 2 and record["sequenceNumber"] == 3
 

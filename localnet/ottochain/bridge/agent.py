@@ -12,7 +12,7 @@ import time
 import uuid
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import Field
 
 from localnet.ottochain.bridge.core import BridgeDep, Keyed, address_of, now
@@ -21,6 +21,8 @@ from sim.otto.fibers.agent_identity import IDENTITY_DEFINITION, identity_initial
 from sim.otto.messages import create_state_machine
 
 router = APIRouter(prefix="/agent", tags=["agent"])
+
+MAX_WAIT_SECONDS = 60  # the longest /activate waits for a registration to reach a snapshot
 
 
 class RegisterRequest(Keyed):
@@ -32,7 +34,7 @@ class RegisterRequest(Keyed):
 class ActivateRequest(Keyed):
     fiber_id: str = Field(alias="fiberId")
     wait_for_sync: bool = Field(True, alias="waitForSync")
-    max_wait_seconds: float = Field(30, alias="maxWaitSeconds")
+    max_wait_seconds: float = Field(30, alias="maxWaitSeconds", ge=0, le=MAX_WAIT_SECONDS, allow_inf_nan=False)
 
 
 class AgentTransitionRequest(Keyed):
@@ -68,11 +70,13 @@ async def register(body: RegisterRequest, bridge: BridgeDep) -> dict[str, Any]:
 
 
 @router.post("/activate")
-async def activate(body: ActivateRequest, bridge: BridgeDep) -> dict[str, Any]:
+async def activate(body: ActivateRequest, bridge: BridgeDep, request: Request) -> dict[str, Any]:
     chain = bridge.chain
     if body.wait_for_sync:
         deadline = time.monotonic() + body.max_wait_seconds
         while body.fiber_id not in chain.state.fibers and time.monotonic() < deadline:
+            if await request.is_disconnected():
+                raise BridgeError(499, {"error": "client closed the request"})  # nobody is waiting any more
             await chain.next_snapshot(timeout=max(0.0, min(1.0, deadline - time.monotonic())))
         if body.fiber_id not in chain.state.fibers:
             raise BridgeError(

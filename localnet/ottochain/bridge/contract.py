@@ -11,13 +11,14 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from localnet.ottochain.bridge.core import Bridge, BridgeDep, Keyed, address_of, now
 from localnet.ottochain.bridge.errors import BridgeError
 from sim.otto.fibers import Plan, fiber_kind
 from sim.otto.fibers.contract import CONTRACT_EVENTS
 from sim.otto.messages import create_state_machine
+from sim.otto.signing import is_dag_address
 
 router = APIRouter(prefix="/contract", tags=["contract"])
 
@@ -27,6 +28,13 @@ class ProposeRequest(Keyed):
     terms: dict[str, Any]
     title: str = "Untitled Contract"
     description: str = ""
+
+    @field_validator("counterparty_address")
+    @classmethod
+    def _dag_address(cls, address: str) -> str:
+        if not is_dag_address(address):
+            raise ValueError("not a DAG address (DAG, a parity digit, 36 base58 characters)")
+        return address
 
 
 class ContractAction(Keyed):

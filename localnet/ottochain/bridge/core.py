@@ -10,19 +10,29 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
-from localnet.ottochain.bridge.errors import BridgeError
+from localnet.ottochain.bridge.errors import BridgeError, invalid
 from localnet.ottochain.chain import Chain
-from localnet.ottochain.engine import UpdateRejected
+from localnet.ottochain.engine import UpdateRejected, validate_message
 from sim.otto import signing
 from sim.otto.messages import transition_state_machine
+
+# n, the order of secp256k1's group: a private key is a number from 1 to n-1.
+SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
 class Keyed(BaseModel):
     """A custodial request: the caller's private key, with which the bridge signs on their behalf."""
 
     private_key: str = Field(alias="privateKey", min_length=64, max_length=64, pattern="^[0-9a-fA-F]{64}$")
+
+    @field_validator("private_key")
+    @classmethod
+    def _on_the_curve(cls, key: str) -> str:
+        if not 1 <= int(key, 16) < SECP256K1_ORDER:
+            raise ValueError("a private key must be a number from 1 to n-1, n being the secp256k1 group order")
+        return key
 
 
 class Bridge:
@@ -32,7 +42,20 @@ class Bridge:
         # (faster than a snapshot) do not both target the number DL1 still shows.
         self._submitted_targets: dict[str, int] = {}
 
+    @staticmethod
+    def check(message: dict[str, Any], **extra: Any) -> None:
+        """What DL1 would refuse whatever the chain holds (shape, values, definition): a 400 naming why.
+
+        The real bridge validates its request bodies; a message it cannot even sign is not the chain's
+        refusal to report as a failed submission.
+        """
+        try:
+            validate_message(message)
+        except UpdateRejected as rejected:
+            raise invalid(f"{rejected.code}: {rejected.message}", kind=rejected.code, **extra) from None
+
     def submit(self, message: dict[str, Any], private_key: str) -> str:
+        self.check(message)
         try:
             return self.chain.submit(signing.sign(message, [private_key]))
         except UpdateRejected as rejected:

@@ -1,6 +1,9 @@
 """``/fiber/*``: any state machine, created from the caller's definition and moved by its events.
 
 Unlike ``/agent`` and ``/contract``, payloads go to the chain as given: the bridge adds no ``agent``.
+A batch is all or nothing for its requests: every item is parsed and checked before any is submitted,
+and a malformed one refuses the whole batch (400, naming its index). What the chain then refuses is
+reported per item, as the real bridge does.
 """
 
 from __future__ import annotations
@@ -9,11 +12,12 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from localnet.ottochain.bridge.core import BridgeDep, Keyed, address_of, now
-from localnet.ottochain.bridge.errors import BridgeError
-from sim.otto.messages import create_state_machine
+from localnet.ottochain.bridge.errors import BridgeError, issues
+from localnet.ottochain.limits import MAX_SAFE_INTEGER
+from sim.otto.messages import create_state_machine, transition_state_machine
 
 router = APIRouter(prefix="/fiber", tags=["fiber"])
 
@@ -24,16 +28,27 @@ class FiberCreateRequest(Keyed):
     fiber_id: str | None = Field(None, alias="fiberId")
     parent_fiber_id: str | None = Field(None, alias="parentFiberId")
 
+    @field_validator("definition")
+    @classmethod
+    def _metadata(cls, definition: dict[str, Any]) -> dict[str, Any]:
+        # The schema name comes from here, so its shape is checked before anything is signed.
+        metadata = definition.get("metadata")
+        if metadata is not None and not isinstance(metadata, dict):
+            raise ValueError("definition.metadata must be an object or null")
+        if not isinstance((metadata or {}).get("name"), str | None):
+            raise ValueError("definition.metadata.name must be a string")
+        return definition
+
 
 class FiberTransitionRequest(Keyed):
     fiber_id: str = Field(alias="fiberId")
     event: str
     payload: dict[str, Any] = Field(default_factory=dict)
-    target_sequence_number: int | None = Field(None, alias="targetSequenceNumber")
+    target_sequence_number: int | None = Field(None, alias="targetSequenceNumber", ge=0, le=MAX_SAFE_INTEGER)
 
 
 class BatchRequest(BaseModel):
-    # Items are validated one by one in the route: a bad item is a failure in the answer, not a 400.
+    # Items are validated one by one in the route, so that the 400 can name the bad item's index.
     transitions: list[dict[str, Any]]
 
 
@@ -61,19 +76,27 @@ async def transition(body: FiberTransitionRequest, bridge: BridgeDep) -> dict[st
 
 @router.post("/batch")
 async def batch(body: BatchRequest, bridge: BridgeDep) -> dict[str, Any]:
-    successes: list[dict[str, Any]] = []
-    failures: list[dict[str, Any]] = []
+    # First every item, parsed and checked as DL1 would check it, before anything is submitted.
+    requests: list[FiberTransitionRequest] = []
     for index, item in enumerate(body.transitions):
         try:
             parsed = FiberTransitionRequest.model_validate(item)
+        except ValidationError as err:
+            details = [{**issue, "loc": ["transitions", index, *issue["loc"]]} for issue in issues(err.errors())]
+            raise BridgeError(400, {"error": "Invalid request", "index": index, "details": details}) from None
+        target = parsed.target_sequence_number or 0  # any valid number: the check does not read the chain
+        bridge.check(transition_state_machine(parsed.fiber_id, parsed.event, parsed.payload, target), index=index)
+        requests.append(parsed)
+    successes: list[dict[str, Any]] = []
+    failures: list[dict[str, Any]] = []
+    for index, parsed in enumerate(requests):
+        try:
             update_hash = bridge.transition(
                 parsed.private_key, parsed.fiber_id, parsed.event, parsed.payload, parsed.target_sequence_number
             )
             successes.append({"fiberId": parsed.fiber_id, "event": parsed.event, "hash": update_hash})
-        except ValidationError:
-            failures.append({"index": index, "fiberId": item.get("fiberId"), "error": "Invalid request"})
         except BridgeError as err:
-            failures.append({"index": index, "fiberId": item.get("fiberId"), "error": err.body.get("error")})
+            failures.append({"index": index, "fiberId": parsed.fiber_id, "error": err.body.get("error")})
     return {
         "total": len(body.transitions),
         "succeeded": len(successes),

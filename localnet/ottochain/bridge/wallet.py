@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from localnet.ottochain.bridge.core import Keyed
-from localnet.ottochain.bridge.errors import BridgeError
+from localnet.ottochain.bridge.errors import BridgeError, invalid
+from localnet.ottochain.limits import MAX_BODY_DEPTH, json_problem
 from sim.otto import signing
 
 router = APIRouter(prefix="/wallet", tags=["wallet"])
@@ -39,5 +40,9 @@ async def import_key(body: Keyed) -> dict[str, Any]:
 async def sign(body: SignRequest) -> dict[str, Any]:
     if "message" not in body.model_fields_set:
         raise BridgeError(400, {"error": "message is required"})
-    proof = signing.sign(body.message, [body.private_key.lower()]).proofs[0]
+    # Signing hashes canonical JSON: a value it cannot hold (e.g. an integer beyond 2^53-1) is refused.
+    problem = json_problem(body.message, where="message", max_depth=MAX_BODY_DEPTH)
+    if problem is not None:
+        raise invalid(problem, loc=["message"])
+    proof = signing.proof_over(body.message, body.private_key.lower())
     return {"proof": proof.model_dump()}
