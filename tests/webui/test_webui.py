@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 from temporalio.client import Client
 
 from localnet.ottochain.chain import Faults
@@ -31,6 +32,7 @@ from models.ads import ExperimentSpec
 from models.otto import FiberProgress, FiberSpec
 from models.settings import Settings
 from models.task_queues import TaskQueue
+from sim.otto.messages import CREATE_STATE_MACHINE
 from tests.cli.helpers import ROOT, Service, environment
 from tests.otto.conftest import PASSPHRASE, Pool
 from tests.polling import eventually
@@ -106,18 +108,28 @@ async def open_workflow_list(page: Page, ui_url: str, query: str) -> None:
     await page.goto(f"{ui_url}/namespaces/default/workflows?query={urllib.parse.quote(query)}")
 
 
-async def listed(page: Page, ui_url: str, query: str, text: str) -> None:
-    """Reload the list until ``text`` shows (visibility is eventually consistent), or fail."""
+async def listed(client: Client, page: Page, ui_url: str, query: str, text: str) -> None:
+    """Once Temporal's visibility answers ``query`` with ``text``, the UI's list must show it too (reloaded
+    until it does: a loaded machine renders slowly), or the test fails with what the page shows."""
+
+    async def in_visibility() -> bool:
+        return any(text in workflow_id for workflow_id in [e.id async for e in client.list_workflows(query)])
+
+    await eventually(in_visibility, what=f"visibility answering {query!r} with {text!r}", timeout=60)
 
     async def shows() -> bool:
         await open_workflow_list(page, ui_url, query)
         try:
-            await page.get_by_text(text, exact=False).first.wait_for(state="visible", timeout=5000)
-        except Exception:
+            await page.get_by_text(text, exact=False).first.wait_for(state="visible", timeout=15_000)
+        except PlaywrightTimeout:
             return False
         return True
 
-    await eventually(shows, what=f"the Web UI listing {text!r} for {query!r}", timeout=60)
+    try:
+        await eventually(shows, what=f"the Web UI listing {text!r} for {query!r}", timeout=120)
+    except AssertionError as err:
+        body = await page.inner_text("body")
+        raise AssertionError(f"{err}; the page shows: {' '.join(body.split())[:600]}") from None
 
 
 async def screenshot(page: Page, tmp_path: Path, name: str) -> Path:
@@ -129,6 +141,7 @@ async def screenshot(page: Page, tmp_path: Path, name: str) -> Path:
 
 
 async def test_the_web_ui_lists_a_stuck_fiber_by_its_state(stack: UiStack, page: Page, pool: Pool, tmp_path: Path):
+    chain = stack.node.chain
     spec = FiberSpec(
         fiber_type="SimpleOrder",
         parties=pool.take(2, offset=2),
@@ -137,49 +150,56 @@ async def test_the_web_ui_lists_a_stuck_fiber_by_its_state(stack: UiStack, page:
         endpoints=stack.node.endpoints,
         wallets=str(pool.path),
         timeout_seconds=300,
+        fiber_id=str(uuid.uuid4()),
     )
     workflow_id = f"webui-stuck-{uuid.uuid4().hex[:8]}"
-    handle = await stack.client.start_workflow(FiberWorkflow.run, spec, id=workflow_id, task_queue=TaskQueue.OTTO)
-
-    async def on_chain() -> FiberProgress | None:
-        return await handle.query(FiberWorkflow.progress)
-
-    progress = await eventually(on_chain, what="the fiber created on chain")
-    stack.node.chain.faults.snapshot_stall = True  # moves are accepted but never reach ML0: the fiber stays put
+    # No snapshots from the start; one by hand once DL1 holds the create: the fiber is on ML0 in its first
+    # state, and every later move is accepted but never reaches ML0. No race with the snapshot clock.
+    chain.faults.snapshot_stall = True
     try:
+        handle = await stack.client.start_workflow(FiberWorkflow.run, spec, id=workflow_id, task_queue=TaskQueue.OTTO)
+
+        def create_queued() -> bool:
+            return any(u.kind == CREATE_STATE_MACHINE and u.body["fiberId"] == spec.fiber_id for u in chain.pending)
+
+        await eventually(create_queued, what="DL1 holding the fiber's create", timeout=60)
+        chain.snapshot()
+
+        async def stuck() -> FiberProgress | None:
+            progress = await handle.query(FiberWorkflow.progress)
+            return progress if progress is not None and progress.waiting_on is not None else None
+
+        progress = await eventually(stuck, what="the fiber waiting on the chain", timeout=60)
         assert progress.state == "pending", progress
 
-        async def waiting() -> bool:
-            current = await handle.query(FiberWorkflow.progress)
-            return current is not None and current.waiting_on is not None and current.state == "pending"
-
-        await eventually(waiting, what="the fiber waiting on the chain in state pending")
-        await listed(page, stack.ui_url, 'FiberState = "pending"', workflow_id)
+        await listed(stack.client, page, stack.ui_url, 'FiberState = "pending"', workflow_id)
         await screenshot(page, tmp_path, "webui-stuck-fiber.png")
         # The filter really filters: a state nothing is in lists nothing of ours.
         await open_workflow_list(page, stack.ui_url, 'FiberState = "shipped"')
         await page.wait_for_load_state("networkidle")
         assert await page.get_by_text(workflow_id).count() == 0
     finally:
-        stack.node.chain.faults.snapshot_stall = False
+        chain.faults.snapshot_stall = False
     outcome = await handle.result()
     assert outcome.status == "COMPLETED" and outcome.outcome == "delivered"
 
 
 async def test_the_web_ui_lists_a_running_studys_scenario_c_campaigns(stack: UiStack, page: Page, tmp_path: Path):
-    # One simulated day per real second: the study is still running while the browser looks.
+    # Two real seconds per simulated day: the study is still running while the browser looks.
     study = ExperimentSpec(
         id=f"webui-{uuid.uuid4().hex[:8]}",
-        days=60,
+        days=150,
         buyers=1,
         sellers=2,
         campaigns_per_buyer=1,
         seed=5,
-        acceleration=86400,
+        acceleration=43200,
     )
     handle = await stack.client.start_workflow(ExperimentWorkflow.run, study, id=study.id, task_queue=TaskQueue.ADS)
     try:
-        await listed(page, stack.ui_url, f'Scenario = "C" AND Experiment = "{study.id}"', f"{study.id}/C/")
+        await listed(
+            stack.client, page, stack.ui_url, f'Scenario = "C" AND Experiment = "{study.id}"', f"{study.id}/C/"
+        )
         await screenshot(page, tmp_path, "webui-scenario-c.png")
         assert await page.get_by_text(f"{study.id}/A/").count() == 0
         assert await page.get_by_text(f"{study.id}/B/").count() == 0
