@@ -43,7 +43,7 @@ from sim.otto.fibers import fiber_kind
 from sim.otto.fibers.decisions import risk_of
 
 # Streams of one generation; a new purpose gets a new number, never a reused one.
-STREAMS = {"traits": 1, "plan": 2, "select": 3, "grow": 4}
+STREAMS = {"traits": 1, "plan": 2, "select": 3, "grow": 4, "attest": 5}
 _GENERATION_BITS = 40
 _STREAM_BITS = 8
 
@@ -136,8 +136,11 @@ def measure(
     results: Sequence[LifecycleResult],
     before: Mapping[str, AgentObservation],
     after: Mapping[str, AgentObservation],
+    attestations: tuple[Mapping[str, int], Mapping[str, int]] = ({}, {}),
 ) -> dict[str, tuple[Performance, AgentStats]]:
-    """Each agent's generation: outcomes from the recorded lifecycles, reputation and earnings from the chain."""
+    """Each agent's generation: outcomes from the recorded lifecycles, reputation and earnings from the chain,
+    and the attestations it issued and received (``(made, received)`` per agent, issued ones only)."""
+    made, received = attestations
     measured = {}
     for member in population:
         agent = member.agent_id
@@ -162,6 +165,8 @@ def measure(
                 fibers_initiated=sum(1 for result in own if result.parties[0] == agent),
                 fibers_completed=completed,
                 fibers_failed=len(own) - completed,
+                attestations_made=made.get(agent, 0),
+                attestations_received=received.get(agent, 0),
                 counterparties=counterparties,
                 fiber_types=fiber_types,
             ),

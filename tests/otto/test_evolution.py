@@ -23,9 +23,17 @@ from activities.otto.identity import IdentityActivities
 from activities.otto.keyring import Keyring
 from localnet.ottochain.chain import Faults
 from localnet.ottochain.server import OttoChainServer
-from models.evolution import EvolutionProgress, EvolutionResult, EvolutionSpec
+from models.evolution import EvolutionProgress, EvolutionResult, EvolutionSpec, LifecycleResult
 from models.otto import OttoEndpoints
+from sim.otto.fibers.agent_identity import (
+    ATTESTATION_REPUTATION,
+    COMPLETION_REPUTATION,
+    INITIAL_REPUTATION,
+    VIOLATION_PENALTY,
+    VOUCH_REPUTATION,
+)
 from sim.otto.generation import ledger_chain
+from sim.otto.social import contract_reports
 from store import ledger
 from store import otto as otto_store
 from store.engine import open_store
@@ -38,7 +46,7 @@ from workers.metrics import free_port, serve_metrics
 from workflows.otto.evolution import EvolutionWorkflow
 from workflows.otto.fiber import FiberWorkflow
 from workflows.otto.generation import GenerationWorkflow
-from workflows.otto.identity import IdentityWorkflow
+from workflows.otto.identity import AttestationWorkflow, IdentityWorkflow
 
 
 @pytest.fixture
@@ -62,7 +70,7 @@ def evolution_worker_parts(http: httpx.AsyncClient, store: AsyncEngine):
     fibers = FiberActivities(http, keyring)
     identity = IdentityActivities(http, keyring)
     evolution = EvolutionActivities(store, http, keyring)
-    workflows = [EvolutionWorkflow, GenerationWorkflow, FiberWorkflow, IdentityWorkflow]
+    workflows = [EvolutionWorkflow, GenerationWorkflow, FiberWorkflow, IdentityWorkflow, AttestationWorkflow]
     activities = [
         fibers.create_fiber,
         fibers.submit_transition,
@@ -176,6 +184,73 @@ async def test_a_run_of_five_generations_checkpoints_each_on_the_ledger(
     assert all(len(owned.get(address, [])) == 1 for address, _ in taken.values()), "each registered exactly once"
     last = await otto_store.population(store, run_id, 5)
     assert last is not None and all(owned[m.address] == [m.identity_fiber_id] for m in last)
+
+
+async def test_reputation_moves_with_what_agents_did(
+    client: Client,
+    evolution_worker,
+    task_queue: str,
+    node: OttoChainServer,
+    wallets: Path,
+    store: AsyncEngine,
+    http: httpx.AsyncClient,
+):
+    """Completions and violations are reported on the counterparties' identities by the generation itself,
+    attestations are issued at the traits' rate, and the chain's reputation is exactly their sum."""
+    run_id = f"rep-{uuid.uuid4().hex[:8]}"
+    async with evolution_worker:
+        await evolve(client, task_queue, evolution_spec(run_id, node.endpoints, wallets, generations=3))
+
+    taken = await otto_store.allocations(store, run_id)
+    address = {agent: addr for agent, (addr, _) in taken.items()}
+    agents = (await http.get(f"{node.endpoints.bridge_url}/agent")).json()["agents"]
+    ours = set(address.values())
+    by_owner = {
+        record["stateData"]["owner"]: record["stateData"]
+        for record in agents.values()
+        if record["stateData"]["owner"] in ours
+    }
+    results = [
+        LifecycleResult.model_validate(lc)
+        for row in await otto_store.rows(store, OttoGenerationRow, run_id)
+        for lc in json.loads(row["lifecycles_json"])
+    ]
+    expected = contract_reports(results)
+    assert any(r.kind == "completion" for r in expected), "a run with no completion tests nothing"
+    for report in expected:
+        data = by_owner[address[report.subject]]
+        held = data["completions"] if report.kind == "completion" else data["violationReports"]
+        assert [(h["from"], h["contractId"]) for h in held if h["contractId"] == report.contract_id] == [
+            (address[report.reporter], report.contract_id)
+        ], report
+
+    raised = lowered = 0
+    for data in by_owner.values():
+        gained = (
+            INITIAL_REPUTATION
+            + VOUCH_REPUTATION * len(data["vouches"])
+            + ATTESTATION_REPUTATION * len(data["attestations"])
+            + COMPLETION_REPUTATION * data["completedContracts"]
+        )
+        if data["violations"] == 0:
+            assert data["reputation"] == gained
+        else:
+            assert gained - VIOLATION_PENALTY * data["violations"] <= data["reputation"] < gained, (
+                "a violation lowers reputation"
+            )
+            lowered += 1
+        raised += data["completedContracts"] > 0 and data["reputation"] > INITIAL_REPUTATION
+    assert raised > 0
+    violated = {r.subject for r in expected if r.kind == "violation"}
+    assert violated, "a run with no violation tests nothing"
+    assert lowered == len(violated)
+
+    stats = await otto_store.rows(store, OttoAgentStatsRow, run_id)
+    made = sum(row["attestations_made"] for row in stats)
+    received = sum(row["attestations_received"] for row in stats)
+    assert made == received > 0
+    held_now = sum(len(d["vouches"]) + len(d["attestations"]) for d in by_owner.values())
+    assert held_now == received, "every attestation counted is on chain, and nothing else is"
 
 
 async def test_the_same_seed_gives_the_same_checkpoints(

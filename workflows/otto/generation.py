@@ -4,7 +4,11 @@ The population is read from the store by reference (run, generation). Then: read
 and balance from the chain; plan the lifecycles from the agents' traits (``sim.otto.generation``: initiators
 by activity level, types by fiber weights, counterparties by risk tolerance against reputation, everyone in
 at least one); run them as FiberWorkflow children, at most ``concurrency`` at a time, a failed child
-counting as a failed lifecycle; read the chain again and score each agent (``sim.otto.evolution``); select;
+counting as a failed lifecycle; report each settled contract on the parties' AgentIdentity fibers (a
+completion, or a violation on the party that caused a failure: ``sim.otto.social``), each a
+ContractReport fiber created and filed by a counterparty, whose trigger records it on the identity;
+issue the generation's attestations (AttestationWorkflow children, at the rate the traits give); read the
+chain again and score each agent (``sim.otto.evolution``); select;
 take newcomers for the retired places from the wallet pool and register them once; and write the checkpoint
 (stats, fitness, selection, next population) with the ledger entry that seals its summary, in one activity.
 
@@ -21,10 +25,11 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ChildWorkflowError
+from temporalio.exceptions import ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from activities.otto.evolution import EvolutionActivities
+    from activities.otto.fibers import FiberActivities
     from models.evolution import (
         AgentObservation,
         AllocateAgents,
@@ -38,9 +43,21 @@ with workflow.unsafe.imports_passed_through():
         ObserveAgents,
         PopulationRef,
     )
-    from models.otto import AgentTraits, FiberOutcome, FiberSpec, IdentitySpec, OttoEndpoints, Party
+    from models.otto import (
+        AgentTraits,
+        AttestationResult,
+        AttestationSpec,
+        CreateFiber,
+        FiberOutcome,
+        FiberSpec,
+        IdentitySpec,
+        OttoEndpoints,
+        Party,
+        SubmitTransition,
+    )
     from sim.canonical import canonical_json, sha256_hex
     from sim.otto.evolution import fitness, select
+    from sim.otto.fibers.contract_report import REPORT_DEFINITION, report_initial_data
     from sim.otto.generation import (
         generation_stats,
         measure,
@@ -49,10 +66,18 @@ with workflow.unsafe.imports_passed_through():
         records,
         stream,
     )
+    from sim.otto.social import (
+        ContractReport,
+        PlannedAttestation,
+        attestation_counts,
+        contract_reports,
+        plan_attestations,
+    )
     from workflows.common import search_attributes as sa
     from workflows.common.ledger import ChainWriter
+    from workflows.otto.chain import CHAIN_CALL, await_fiber, awaiting
     from workflows.otto.fiber import FiberWorkflow
-    from workflows.otto.identity import IdentityWorkflow
+    from workflows.otto.identity import AttestationWorkflow, IdentityWorkflow
 
 STORE_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
 STORE_TIMEOUT = timedelta(seconds=60)
@@ -68,6 +93,17 @@ def fiber_id(run_id: str, generation: int, lifecycle: Lifecycle) -> str:
     name = (
         f"{run_id}/{generation}/{lifecycle.index}/{lifecycle.fiber_type}/{','.join(lifecycle.parties)}/{lifecycle.seed}"
     )
+    return str(uuid.uuid5(FIBER_NAMESPACE, name))
+
+
+def report_id(report: ContractReport) -> str:
+    """A report's fiber, named by what it reports: one per (contract, kind, subject), whoever files it."""
+    return str(uuid.uuid5(FIBER_NAMESPACE, f"report/{report.contract_id}/{report.kind}/{report.subject}"))
+
+
+def attestation_id(run_id: str, generation: int, index: int, planned: PlannedAttestation) -> str:
+    """Named like fibers: a replayed or resumed generation issues the same attestation, not a copy."""
+    name = f"{run_id}/{generation}/attestation/{index}/{planned.kind}/{planned.issuer}/{planned.subject}"
     return str(uuid.uuid5(FIBER_NAMESPACE, name))
 
 
@@ -156,9 +192,13 @@ class GenerationWorkflow:
         )
         self._planned = len(plan)
         results = await self._run_lifecycles(spec, population, plan, before)
+        await self._report_contracts(spec, population, contract_reports(results))
+        issued = await self._attest(
+            spec, population, plan_attestations(population, results, stream(spec.seed, spec.generation, "attest"))
+        )
 
         after = await observe(spec.endpoints, population)
-        measured = measure(population, results, before, after)
+        measured = measure(population, results, before, after, attestation_counts(issued))
         scores = {agent: fitness(performance) for agent, (performance, _) in measured.items()}
         traits = {member.agent_id: member.traits for member in population}
         selection = select(list(scores.values()), traits, stream(spec.seed, spec.generation, "select"))
@@ -219,6 +259,121 @@ class GenerationWorkflow:
             ),
         )
         return GenerationSummary(stats=stats, ledger=writer.cursor)
+
+    async def _report_contracts(
+        self, spec: GenerationSpec, population: Sequence[Member], reports: Sequence[ContractReport]
+    ) -> None:
+        """Every report as a ContractReport fiber of its reporter, at most ``spec.concurrency`` at once."""
+        members = {member.agent_id: member for member in population}
+        window = asyncio.Semaphore(spec.concurrency)
+
+        async def one(report: ContractReport) -> None:
+            identity = members[report.subject].identity_fiber_id
+            if identity is None:
+                return
+            async with window:
+                await self._report(spec, identity, members[report.reporter], members[report.subject], report)
+
+        await asyncio.gather(
+            *(one(report) for report in reports if report.subject in members and report.reporter in members)
+        )
+
+    async def _report(
+        self, spec: GenerationSpec, identity: str, reporter: Member, subject: Member, report: ContractReport
+    ) -> bool:
+        """One report: the reporter creates its ContractReport fiber and files it, which fires the event on the
+        subject's identity. Idempotent: the fiber is named by the contract, the kind and the subject, so a
+        retry, a replay or a resume finds the one already created (and filed). A refusal is logged."""
+        what = f"{report.kind} report on {report.subject} for {report.contract_id}"
+        fiber = report_id(report)
+        try:
+            created = await workflow.execute_activity_method(
+                FiberActivities.create_fiber,
+                CreateFiber(
+                    endpoints=spec.endpoints,
+                    wallets=spec.wallets,
+                    fiber_id=fiber,
+                    definition=REPORT_DEFINITION,
+                    initial_data=report_initial_data(
+                        report.kind, reporter.address, subject.address, identity, report.contract_id, report.reason
+                    ),
+                    signers=[reporter.agent_id],
+                ),
+                **CHAIN_CALL,
+            )
+            record = (await await_fiber(awaiting(spec.endpoints, fiber, watch_update=created.hash), what)).record
+            assert record is not None
+            if record.current_state != "DRAFT":
+                return record.current_state == "FILED"
+            submitted = await workflow.execute_activity_method(
+                FiberActivities.submit_transition,
+                SubmitTransition(
+                    endpoints=spec.endpoints,
+                    wallets=spec.wallets,
+                    fiber_id=fiber,
+                    event="file",
+                    payload={},
+                    target_sequence=record.sequence_number,
+                    signer=reporter.agent_id,
+                ),
+                **CHAIN_CALL,
+            )
+            observed = await await_fiber(
+                awaiting(
+                    spec.endpoints,
+                    fiber,
+                    known_sequence=record.sequence_number,
+                    known_receipt_ordinal=record.last_receipt.ordinal if record.last_receipt else None,
+                    watch_update=submitted.hash,
+                ),
+                what,
+            )
+        except ApplicationError as err:
+            workflow.logger.warning("%s not filed: %s", what, err)
+            return False
+        filed = observed.record is not None and observed.record.current_state == "FILED"
+        if not filed:
+            workflow.logger.warning("%s refused by the subject's identity", what)
+        return filed
+
+    async def _attest(
+        self, spec: GenerationSpec, population: Sequence[Member], planned: Sequence[PlannedAttestation]
+    ) -> list[PlannedAttestation]:
+        """Each planned attestation as an AttestationWorkflow child; returns those the chain issued."""
+        members = {member.agent_id: member for member in population}
+        window = asyncio.Semaphore(spec.concurrency)
+
+        def party(agent: str) -> Party:
+            return Party(agent_id=agent, address=members[agent].address)
+
+        async def one(index: int, attestation: PlannedAttestation) -> bool:
+            subject_identity = members[attestation.subject].identity_fiber_id
+            if subject_identity is None:
+                return False
+            async with window:
+                try:
+                    result: AttestationResult = await workflow.execute_child_workflow(
+                        AttestationWorkflow.run,
+                        AttestationSpec(
+                            endpoints=spec.endpoints,
+                            wallets=spec.wallets,
+                            kind=attestation.kind,
+                            issuer=party(attestation.issuer),
+                            subject=party(attestation.subject),
+                            subject_identity=subject_identity,
+                            claim=attestation.claim,
+                            attestation_id=attestation_id(spec.run_id, spec.generation, index, attestation),
+                        ),
+                        id=f"{spec.run_id}/g{spec.generation}/a{index}",
+                    )
+                except ChildWorkflowError as err:
+                    workflow.logger.warning("attestation %s not issued: %s", attestation, err.cause or err)
+                    return False
+            return result.issued
+
+        planned = [a for a in planned if a.issuer in members and a.subject in members]
+        issued = await asyncio.gather(*(one(index, attestation) for index, attestation in enumerate(planned)))
+        return [attestation for attestation, ok in zip(planned, issued, strict=True) if ok]
 
     async def _run_lifecycles(
         self,
