@@ -453,7 +453,8 @@ class NetworkInput(_Frozen):
 
 class NetworkSummary(_Frozen):
     run_id: str
-    rounds: int
+    rounds: int = Field(description="scheduled blocks: the controller's or the Poisson miners'")
+    settle_blocks: int = Field(0, description="blocks mined after the last scheduled one until every payment was in")
     final_height: int
     blocks_by_pool: dict[str, int]
     pool_sequence_digest: str = Field(description="sha256 of the pools in round order (same seed, same digest)")

@@ -47,11 +47,20 @@ class LosingReplies(WalletActivities):
 
 async def test_a_transfer_whose_reply_is_lost_is_not_repeated(monero_network, monero_engine: AsyncEngine):
     config = small_config(
-        blocks=6, users=2, marketplaces=1, pools=(("pool_a", 0.6), ("pool_b", 0.4)), frequency=0.5, vendors=2
+        blocks=6,
+        users=2,
+        marketplaces=1,
+        pools=(("pool_a", 0.6), ("pool_b", 0.4)),
+        frequency=0.5,
+        vendors=2,
+        mode="poisson",
     )
     run = await monero_network(config, wallets=LosingReplies)
     summary = run.summary
     assert summary.payments_sent >= 2
+    # Poisson mode: the blocks came after each round's drawn wait, from the pools' own draws.
+    assert summary.rounds == sum(summary.blocks_by_pool.values()) >= 1
+    assert summary.final_height == 101 + 11 + summary.rounds + summary.settle_blocks
     # Every payment and funding transaction had both replies lost once; each was relayed exactly once.
     sent = await monero_store.rows(monero_engine, MoneroTransactionRow, summary.run_id)
     relayed = [row for row in sent if row["status"] != "skipped"]

@@ -416,7 +416,8 @@ class MoneroNetworkWorkflow:
         mined = {tx for block in result.blocks for tx in block.tx_hashes}
         still = tuple(tx for tx in state.pending if tx not in mined)
         newly = len(state.pending) - len(still)
-        counted = phase != "funding"
+        # Blocks by pool and the pool sequence count the scheduled rounds only; payments count in settle rounds too.
+        scheduled = phase == "run"
         return state.model_copy(
             update={
                 "round": number,
@@ -424,12 +425,12 @@ class MoneroNetworkWorkflow:
                 "cursor": result.cursor,
                 "pending": still,
                 "sent_at_height": {tx: h for tx, h in state.sent_at_height.items() if tx in still},
-                "payments_mined": state.payments_mined + (newly if counted else 0),
+                "payments_mined": state.payments_mined + (newly if phase != "funding" else 0),
                 "blocks_by_pool": {
                     **state.blocks_by_pool,
-                    result.pool: state.blocks_by_pool.get(result.pool, 0) + (len(result.blocks) if counted else 0),
+                    result.pool: state.blocks_by_pool.get(result.pool, 0) + (len(result.blocks) if scheduled else 0),
                 },
-                "pool_digest": agents.pool_digest(state.pool_digest, result.pool) if counted else state.pool_digest,
+                "pool_digest": agents.pool_digest(state.pool_digest, result.pool) if scheduled else state.pool_digest,
             }
         )
 
@@ -471,6 +472,7 @@ class MoneroNetworkWorkflow:
         summary = NetworkSummary(
             run_id=spec.run_id,
             rounds=scheduled_rounds,
+            settle_blocks=state.round - scheduled_rounds,
             final_height=state.height,
             blocks_by_pool=state.blocks_by_pool,
             pool_sequence_digest=state.pool_digest,
