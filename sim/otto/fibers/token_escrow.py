@@ -6,7 +6,9 @@ depositor reclaiming them after the lock period (counted in snapshots from fundi
 Decision mode: the depositor funds, then releases if it goes along with the beneficiary
 (cooperativeness, the beneficiary's reputation against its risk tolerance); otherwise it waits out the
 lock period and reclaims. A beneficiary that will not do the work (an uncooperative one) hands the
-deposit back instead; the quicker of a release and a waiver decides.
+deposit back instead; the quicker of a release and a waiver decides, and a waiver always comes before
+a reclaim (the reclaim waits a full answer time), so the refund's author is the same however late the
+lock period's end is observed.
 """
 
 from __future__ import annotations
@@ -114,7 +116,9 @@ class TokenEscrow(FiberKind):
             refundable_at = view.data["refundableAt"]
             if view.ordinal <= refundable_at:
                 return Wait(until_ordinal=refundable_at + 1)
-            return Intent("refund", {}, me.think(self.max_think_seconds, "reclaim"))
+            # A reclaim gives the beneficiary a full answer time to waive first, so which refund happens
+            # does not hang on the chain's ordinal when the funded escrow was first seen (a race otherwise).
+            return Intent("refund", {}, self.max_think_seconds + me.think(self.max_think_seconds, "reclaim"))
         if me.index == BENEFICIARY and me.chance("waive", 1.0 - me.traits.cooperativeness):
             return Intent("refund", {}, me.think(self.max_think_seconds, "waive"))
         return None
