@@ -16,6 +16,7 @@ from sim.otto.fibers import FIBER_KINDS, FiberKind, FiberView, Move, Plan, Wait,
 from sim.otto.fibers.agent_identity import IDENTITY_DEFINITION, VOUCH_REPUTATION, identity_initial_data
 from sim.otto.fibers.attestation import ATTESTATION_DEFINITION, attestation_initial_data
 from sim.otto.fibers.contract import CONTRACT_EVENTS
+from sim.otto.fibers.contract_report import REPORT_DEFINITION as CONTRACT_REPORT_DEFINITION
 from sim.otto.fibers.expressions import machine, transition, var
 from sim.otto.fibers.tictactoe import winning_mark
 from tests.unit.otto.chain import LocalChain, receipt_of
@@ -212,6 +213,7 @@ ALL_DEFINITIONS = {
     **{name: kind.definition() for name, kind in FIBER_KINDS.items()},
     "AgentIdentity": IDENTITY_DEFINITION,
     "Attestation": ATTESTATION_DEFINITION,
+    "ContractReport": CONTRACT_REPORT_DEFINITION,
 }
 
 
