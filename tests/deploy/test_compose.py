@@ -189,10 +189,12 @@ def test_the_namespace_job_registers_simctls_search_attributes():
     block = re.search(r'SEARCH_ATTRIBUTES="\n(.*?)"\n', script, re.S)
     assert block, "the search attribute block in setup-namespace.sh"
     registered = [tuple(line.split("=")) for line in block[1].split()]
-    assert registered == [(attribute.name, attribute.type.value) for attribute in search_attributes.ALL]
+    expected = [(attribute.name, attribute.type.value) for attribute in search_attributes.ALL]
+    assert registered == expected, "update the SEARCH_ATTRIBUTES block in deploy/temporal/setup-namespace.sh"
 
 
-# Temporal's SQL visibility (PostgreSQL) has a fixed number of columns for custom search attributes per type.
+# Temporal's SQL visibility (PostgreSQL) has a fixed number of columns for custom search attributes per type
+# (schema postgresql/v12/visibility v1.2: Bool01-03, Datetime01-03, Double01-03, Int01-03, Keyword01-10, …).
 SQL_VISIBILITY_SLOTS = {"Keyword": 10, "Int": 3, "Datetime": 3, "Double": 3, "Bool": 3, "Text": 3, "KeywordList": 3}
 
 
