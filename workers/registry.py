@@ -96,9 +96,17 @@ def ads_activities(resources: WorkerResources) -> Sequence[Callable]:
 
 
 def monero_activities(resources: WorkerResources) -> Sequence[Callable]:
-    nodes = NodeActivities(resources.settings.state_dir, resources.http)
-    wallets = WalletActivities(resources.http)
-    records = RecordActivities(resources.engine)
+    return monero_activity_methods(
+        NodeActivities(resources.settings.state_dir, resources.http),
+        WalletActivities(resources.http),
+        RecordActivities(resources.engine),
+    )
+
+
+def monero_activity_methods(
+    nodes: NodeActivities, wallets: WalletActivities, records: RecordActivities
+) -> list[Callable]:
+    """Every monero activity, from the three objects that hold their clients (tests pass their own)."""
     return [
         nodes.plan_processes,
         nodes.prepare_genesis,

@@ -26,7 +26,7 @@ from activities.monero.wallets import WalletActivities
 from models.monero import MoneroConfig
 from models.monero_run import NetworkInput, NetworkSummary, RunSpec
 from store.engine import open_store
-from workers.registry import MONERO_WORKFLOWS
+from workers.registry import MONERO_WORKFLOWS, monero_activity_methods
 from workflows.monero.network import MoneroNetworkWorkflow
 
 
@@ -91,30 +91,7 @@ def monero_network(
         nodes = NodeActivities(state_dir, monero_http)
         wallet = wallets(monero_http)
         records = RecordActivities(monero_engine)
-        activities = [
-            nodes.plan_processes,
-            nodes.prepare_genesis,
-            nodes.start_node,
-            nodes.start_wallet,
-            nodes.stop_processes,
-            nodes.await_network,
-            nodes.generate_blocks,
-            nodes.await_block,
-            nodes.tx_status,
-            nodes.await_in_pools,
-            wallet.build_transfer,
-            wallet.relay_transfer,
-            wallet.create_vendors,
-            wallet.received,
-            wallet.balances,
-            records.record_run,
-            records.record_block,
-            records.record_payment,
-            records.record_balances,
-            records.expected_payments,
-            records.record_reconciliation,
-            records.finish_run,
-        ]
+        activities = monero_activity_methods(nodes, wallet, records)
         async with run_worker(workflows=MONERO_WORKFLOWS, activities=activities):
             summary = await client.execute_workflow(
                 MoneroNetworkWorkflow.run, NetworkInput(spec=spec), id=spec.run_id, task_queue=task_queue
