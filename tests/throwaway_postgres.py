@@ -10,6 +10,7 @@ the end. Nothing here looks at PATH, so a machine without PostgreSQL installed r
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib.util
 import os
 import pwd
@@ -18,15 +19,17 @@ import signal
 import socket
 import stat
 import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 # PostgreSQL refuses to run as root; as root we hand the data directory to this unprivileged user.
 _UNPRIVILEGED_USER = "nobody"
 _START_TIMEOUT_S = 60.0
+_PR_SET_PDEATHSIG = 1
 
 # Durability is worthless for a database that is deleted at the end of the session.
 _SERVER_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=200")
@@ -116,6 +119,7 @@ def throwaway_postgres() -> Iterator[ThrowawayPostgres]:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=_stop_when_parent_dies(),
             )
         _wait_until_accepting(bin_dir, port, process, workdir / "server.log")
         yield ThrowawayPostgres(port=port, data_dir=data_dir, version=version)
@@ -123,6 +127,20 @@ def throwaway_postgres() -> Iterator[ThrowawayPostgres]:
         if process is not None:
             _stop(process)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _stop_when_parent_dies() -> Callable[[], None] | None:
+    """A pytest killed with SIGKILL runs no teardown: without this, its server would outlive it (it has a session
+    of its own and, as root, another user). Linux delivers a fast shutdown (SIGINT) to the server when the
+    thread that started it dies. Set after the child's change of user, which would clear it."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def arm() -> None:
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGINT)
+
+    return arm
 
 
 def _wait_until_accepting(bin_dir: Path, port: int, process: subprocess.Popen[bytes], log: Path) -> None:
