@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 ATOMIC_UNITS_PER_XMR = 10**12
 
+MAX_NODES = 256
+
 PoolId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
@@ -69,9 +71,10 @@ class Consensus(_Strict):
 class Nodes(_Strict):
     """How agents map to monerod processes (the seed gives every agent its own; two cores hold about ten)."""
 
-    count: int | None = Field(None, ge=1, le=64, description="monerod nodes; default: one per pool plus one")
-    # Each pool mines on its own node; users and marketplaces are spread over all nodes in turn.
-    placement: Literal["round_robin"] = "round_robin"
+    count: int | None = Field(None, ge=1, le=MAX_NODES, description="monerod nodes; default: one per pool plus one")
+    # round_robin: each pool mines on its own node; users and marketplaces are spread over all nodes in turn.
+    # per_agent: the seed's layout, every agent (pool, user, marketplace) on a node of its own.
+    placement: Literal["round_robin", "per_agent"] = "round_robin"
 
 
 class Network(_Strict):
@@ -84,10 +87,23 @@ class Network(_Strict):
         pools = len(self.agents.mining_pools)
         if self.nodes.count is not None and self.nodes.count < pools:
             raise ValueError(f"nodes.count is {self.nodes.count} but each of the {pools} mining pools needs a node")
+        agents = self.agent_count
+        if self.nodes.placement == "per_agent" and self.nodes.count not in (None, agents):
+            raise ValueError(
+                f"nodes.count is {self.nodes.count} but placement per_agent gives {agents} agents a node each"
+            )
+        if self.nodes.placement == "per_agent" and agents > MAX_NODES:
+            raise ValueError(f"placement per_agent needs {agents} nodes, more than {MAX_NODES}")
         return self
 
     @property
+    def agent_count(self) -> int:
+        return len(self.agents.mining_pools) + self.agents.regular_users.count + self.agents.marketplaces.count
+
+    @property
     def node_count(self) -> int:
+        if self.nodes.placement == "per_agent":
+            return self.agent_count
         return self.nodes.count if self.nodes.count is not None else len(self.agents.mining_pools) + 1
 
 

@@ -2,7 +2,8 @@
 
 Agents are named as in the seed's Shadow configuration: ``user_<i>``, ``marketplace_<i>``, pools by their id.
 Nodes are ``node_<i>``. Pool i (in config order) mines on node i; users, then marketplaces, are spread over all
-nodes in turn; the bank (the pre-mined wallet that funds the users) sits on node 0.
+nodes in turn (round_robin) or get the nodes after the pools' one each (per_agent, the seed's layout); the bank
+(the pre-mined wallet that funds the users) sits on node 0.
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ def place(config: MoneroConfig) -> Placement:
     nodes = tuple(node_name(i) for i in range(count))
     pool_node = {pool: nodes[i] for i, pool in enumerate(pools(config))}
     wallet_node = {BANK: nodes[0]}
+    # per_agent: the nodes after the pools' are the users' and marketplaces', one each (count covers them all).
+    first = len(pool_node) if config.network.nodes.placement == "per_agent" else 0
     for i, agent in enumerate([*users(config), *marketplaces(config)]):
-        wallet_node[agent] = nodes[i % count]
+        wallet_node[agent] = nodes[(first + i) % count]
     return Placement(nodes=nodes, pool_node=pool_node, wallet_node=wallet_node)
 
 

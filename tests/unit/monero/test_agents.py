@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from models.monero import ATOMIC_UNITS_PER_XMR
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from models.monero import ATOMIC_UNITS_PER_XMR, MoneroConfig, Nodes
 from models.monero_run import ExpectedPayment, Incoming
 from sim.monero import agents
 from sim.monero.reconcile import reconcile
@@ -17,6 +22,27 @@ def test_each_pool_mines_on_its_own_node_and_agents_are_spread():
     assert placement.pool_node == {"pool_alpha": "node_0", "pool_beta": "node_1", "pool_gamma": "node_2"}
     assert placement.wallet_node["bank"] == "node_0"
     assert [placement.wallet_node[f"user_{i}"] for i in range(4)] == ["node_0", "node_1", "node_2", "node_0"]
+
+
+def test_per_agent_placement_gives_every_agent_its_own_node_as_the_seed_does():
+    base = small_config(users=10, marketplaces=2)
+    config = base.model_copy(
+        update={"network": base.network.model_copy(update={"nodes": Nodes(placement="per_agent")})}
+    )
+    placement = agents.place(config)
+    assert len(placement.nodes) == config.network.node_count == 15
+    assert placement.pool_node == {"pool_alpha": "node_0", "pool_beta": "node_1", "pool_gamma": "node_2"}
+    hosts = [placement.wallet_node[agent] for agent in [*agents.users(config), *agents.marketplaces(config)]]
+    assert hosts == [f"node_{i}" for i in range(3, 15)]
+    assert placement.wallet_node["bank"] == "node_0"
+
+
+def test_per_agent_placement_refuses_a_node_count_that_is_not_one_per_agent():
+    text = small_config(users=10, marketplaces=2).model_dump_json()
+    document = json.loads(text)
+    document["network"]["nodes"] = {"count": 4, "placement": "per_agent"}
+    with pytest.raises(ValidationError, match="per_agent gives 15 agents a node each"):
+        MoneroConfig.model_validate(document)
 
 
 def test_payments_are_seeded_per_user_and_minute_and_within_the_range():
