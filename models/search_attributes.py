@@ -36,6 +36,10 @@ INITIATOR = SearchAttribute("Initiator", IndexedType.KEYWORD)
 COUNTERPARTY = SearchAttribute("Counterparty", IndexedType.KEYWORD)
 AGENT = SearchAttribute("Agent", IndexedType.KEYWORD)
 GENERATION = SearchAttribute("Generation", IndexedType.INT)
+# A monero run's id is its Experiment and a pool, user or marketplace its Agent; a mining round also carries its
+# Pool and the Height of its (last) block, a payment the Height it was sent at, the run the height it has reached.
+POOL = SearchAttribute("Pool", IndexedType.KEYWORD)
+HEIGHT = SearchAttribute("Height", IndexedType.INT)
 
 ALL: tuple[SearchAttribute, ...] = (
     EXPERIMENT,
@@ -49,4 +53,6 @@ ALL: tuple[SearchAttribute, ...] = (
     COUNTERPARTY,
     AGENT,
     GENERATION,
+    POOL,
+    HEIGHT,
 )

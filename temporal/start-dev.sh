@@ -17,4 +17,5 @@ exec "$temporal_cli" server start-dev --ip 127.0.0.1 --port 7233 \
   --search-attribute FiberStateSince=Datetime \
   --search-attribute Initiator=Keyword --search-attribute Counterparty=Keyword \
   --search-attribute Agent=Keyword --search-attribute Generation=Int \
+  --search-attribute Pool=Keyword --search-attribute Height=Int \
   --log-level warn "$@"

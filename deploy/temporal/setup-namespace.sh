@@ -20,6 +20,8 @@ Initiator=Keyword
 Counterparty=Keyword
 Agent=Keyword
 Generation=Int
+Pool=Keyword
+Height=Int
 "
 # END search attributes
 
