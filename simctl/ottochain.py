@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 from localnet.ottochain.genesis import GenesisError
+from localnet.ottochain.persist import StateFileError
 from localnet.ottochain.server import OttoChainServer
 from models.otto import OttoEndpoints
 from models.settings import Settings
@@ -60,8 +61,9 @@ async def embedded_node(state_dir: Path, **options) -> AsyncIterator[OttoChainSe
     try:
         with _node_lock(state_dir):
             try:
-                server = OttoChainServer(state_file=state_dir / "ottochain.json", **options)
-            except GenesisError as err:
+                # SQLite; an ottochain.json of an older node beside it is migrated on the first start.
+                server = OttoChainServer(state_file=state_dir / "ottochain.db", **options)
+            except (GenesisError, StateFileError) as err:
                 raise CliError(str(err)) from None
             async with server:
                 started = True

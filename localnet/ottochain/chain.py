@@ -1,4 +1,5 @@
-"""The embedded chain: a DL1 queue, ML0 snapshots, currency balances, and an optional state file.
+"""The embedded chain: a DL1 queue, ML0 snapshots, currency balances, and an optional state file (SQLite,
+written incrementally off the event loop: see persist.py).
 
 Updates accepted by DL1 become visible on ML0 only at the next snapshot, so clients must handle
 "accepted, not yet on chain" exactly as on a real network. Everything runs on one event loop, so the
@@ -34,10 +35,10 @@ from localnet.ottochain.engine import (
 )
 from localnet.ottochain.genesis import read_genesis
 from localnet.ottochain.limits import MAX_LONG, clip
+from localnet.ottochain.persist import ChainStore
 from models.otto import SignedUpdate
 from sim.otto.messages import CREATE_STATE_MACHINE
 from sim.otto.signing import InvalidSignature, dag_address, is_dag_address, update_hash, valid_signers
-from store.files import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -134,9 +135,21 @@ class Chain:
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.faults.seed)
-        if self.state_file is not None and self.state_file.exists():
-            self.state = ChainState.from_json(self.state_file.read_text())
-            log.info("OttoChain state restored from %s at ordinal %d", self.state_file, self.state.ordinal)
+        self.store: ChainStore | None = None
+        if self.state_file is not None:
+            self.store = ChainStore(self.state_file)
+            try:
+                self.state = self.store.load()
+            except BaseException:
+                self.store.close()
+                raise
+            if self.state.ordinal:
+                log.info("OttoChain state restored from %s at ordinal %d", self.state_file, self.state.ordinal)
+
+    def close(self) -> None:
+        """Write what is still queued and close the state file."""
+        if self.store is not None:
+            self.store.close()
 
     # --- genesis and currency ------------------------------------------------------------------
 
@@ -147,6 +160,7 @@ class Chain:
             return 0  # a chain that already ran keeps its balances
         for address, amount in rows:
             self.state.balances[address] = self.state.balances.get(address, 0) + amount
+            self.state.dirty_balances.add(address)
         return len(rows)
 
     def balance(self, address: str) -> int:
@@ -154,6 +168,7 @@ class Chain:
 
     def faucet(self, address: str, amount: int) -> None:
         self.state.balances[address] = self.balance(address) + amount
+        self.state.dirty_balances.add(address)
 
     def last_reference(self, address: str) -> dict[str, Any]:
         return self.last_references.get(address, GENESIS_REFERENCE)
@@ -249,10 +264,11 @@ class Chain:
         for transfer in transfers:
             if self.balance(transfer.source) >= transfer.amount + transfer.fee:
                 self.state.balances[transfer.source] -= transfer.amount + transfer.fee
+                self.state.dirty_balances.add(transfer.source)
                 self.faucet(transfer.destination, transfer.amount)
         try:
-            if self.state_file is not None:
-                write_atomically(self.state_file, self.state.to_json().encode("utf-8"))
+            if self.store is not None:
+                self.store.save(self.state)
         finally:  # the snapshot happened in memory: whoever waits for it is told, even if the file was not written
             if self._snapshot_event is not None:
                 self._snapshot_event.set()
@@ -293,7 +309,7 @@ class Chain:
             "ended": self.loop_ended,
             "ordinal": self.state.ordinal,
             "failures": self.snapshot_failures,
-            "lastError": self.last_snapshot_error,
+            "lastError": self.last_snapshot_error or (self.store.last_error if self.store else None),
         }
 
     async def next_snapshot(self, timeout: float) -> None:

@@ -310,6 +310,9 @@ class ChainState:
     rejections: list[Rejection] = field(default_factory=list)
     applied: list[Applied] = field(default_factory=list)
     latest_logs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # What changed since the state file last saved it: the file writes only these (see persist.py).
+    dirty_fibers: dict[str, None] = field(default_factory=dict, repr=False, compare=False)  # ordered: creation order
+    dirty_balances: set[str] = field(default_factory=set, repr=False, compare=False)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -514,13 +517,16 @@ def _create(state: ChainState, update: PendingUpdate) -> None:
         parent_fiber_id=body.get("parentFiberId"),
     )
     state.fibers[fiber.fiber_id] = fiber
+    state.dirty_fibers[fiber.fiber_id] = None
     if fiber.parent_fiber_id:
         state.fibers[fiber.parent_fiber_id].child_fiber_ids.append(fiber.fiber_id)
+        state.dirty_fibers[fiber.parent_fiber_id] = None
 
 
 def _archive(state: ChainState, update: PendingUpdate) -> None:
     fiber = _owned_fiber(state, update)
     fiber.status = ARCHIVED
+    state.dirty_fibers[fiber.fiber_id] = None
     fiber.previous_update_ordinal, fiber.latest_update_ordinal = fiber.latest_update_ordinal, state.ordinal
 
 
@@ -571,6 +577,7 @@ def _transition(state: ChainState, update: PendingUpdate) -> None:
             error=clip(str(abort)),
         )
         state.latest_logs.setdefault(fiber.fiber_id, []).append({"EventReceipt": fiber.last_receipt})
+        state.dirty_fibers[fiber.fiber_id] = None
         return
     run.commit()
 
@@ -816,6 +823,7 @@ class _EventRun:
     def commit(self) -> None:
         self.state.fibers.update(self.created)
         self.state.fibers.update(self.working)
+        self.state.dirty_fibers.update(dict.fromkeys([*self.created, *self.working]))
         for fiber_id, receipt in self.receipts:
             self.state.latest_logs.setdefault(fiber_id, []).append({"EventReceipt": receipt})
             self.state.applied.append(

@@ -113,3 +113,4 @@ class OttoChainServer:
             task.cancel()
         await asyncio.gather(http, *others, return_exceptions=True)
         self._tasks.clear()
+        await asyncio.to_thread(self.chain.close)

@@ -67,7 +67,7 @@ async def _serve(state_dir: Path, host: str, port: int, faults: Faults, genesis:
     stop = stop_on_signals()
     async with embedded_node(state_dir, host=host, port=port, faults=faults, genesis=genesis) as server:
         endpoints = server.endpoints
-        console.print(f"OttoChain node at {server.base_url} (chain state in {state_dir / 'ottochain.json'})")
+        console.print(f"OttoChain node at {server.base_url} (chain state in {state_dir / 'ottochain.db'})")
         console.print(f"listening on {server.listening_on}")
         console.print(f"bridge   {endpoints.bridge_url}")
         console.print(f"DL1      {endpoints.dl1_url}")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 
@@ -63,7 +65,9 @@ async def test_standalone_node_serves_layers_and_refuses_a_second_instance(tmp_p
         assert not await port_open("127.0.0.1", port)
     finally:
         node.kill()
-    assert fiber_id in (tmp_path / "ottochain.json").read_text(), "the chain persists in the state directory"
+    with contextlib.closing(sqlite3.connect(tmp_path / "ottochain.db")) as db:
+        stored = db.execute("SELECT id FROM fibers WHERE id = ?", (fiber_id,)).fetchall()
+    assert stored == [(fiber_id,)], "the chain persists in the state directory"
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import sqlite3
 import stat
 
 from temporalio.client import Client
@@ -83,8 +85,9 @@ async def test_register_twice_reuses_every_identity_and_no_key_enters_history(
     third = await asyncio.to_thread(cli, "wallet", "register")
     assert "0 registered now, 12 already registered (reused)" in third.stdout
 
-    chain = json.loads((state / "ottochain.json").read_text())
-    owners = [f["stateData"]["owner"] for f in chain["fibers"] if f["stateData"].get("schema") == "AgentIdentity"]
+    with contextlib.closing(sqlite3.connect(state / "ottochain.db")) as db:
+        records = [json.loads(record) for (record,) in db.execute("SELECT record FROM fibers")]
+    owners = [f["stateData"]["owner"] for f in records if f["stateData"].get("schema") == "AgentIdentity"]
     store = WalletStore.open(state / "wallets.json", PASSPHRASE)
     assert sorted(owners) == sorted(a.address for a in store.agents), "one identity per agent, after three runs"
     assert all(a.status == "active" and a.identity_fiber_id for a in store.agents)

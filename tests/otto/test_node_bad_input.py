@@ -203,7 +203,7 @@ async def test_spawn_with_malformed_owners_makes_no_child_and_survives_a_restart
 ):
     owner = new_keypair()
     child_id = str(uuid.uuid4())
-    state_file = tmp_path / "chain.json"
+    state_file = tmp_path / "chain.db"
     for run in range(2):
         async with OttoChainServer(faults=Faults(snapshot_interval=0.05), state_file=state_file) as server:
             probe = Node(http, server)

@@ -93,3 +93,66 @@ def test_tampered_value_fails_verification():
 def test_key_pair_repr_hides_the_private_key():
     pair = new_keypair()
     assert pair.private_key not in repr(pair)
+
+
+# --- libsecp256k1 (coincurve) against the SDK's pure-Python ECDSA ----------------------------------------
+
+SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def _der_integers(signature_hex: str) -> tuple[int, int]:
+    from ecdsa.util import sigdecode_der
+
+    r, s = sigdecode_der(bytes.fromhex(signature_hex), SECP256K1_ORDER)
+    return r, s
+
+
+def _der(r: int, s: int) -> str:
+    from ecdsa.util import sigencode_der
+
+    return sigencode_der(r, s, SECP256K1_ORDER).hex()
+
+
+def test_sdk_signatures_verify_natively_and_tampered_ones_do_not():
+    from constellation_sdk import sign_hash
+    from constellation_sdk.verify import verify_hash
+
+    from sim.otto.signing import update_hash, verify_digest
+
+    pair = new_keypair()
+    value = create_state_machine("f-native", {"states": {}}, {"n": 1})
+    digest = update_hash(value)
+    high_s_seen = False
+    for _ in range(12):  # the SDK draws k at random and leaves S as it falls: both halves occur
+        signature = sign_hash(digest, pair.private_key)
+        r, s = _der_integers(signature)
+        high_s_seen |= s > SECP256K1_ORDER // 2
+        assert verify_digest(digest, signature, pair.public_key_id)
+        # The same signature with S mirrored is as valid to the SDK, so it must be here.
+        mirrored = _der(r, SECP256K1_ORDER - s)
+        assert verify_hash(digest, mirrored, pair.public_key_id)
+        assert verify_digest(digest, mirrored, pair.public_key_id)
+        assert not verify_digest(update_hash({**value, "n": 2}), signature, pair.public_key_id)
+        assert not verify_digest(digest, _der(r, s ^ 1), pair.public_key_id)
+        assert not verify_digest(digest, signature, new_keypair().public_key_id)
+    assert high_s_seen
+    assert not verify_digest(digest, "3006020101020101", pair.public_key_id)  # r = s = 1
+    assert not verify_digest(digest, "not hex", pair.public_key_id)
+    assert not verify_digest(digest, signature + "00", pair.public_key_id)  # trailing bytes after the DER
+    assert not verify_digest(digest, signature, "00" * 64)  # not a point on the curve
+
+
+def test_native_signatures_verify_with_the_sdk_and_are_deterministic_low_s_der():
+    from constellation_sdk.verify import verify_hash
+    from constellation_sdk.wallet import key_pair_from_private_key
+
+    from sim.otto.signing import sign_digest, update_hash
+
+    pair = new_keypair()
+    assert key_pair_from_private_key(pair.private_key).public_key == "04" + pair.public_key_id
+    digest = update_hash({"any": ["json", 1]})
+    signature = sign_digest(digest, pair.private_key)
+    assert verify_hash(digest, signature, pair.public_key_id)
+    assert sign_digest(digest, pair.private_key) == signature  # RFC 6979
+    assert _der(*_der_integers(signature)) == signature  # strict DER
+    assert _der_integers(signature)[1] <= SECP256K1_ORDER // 2
