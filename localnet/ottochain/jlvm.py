@@ -2,9 +2,14 @@
 
 Faithful to metakit v1.7.0-rc.9 (Constellation-Labs/metakit, ``io.constellationnetwork.metagraph_sdk.json_logic``)
 as used by OttoChain v0.6.0 (ottobot-ai/ottochain, whose docs/reference/jlvm-semantics.md and
-docs/guides/json-logic-primer.md describe the semantics).  Rules quoted in comments as "MK" come from
-metakit's implementation; "⚠" marks a place where OttoChain's docs and that code disagree, and the
-code is followed.
+docs/guides/json-logic-primer.md describe the semantics), except where later metakit changed an
+operator to agree with the cross-language conformance vectors (ottobot-ai/metakit-sdk
+shared/json_logic_test_vectors.json, run by OttoChain's TypeScript evaluator): ``let``, ``!==``,
+``all`` of ``[]``, ``get`` with a default, ``pow``, ``round``/``floor``/``ceil``, the text of floats
+and the argument-less map ops follow the newer metakit (marked "MK+" below).  Rules quoted in
+comments as "MK" come from metakit's implementation; "⚠" marks a place where OttoChain's docs and
+that code disagree, and the code is followed.  docs/ottochain-wire.md ("JLVM conformance") lists
+what was checked against which source and the differences that remain.
 
 Values are plain JSON-like Python objects: ``None``, ``bool``, ``int`` (metakit ``IntValue``),
 ``float`` (``FloatValue``), ``str``, ``list`` and ``dict``.  ``bool`` is never treated as an
@@ -21,7 +26,8 @@ Gas model (modelled on metakit's ``GasConfig.Default``, not bit-exact; see ``_BA
 * every operator application costs its base cost from ``_BASE_COST`` (charged after its
   arguments are evaluated, before it runs) plus a size surcharge from ``_surcharge`` (e.g. one
   unit per element scanned by ``map``/``filter``, per character produced by ``cat``);
-* ``if`` costs 10 on entry; callback bodies are charged like any other expression, per element.
+* ``if`` and ``let`` cost 10 on entry; callback bodies are charged like any other expression, per
+  element; a ``let`` scope over a callback element costs one unit per key it combines.
 
 * ``unique``, ``intersect`` and ``in`` over nested values cost one more unit per nested value they
   compare (flat arrays cost what MK charges), and the result of an evaluation costs one unit per
@@ -86,12 +92,12 @@ class GasExhaustedError(JlvmError):
     """The evaluation needed more gas than ``gas_limit``."""
 
 
-# MK JsonLogicOp at v1.7.0-rc.9: 61 tags.  `var` is parsed specially and is not an op; `let`
-# arrived after rc.9; `?:` and `size` never existed (they parse as map literals).
+# MK JsonLogicOp at v1.7.0-rc.9 (61 tags) plus MK+ `let`.  `var` is parsed specially and is not an
+# op; `?:` and `size` never existed (they parse as map literals).
 OPERATORS: frozenset[str] = frozenset(
     {
         # control flow
-        "noop", "if", "default",
+        "noop", "if", "default", "let",
         # logic
         "!", "!!", "or", "and",
         # comparison
@@ -116,7 +122,7 @@ DEFAULT_GAS_LIMIT = 10_000_000  # OC per-transaction gas cap
 # Ops whose argument at index 1 is a callback, passed unevaluated (MK isCallbackArg).
 _CALLBACK_OPS = frozenset({"map", "filter", "all", "some", "none", "find", "count", "reduce"})
 
-_LONG_MIN, _LONG_MAX = -(1 << 63), (1 << 63) - 1
+_LONG_MIN, _LONG_MAX = -(1 << 63), (1 << 63) - 1  # also MK+ safeToI64 (substr / slice indices)
 _INT32_MIN, _INT32_MAX = -(1 << 31), (1 << 31) - 1
 _MAX_POW_EXPONENT = 999  # MK handlePowOp maxSafeExponent
 _MAX_NUMERIC_STRING = 1000  # MK CoercionOps.MaxNumericStringLength (== only)
@@ -408,9 +414,11 @@ def _reduce_numeric(values: Sequence[Any], fn: _DecOp) -> int | float:
 
 
 def _format_float(f: float) -> str:
-    # Java BigDecimal.toString and Python's Decimal.__str__ share the to-scientific-string
-    # algorithm, so "2.5", "5.0", "1E-7" come out as metakit prints them.
-    return str(_float_to_decimal(f))
+    # MK+ floatToPlainString: a whole value prints without a decimal point ("5"), any other as its
+    # plain decimal expansion, never in exponent form ("0.0000001", not rc.9's "1E-7").
+    if f.is_integer():
+        return str(int(_float_to_decimal(f)))
+    return format(_float_to_decimal(f).normalize(), "f")
 
 
 def _to_text(v: Any) -> str:
@@ -557,6 +565,8 @@ class _Apply(Expr):
     def eval(self, vm: _VM, ctx: Any) -> Any:
         if self.tag == "if":
             return vm.eval_if(self.args, ctx)
+        if self.tag == "let":
+            return vm.eval_let(self.args, ctx)
         callback = self.tag in _CALLBACK_OPS
         values = [_Fn(arg) if callback and i == 1 else arg.eval(vm, ctx) for i, arg in enumerate(self.args)]
         vm.charge(_BASE_COST[self.tag])
@@ -618,6 +628,34 @@ def _parse_var(j: Any) -> _Var:
         key = _parse_var_key(j[0])
         return _Var(key, to_jlvm_value(j[1]), True) if len(j) > 1 else _Var(key)
     return _Var(_parse_var_key(j))
+
+
+def _let_parts(args: list[Expr]) -> tuple[list[tuple[str, Expr]], Expr]:
+    """MK+ normalizeLetArgs: ``[[[name, expr], ...], result]`` or ``[{name: expr, ...}, result]``.
+
+    The array form keeps its order; the object form runs in RFC 8785 key order (UTF-16 code units),
+    since a JSON object's member order is not part of its value.
+    """
+    if len(args) == 2:
+        head, result = args
+        if isinstance(head, _MapLit):
+            keys = sorted(head.entries, key=lambda k: k.encode("utf-16-be", "surrogatepass"))
+            return [(k, head.entries[k]) for k in keys], result
+        if isinstance(head, _Const) and head.value == {}:
+            return [], result
+        if isinstance(head, _Array):
+            pairs: list[tuple[str, Expr]] = []
+            for item in head.items:
+                if not (
+                    isinstance(item, _Array)
+                    and len(item.items) == 2
+                    and isinstance(item.items[0], _Const)
+                    and isinstance(item.items[0].value, str)
+                ):
+                    raise JlvmError("let binding must be [name, expr]")
+                pairs.append((item.items[0].value, item.items[1]))
+            return pairs, result
+    raise JlvmError("let requires [[bindings...], resultExpr] or [{bindings}, resultExpr]")
 
 
 def _parse_var_key(j: Any) -> str | Expr:
@@ -704,6 +742,28 @@ class _VM:
                 return args[i + 2].eval(self, ctx)
             i += 2
 
+    def eval_let(self, args: list[Expr], ctx: Any) -> Any:
+        # MK+ runtime: lazy like `if`; bindings run in order, each seeing the ones before it, and the
+        # result sees them all.  Callbacks inside start from their element again (MK re-evaluates
+        # callbacks with a fresh ctx), so a binding is not visible in a map/filter body.
+        self.charge(_BASE_COST["let"])
+        bindings, result = _let_parts(args)
+        bound: dict[str, Any] = {}
+        for name, expr in bindings:
+            bound[name] = expr.eval(self, self._let_scope(ctx, bound, final=False))
+        return result.eval(self, self._let_scope(ctx, bound, final=True))
+
+    def _let_scope(self, ctx: Any, bound: dict[str, Any], *, final: bool) -> Any:
+        """The context a binding or the result is evaluated in (MK+ letCtx / bindingCtx)."""
+        if ctx is _NO_CTX:
+            # At the top level the first binding still sees the plain root; later ones and the
+            # result see the bindings over the root (`{"var": ""}` is then the bindings map).
+            return dict(bound) if bound or final else _NO_CTX
+        if isinstance(ctx, dict):
+            self.charge(len(ctx) + len(bound))  # the merged scope is a copy: charge what it holds
+            return {**ctx, **bound}
+        return {**bound, "": ctx}  # a non-map element stays reachable as `{"var": ""}`
+
 
 def evaluate_metered(expr: Any, data: Any, *, gas_limit: int = DEFAULT_GAS_LIMIT) -> tuple[Any, int]:
     """Evaluate ``expr`` against ``data``; return ``(result, gas_used)``.
@@ -786,6 +846,13 @@ def _expect(tag: str, args: list[Any], *counts: int) -> None:
         raise _bad(tag, args)
 
 
+def _safe_int64(n: int, what: str) -> int:
+    # MK+ substr / slice take any 64-bit index (rc.9 refused beyond a 32-bit Int).
+    if not _fits_long(n):
+        raise JlvmError(f"{what} value {n} exceeds Long range")
+    return n
+
+
 def _safe_int32(n: int, what: str) -> int:
     if not _INT32_MIN <= n <= _INT32_MAX:
         raise JlvmError(f"{what} value {n} exceeds Int range")
@@ -850,12 +917,10 @@ def _op_strict_eq(vm: _VM, args: list[Any]) -> bool:
 
 
 def _op_strict_ne(vm: _VM, args: list[Any]) -> bool:
-    # ⚠ rc.9 `!==` is true only for two values of the same type that differ; mixed
-    # types (including null vs anything) give false -- it is NOT the negation of `===`.
-    if len(args) != 2:
-        return False
-    a, b = args
-    return type_of(a) == type_of(b) and not strict_equals(a, b)
+    # MK+ `!==` is the negation of `===`: mixed types (1 vs "1", null vs 0) are strictly unequal.
+    # (rc.9 gave false for mixed types.)  ⚠ The newer Scala code lists no null/null case and so
+    # answers true there; its own comment, the Rust and the TypeScript evaluators say false.
+    return not _op_strict_eq(vm, args)
 
 
 def _comparison(tag: str, test: Callable[[_Num, _Num], bool], allow_between: bool) -> _Handler:
@@ -936,9 +1001,8 @@ def _rounding(tag: str, mode: str) -> _Handler:
         n = _promote(args[0])
         if isinstance(n, int):
             return n
-        # setScale(0, mode): an Int when it fits a long, else a (whole) Float.
-        rounded = n.to_integral_value(rounding=mode)
-        return int(rounded) if _fits_long(rounded) else _to_float(rounded)
+        # MK+ always an Int, whatever its size (rc.9 kept a whole Float beyond a long).
+        return int(n.to_integral_value(rounding=mode))
 
     return op
 
@@ -946,33 +1010,28 @@ def _rounding(tag: str, mode: str) -> _Handler:
 def _op_pow(vm: _VM, args: list[Any]) -> int | float:
     _expect("pow", args, 2)
     base, exp = args
-    if _is_int(base) and _is_int(exp):
-        if 0 <= exp <= _MAX_POW_EXPONENT:
-            return base**exp  # exact BigInt power, no 64-bit limit
-        if exp > _MAX_POW_EXPONENT:
-            raise JlvmError(f"exponent {exp} exceeds maximum safe value {_MAX_POW_EXPONENT}")
+    if _is_int(base) and _is_int(exp) and exp > _MAX_POW_EXPONENT:
+        raise JlvmError(f"exponent {exp} exceeds maximum safe value {_MAX_POW_EXPONENT}")
     b, e = _promote(base), _promote(exp)
-    if 0 <= e <= _MAX_POW_EXPONENT and _is_whole(_dec(e)):
-        bd = _dec(b)
-        if _is_whole(bd):
-            return int(bd) ** int(e)
-        try:
-            return _int_or_float(_DEC.power(bd, int(e)), True)
-        except DecimalException as exc:
-            raise JlvmError(f"arithmetic error: {exc!r}") from exc
-    # Negative or fractional exponents fall back to IEEE doubles (Math.pow).
-    e_float = float(e)
-    if abs(e_float) > _MAX_POW_EXPONENT:
-        raise JlvmError(f"exponent magnitude {abs(e_float)} exceeds {_MAX_POW_EXPONENT}")
+    # MK+ deterministic exponentiation: the exponent must be whole (rc.9 fell back to Math.pow, so
+    # 4^0.5 was 2 and 2^-1 an IEEE double); a negative one gives the exact inverse.
+    if not _is_whole(_dec(e)):
+        raise JlvmError(f"exponent must be an integer for deterministic exponentiation, got {_show(exp)}")
+    n = int(e)
+    if abs(n) > _MAX_POW_EXPONENT:
+        raise JlvmError(f"exponent magnitude {abs(n)} exceeds maximum safe value {_MAX_POW_EXPONENT}")
+    bd = _dec(b)
+    if n < 0 and bd == 0:
+        raise JlvmError("zero cannot be raised to a negative power")
+    if n >= 0 and _is_whole(bd):
+        # Exact big integer; an Int unless the base was a Float (a whole float base stays a Float).
+        powed = int(bd) ** n
+        return powed if isinstance(b, int) else _to_float(Decimal(powed))
     try:
-        result = math.pow(float(b), e_float)
-    except (OverflowError, ValueError) as exc:
-        raise JlvmError(f"power operation failed: {exc}") from exc
-    if not math.isfinite(result):
-        raise JlvmError("power operation resulted in infinity or NaN")
-    if result.is_integer() and _INT32_MIN <= result <= _INT32_MAX:
-        return int(result)
-    return result + 0.0
+        result = _DEC.power(bd, n) if n >= 0 else _DEC.divide(Decimal(1), _DEC.power(bd, -n))
+    except DecimalException as exc:
+        raise JlvmError(f"arithmetic error: {exc!r}") from exc
+    return _to_float(result)
 
 
 # -- arrays and callbacks --
@@ -1001,8 +1060,10 @@ def _op_find(vm: _VM, args: list[Any]) -> Any:
 
 def _op_all(vm: _VM, args: list[Any]) -> bool:
     if len(args) == 2 and args[0] is None and isinstance(args[1], _Fn):
-        return False  # ⚠ all(null) = false, while all([]) = true
+        return False  # all(null) = false
     arr, fn = _callback_args("all", args)
+    if not arr:
+        return False  # MK+ `all` over [] is false (JSON Logic reference), not vacuously true as in rc.9
     # Every element is evaluated (MK traverses fully): errors anywhere propagate and all gas is
     # charged, so the results are collected before `all` looks at them (no short-circuit).
     results = [is_truthy(vm.call(fn, el)) for el in arr]
@@ -1115,10 +1176,10 @@ def _slice_index(i: int, length: int) -> int:
 def _op_slice(vm: _VM, args: list[Any]) -> list[Any]:
     if len(args) in (2, 3) and isinstance(args[0], list) and all(_is_int(v) for v in args[1:]):
         arr = args[0]
-        start = _slice_index(_safe_int32(args[1], "slice start"), len(arr))
+        start = _slice_index(_safe_int64(args[1], "slice start"), len(arr))
         if len(args) == 2:
             return arr[start:]
-        return arr[start : _slice_index(_safe_int32(args[2], "slice end"), len(arr))]
+        return arr[start : _slice_index(_safe_int64(args[2], "slice end"), len(arr))]
     raise _bad("slice", args)
 
 
@@ -1157,8 +1218,8 @@ def _op_substr(vm: _VM, args: list[Any]) -> str:
     if not (len(args) in (2, 3) and isinstance(args[0], str) and all(_is_int(v) for v in args[1:])):
         raise _bad("substr", args)
     s = args[0]
-    start = _safe_int32(args[1], "substr start")
-    length = _safe_int32(args[2], "substr length") if len(args) == 3 else len(s)
+    start = _safe_int64(args[1], "substr start")
+    length = _safe_int64(args[2], "substr length") if len(args) == 3 else len(s)
     n = len(s)
     begin = max(0, min(n + start if start < 0 else start, n))
     end = min(begin + length, n) if length >= 0 else max(0, n + length)
@@ -1207,6 +1268,8 @@ def _affix(tag: str, test: Callable[[str, str], bool]) -> _Handler:
 
 def _map_op(tag: str, fn: Callable[[dict[str, Any]], Any], null_ok: bool = False) -> _Handler:
     def op(vm: _VM, args: list[Any]) -> Any:
+        if not args:
+            return None  # MK+ keys() / values() / entries() with no argument = null
         if len(args) == 1 and null_ok and args[0] is None:
             return None  # keys(null) / values(null) = null
         if len(args) != 1 or not isinstance(args[0], dict):
@@ -1217,12 +1280,12 @@ def _map_op(tag: str, fn: Callable[[dict[str, Any]], Any], null_ok: bool = False
 
 
 def _op_get(vm: _VM, args: list[Any]) -> Any:
-    if len(args) != 2 or not isinstance(args[0], dict) or not isinstance(args[1], str):
+    # MK+ [map, key] gives null for a missing key (rc.9 raised); [map, key, default] gives the default.
+    # A key present with a null value is returned as null, not replaced by the default.
+    if len(args) not in (2, 3) or not isinstance(args[0], dict) or not isinstance(args[1], str):
         raise _bad("get", args)
-    m, key = args
-    if key not in m:
-        raise JlvmError(f"could not find key {_show(key)} in map with keys {_show(list(m)[:5])}")
-    return m[key]
+    m, key = args[0], args[1]
+    return m[key] if key in m else (args[2] if len(args) == 3 else None)
 
 
 def _op_has(vm: _VM, args: list[Any]) -> bool:
@@ -1343,7 +1406,7 @@ _HANDLERS: dict[str, _Handler] = {
 
 # MK GasConfig.Default.  `missing` is charged like `exists` (MK getOpCost maps it there).
 _BASE_COST: dict[str, int] = {
-    "noop": 0, "if": 10, "default": 5,
+    "noop": 0, "if": 10, "default": 5, "let": 10,
     "!": 1, "!!": 1, "or": 2, "and": 2,
     "==": 3, "===": 2, "!=": 3, "!==": 2, "<": 3, "<=": 3, ">": 3, ">=": 3,
     "+": 5, "-": 5, "*": 8, "/": 10, "%": 10, "max": 5, "min": 5,
