@@ -11,7 +11,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.ledger import ledger_conflicts_are_final
-from models.ads import DayRecord, ExperimentSetup
+from models.ads import DayRecord, ExperimentSetup, WorldSize
+from sim.ads.slices import world_of
 from sim.hashchain import verify_chain
 from store import ads as ads_store
 from store import ledger
@@ -42,6 +43,14 @@ class AdsActivities:
 
     @activity.defn(name="ads.register_experiment")
     async def register_experiment(self, setup: ExperimentSetup) -> bool:
+        """The spec, the world and its ground-truth inventory. The world comes inline only from studies
+        started before; otherwise it is generated here from the spec, so the input stays small."""
+        spec = setup.spec
+        world = setup.world or world_of(
+            spec.seed,
+            WorldSize(buyers=spec.buyers, sellers=spec.sellers, campaigns_per_buyer=spec.campaigns_per_buyer),
+            spec.days,
+        )
         inventory = [
             {
                 "product_id": product.id,
@@ -50,16 +59,16 @@ class AdsActivities:
                 "channel": product.channel,
                 "avails": product.daily_avails,
             }
-            for product in setup.world.products()
-            for day in range(1, setup.spec.days + 1)
+            for product in world.products()
+            for day in range(1, spec.days + 1)
         ]
         try:
             return await ads_store.register_experiment(
                 self._engine,
-                experiment_id=setup.spec.id,
-                seed=setup.spec.seed,
-                spec_json=setup.spec.model_dump_json(),
-                world_json=setup.world.model_dump_json(),
+                experiment_id=spec.id,
+                seed=spec.seed,
+                spec_json=spec.model_dump_json(),
+                world_json=world.model_dump_json(),
                 inventory=inventory,
             )
         except ads_store.ExperimentConflict as conflict:

@@ -53,7 +53,7 @@ async def main(args: argparse.Namespace) -> None:
     campaigns = args.buyers * args.campaigns_per_buyer
     print(
         f"study:                {len(spec.scenarios)} scenarios x {campaigns} campaigns x {args.days} days "
-        f"(seed {args.seed}, acceleration 0): {len(summary.campaigns)} campaign runs"
+        f"(seed {args.seed}, acceleration 0): {summary.campaign_runs} campaign runs"
     )
     print(f"workflows:            {workflows} (1 experiment + campaigns)")
     print(f"activities:           {total} ({activities} regular, {local} local)")

@@ -287,21 +287,32 @@ class ExperimentSpec(_Frozen):
     llm: LlmConfig | None = None
 
 
+class WorldSize(_Frozen):
+    """With the seed and the days, all ``generate_world`` needs: a world passed by reference, not inline."""
+
+    buyers: int
+    sellers: int
+    campaigns_per_buyer: int
+
+
 class CampaignSpec(_Frozen):
+    """A child's input. A study names its campaign by ``world`` and ``campaign_index`` and the child derives
+    its slice of the world from the seed, so the input is the same size however large the world is.
+    Studies started before that carried ``campaign``, ``buyer`` and ``products`` inline; their histories
+    still replay."""
+
     experiment_id: str
     scenario: Scenario
     seed: int
     days: int
     acceleration: float
-    campaign: Campaign
-    buyer: Buyer
-    products: tuple[Product, ...] = Field(description="the products the campaign's channels and segments can use")
     params: AdsParams
     llm: LlmConfig | None = None
-
-    @property
-    def chain_id(self) -> str:
-        return f"ads/{self.experiment_id}/{self.scenario}/{self.campaign.id}"
+    world: WorldSize | None = None
+    campaign_index: int | None = Field(None, ge=0)
+    campaign: Campaign | None = None
+    buyer: Buyer | None = None
+    products: tuple[Product, ...] = Field((), description="the products the campaign's channels and segments can use")
 
 
 class CampaignSummary(_Frozen):
@@ -340,10 +351,46 @@ class NegotiationOutcome(_Frozen):
 
 
 class ExperimentSetup(_Frozen):
+    """``world`` inline only in studies started before the world was derived from the spec in the activity."""
+
     spec: ExperimentSpec
-    world: World
+    world: World | None = None
+
+
+class ScenarioTotals(_Frozen):
+    """One scenario's campaign runs, summed: what an experiment returns instead of every campaign's summary."""
+
+    scenario: Scenario
+    campaigns: int = 0
+    deals: int = 0
+    impressions: int = 0
+    buyer_spend: int = 0
+    exchange_fee: int = 0
+    negotiations: int = 0
+
+    def plus(self, summary: CampaignSummary) -> ScenarioTotals:
+        return self.model_copy(
+            update={
+                "campaigns": self.campaigns + 1,
+                "deals": self.deals + summary.deals,
+                "impressions": self.impressions + summary.impressions,
+                "buyer_spend": self.buyer_spend + summary.buyer_spend,
+                "exchange_fee": self.exchange_fee + summary.exchange_fee,
+                "negotiations": self.negotiations + summary.negotiations,
+            }
+        )
+
+
+class ExperimentCarry(_Frozen):
+    """What an ExperimentWorkflow hands to its next run on continue-as-new: where it is, and the totals so far."""
+
+    next_run: int = Field(0, ge=0, description="index of the next (scenario, campaign) run to start")
+    totals: tuple[ScenarioTotals, ...] = ()
 
 
 class ExperimentSummary(_Frozen):
+    """Bounded whatever the study's size: every campaign's own figures are in the store."""
+
     experiment_id: str
-    campaigns: tuple[CampaignSummary, ...]
+    campaign_runs: int
+    scenarios: tuple[ScenarioTotals, ...]

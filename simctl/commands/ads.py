@@ -124,7 +124,7 @@ async def _start(settings: Settings, spec: ExperimentSpec, wait: bool) -> None:
         finished.set()
         await progress
         console.print(
-            f"{spec.id}: {len(summary.campaigns)} campaign runs completed; `simctl report {spec.id} --out DIR`"
+            f"{spec.id}: {summary.campaign_runs} campaign runs completed; `simctl report {spec.id} --out DIR`"
         )
 
 
@@ -144,7 +144,8 @@ async def running_studies(client: Client) -> list[StudyStatus]:
     async for execution in client.list_workflows(visibility.running_experiments()):
         history = await client.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
         started = history.events[0].workflow_execution_started_event_attributes
-        [spec] = pydantic_data_converter.payload_converter.from_payloads(started.input.payloads, [ExperimentSpec])
+        # The spec is the first argument; a run continued as new carries its progress as a second.
+        [spec] = pydantic_data_converter.payload_converter.from_payloads(started.input.payloads[:1], [ExperimentSpec])
         total = spec.days * spec.buyers * spec.campaigns_per_buyer
         reached = await study_progress(client, spec.id)
         studies.append(

@@ -28,6 +28,7 @@ from activities.ads import AdsActivities
 from activities.llm import NegotiationActivities
 from bench.server import benchmark_client
 from models.ads import AdsParams, ExperimentSpec
+from sim.ads.data import generate_world
 from store.engine import open_store
 from workflows.ads.campaign import CampaignWorkflow
 from workflows.ads.experiment import ExperimentWorkflow
@@ -106,11 +107,19 @@ async def main(tag: str = "") -> None:
                     NegotiationActivities(http).negotiate,
                 ],
             ):
-                summary = await client.execute_workflow(ExperimentWorkflow.run, SPEC, id=SPEC.id, task_queue=queue)
+                await client.execute_workflow(ExperimentWorkflow.run, SPEC, id=SPEC.id, task_queue=queue)
             experiment = await fetch(client, SPEC.id)
+            world = generate_world(
+                SPEC.seed,
+                buyers=SPEC.buyers,
+                sellers=SPEC.sellers,
+                campaigns_per_buyer=SPEC.campaigns_per_buyer,
+                days=SPEC.days,
+            )
             campaigns = {
-                f"campaign-{c.scenario}-{c.campaign_id}": await fetch(client, f"{SPEC.id}/{c.scenario}/{c.campaign_id}")
-                for c in summary.campaigns
+                f"campaign-{scenario}-{c.id}": await fetch(client, f"{SPEC.id}/{scenario}/{c.id}")
+                for scenario in SPEC.scenarios
+                for c in world.campaigns
             }
     check_coverage(campaigns)
     OUT.mkdir(exist_ok=True)

@@ -22,7 +22,7 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 # The workflows below are defined in this module, which the sandbox therefore re-imports: the project's
 # modules come through as they do in the workflow modules, so one World class is shared.
 with workflow.unsafe.imports_passed_through():
-    from models.ads import CampaignSpec, CampaignSummary, ExperimentSpec, ExperimentSummary
+    from models.ads import CampaignSpec, CampaignSummary, ExperimentCarry, ExperimentSpec, ExperimentSummary
     from workflows.ads import campaign as campaign_module
     from workflows.ads.campaign import CampaignWorkflow
     from workflows.ads.experiment import ExperimentWorkflow
@@ -93,8 +93,9 @@ class ExperimentWorkflowInReverse(ExperimentWorkflow):
     """An unversioned change: the scenarios' campaigns start in the opposite order (other child ids)."""
 
     @workflow.run
-    async def run(self, spec: ExperimentSpec) -> ExperimentSummary:
-        return await super().run(spec.model_copy(update={"scenarios": tuple(reversed(spec.scenarios))}))
+    async def run(self, spec: ExperimentSpec, carry: ExperimentCarry | None = None) -> ExperimentSummary:
+        spec = ExperimentSpec.model_validate(spec)
+        return await super().run(spec.model_copy(update={"scenarios": tuple(reversed(spec.scenarios))}), carry)
 
 
 async def test_a_changed_campaign_workflow_fails_every_campaign_history_as_nondeterministic():

@@ -29,7 +29,8 @@ async def by_scenario(engine: AsyncEngine, table, experiment_id: str) -> dict[st
 
 async def test_small_study_deals_everywhere_and_the_exchange_takes_exactly_its_fee(study, engine: AsyncEngine):
     spec, summary = await study(engine, seed=5, **SMALL)
-    assert len(summary.campaigns) == 3 * 4
+    assert summary.campaign_runs == 3 * 4
+    assert [(t.scenario, t.campaigns) for t in summary.scenarios] == [("A", 4), ("B", 4), ("C", 4)]
 
     deals = await by_scenario(engine, AdsDealRow, spec.id)
     assert all(deals[scenario] for scenario in "ABC"), {s: len(d) for s, d in deals.items()}

@@ -14,6 +14,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.ads import AdsActivities
@@ -32,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         recover,
         stream,
     )
+    from sim.ads.slices import campaign_slice
     from workflows.common import search_attributes as sa
     from workflows.common.clock import ClockState, SimClock
     from workflows.common.ledger import ChainWriter, new_chain
@@ -55,16 +57,26 @@ class CampaignWorkflow:
 
     @workflow.run
     async def run(self, spec: CampaignSpec) -> CampaignSummary:
-        campaign = spec.campaign
+        if spec.campaign is not None and spec.buyer is not None:
+            campaign, buyer, products = spec.campaign, spec.buyer, spec.products
+        else:
+            if spec.world is None or spec.campaign_index is None:
+                raise ApplicationError(
+                    "a CampaignSpec names its campaign inline or by world and campaign_index", non_retryable=True
+                )
+            # Derived from the seed (pure, memoised per process): the input stays small however large the world.
+            picked = campaign_slice(spec.seed, spec.world, spec.days, spec.campaign_index)
+            campaign, buyer, products = picked.campaign, picked.buyer, picked.products
         state = CampaignState(
             scenario=spec.scenario,
             seed=spec.seed,
             campaign=campaign,
-            buyer=spec.buyer,
-            products={p.id: p for p in spec.products},
+            buyer=buyer,
+            products={p.id: p for p in products},
             params=spec.params,
         )
-        chain = ChainWriter(new_chain(spec.chain_id), author=spec.buyer.id)
+        chain_id = f"ads/{spec.experiment_id}/{spec.scenario}/{campaign.id}"
+        chain = ChainWriter(new_chain(chain_id), author=buyer.id)
         clock = SimClock(ClockState(acceleration=spec.acceleration, now=(campaign.start_day - 1) * DAY))
         llm_calls_left = spec.llm.calls_per_campaign if spec.llm else 0
         workflow.upsert_search_attributes(
@@ -84,7 +96,7 @@ class CampaignWorkflow:
             else:
                 lost = morning(state, day, today)
                 if lost and spec.scenario == "C":
-                    recover(state, day, lost, await self._read_ledger(spec), today)
+                    recover(state, day, lost, await self._read_ledger(chain_id), today)
                 if needs_deals(state, day):
                     chosen = offers(state, day, today)
                     if chosen:
@@ -96,7 +108,7 @@ class CampaignWorkflow:
                                 scenario=spec.scenario,
                                 day=day,
                                 campaign=campaign,
-                                tier=spec.buyer.tier,
+                                tier=buyer.tier,
                                 offers=tuple(chosen),
                                 params=spec.params,
                                 seed=stream(spec.seed, campaign.id, day, "negotiation").getrandbits(63),
@@ -147,10 +159,10 @@ class CampaignWorkflow:
             workflow.upsert_search_attributes([sa.SIM_DAY.value_set(day)])
             self._published_at = now
 
-    async def _read_ledger(self, spec: CampaignSpec) -> list[dict[str, Any]]:
+    async def _read_ledger(self, chain_id: str) -> list[dict[str, Any]]:
         return await workflow.execute_local_activity_method(
             AdsActivities.read_ledger,
-            spec.chain_id,
+            chain_id,
             start_to_close_timeout=timedelta(seconds=60),
             retry_policy=STORE_RETRY,
         )
