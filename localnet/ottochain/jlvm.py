@@ -984,7 +984,9 @@ def _extremum(tag: str, pick: Callable[[Iterable[_Num]], _Num]) -> _Handler:
             raise JlvmError(f"`{tag}`: list cannot be empty")
         nums = [_promote(v) for v in values]
         best = pick(nums)
-        return _int_or_float(_dec(best), all(isinstance(n, int) for n in nums))
+        if all(isinstance(n, int) for n in nums):
+            return best  # MK+ an Int at any size (it is one of the inputs, so nothing grows)
+        return _to_float(_dec(best))
 
     return op
 

@@ -157,6 +157,11 @@ CASES = [
     Case("cat-small-float", {"cat": [{"/": [3, 100000000]}]}, "0.00000003", "MK+num floatToPlainString"),
     Case("join-floats", {"join": [[ONE_TENTH, FLOAT_TWO], "|"]}, "0.1|2", "MK+sem handleJoinOp; MK+num"),
     Case("in-float-needle", {"in": [FLOAT_TWO, "x2y"]}, True, "MK+sem handleInOp strImpl; MK+num"),
+    # ---- min / max keep an Int at any size (rc.9 demoted one beyond a long to a Float)
+    Case("max-big-int", {"max": [1, {"pow": [2, 70]}]}, 2**70, "MK+sem handleMaxOp"),
+    Case("min-big-negative", {"min": [0, {"pow": [-2, 65]}]}, -(2**65), "MK+sem handleMinOp"),
+    Case("max-mixed-is-float", {"max": [3, ONE_TENTH]}, 3.0, "MK+sem handleMaxOp (hasFloat => FloatValue)"),
+    Case("max-empty", {"max": []}, ERROR, "MK+sem handleMaxOp"),
     # ---- map ops with no argument
     Case("keys-no-arg", {"keys": []}, None, "MK+sem handleMapKeysOp"),
     Case("values-no-arg", {"values": []}, None, "MK+sem handleMapValuesOp"),
