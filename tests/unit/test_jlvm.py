@@ -3,7 +3,8 @@
 Expectations follow metakit v1.7.0-rc.9's JSON Logic (Constellation-Labs/metakit) as OttoChain v0.6.0
 uses it, and OttoChain's own JLVM documentation (ottobot-ai/ottochain, docs/reference/jlvm-semantics.md
 and docs/guides/json-logic-primer.md); the "⚠" tests pin the places where those docs and the code
-disagree, and follow the code.
+disagree, and follow the code. Operators that later metakit changed (``let``, ``!==``, ``all``, ``get``,
+``pow``, rounding, float text) follow the newer code; tests/unit/otto/test_jlvm_conformance.py cites it.
 """
 
 from __future__ import annotations
