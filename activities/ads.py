@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -11,35 +10,58 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.ledger import ledger_conflicts_are_final
-from models.ads import DayRecord, ExperimentSetup, WorldSize
+from models.ads import AdsParams, DayRecord, ExperimentSetup, ExperimentSpec, WorldSize
+from sim.ads.hallucination import detect
 from sim.ads.slices import world_of
 from sim.hashchain import verify_chain
 from store import ads as ads_store
 from store import ledger
 
-# Metric names: the ads seed's `rtb_` names where it fixes one (deals completed, hallucinations, context
-# rot events, with extra labels), the same `rtb_` prefix for the rest (README, Observability).
+# Metric names: the ads seed's `rtb_` names where it fixes one (deals completed, deal latency, hallucinations,
+# context rot events, with extra labels), the same `rtb_` prefix for the rest (README, Observability).
 DEALS = Counter("rtb_deals_completed", "Deals struck", ["scenario"])
+DAY_SECONDS = 86_400
+DEAL_LATENCY = Histogram(
+    "rtb_deal_latency_seconds",
+    "Simulated seconds from a campaign's first contact with the counterparty (A: first auction for the product; "
+    "B, C: first negotiation with the seller) to the deal; simulated time passes by whole days",
+    ["scenario"],
+    buckets=tuple(DAY_SECONDS * days for days in (0, 1, 2, 3, 5, 7, 14, 21, 30)),
+)
 DEAL_ROUNDS = Histogram(
     "rtb_deal_rounds",
-    "Negotiation rounds a deal took (deal latency, in rounds: negotiation takes no simulated time)",
+    "Negotiation rounds a deal took (negotiation takes no simulated time)",
     ["scenario"],
     buckets=(0, 1, 2, 3, 4, 5, 6, 8),
 )
-HALLUCINATIONS = Counter("rtb_hallucinations", "Fabricated claims injected", ["scenario", "agent_type"])
+HALLUCINATIONS = Counter(
+    "rtb_hallucinations",
+    "Claims the study's detector flags (relative error above the experiment's detection tolerance)",
+    ["scenario", "agent_type"],
+)
+HALLUCINATIONS_INJECTED = Counter(
+    "rtb_hallucinations_injected", "Fabricated claims the simulation injected", ["scenario", "agent_type"]
+)
 CONTEXT_LOSSES = Counter("rtb_context_rot_events", "Campaign-days on which an agent lost memory", ["scenario", "kind"])
 SPEND = Counter("rtb_buyer_spend_micros", "Buyer spend, micros", ["scenario"])
 FEES = Counter("rtb_exchange_fee_micros", "Exchange fees, micros", ["scenario"])
 TAKE_RATE = Gauge(
-    "rtb_take_rate", "Exchange fee / buyer spend, by scenario (this worker's share of the study)", ["scenario"]
+    "rtb_take_rate",
+    "Exchange fee / buyer spend per experiment and scenario (this worker's share of the experiment)",
+    ["experiment", "scenario"],
 )
+# Gauges of the experiments a worker saw last; older ones are dropped so a long-lived worker's series stay bounded.
+GAUGED_EXPERIMENTS = 20
 
-_totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+# (experiment, scenario) -> [spend, fees] this worker recorded, for the take-rate gauge.
+_totals: dict[tuple[str, str], list[int]] = {}
+_gauged: dict[str, None] = {}
 
 
 class AdsActivities:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._params: dict[str, AdsParams] = {}
 
     @activity.defn(name="ads.register_experiment")
     async def register_experiment(self, setup: ExperimentSetup) -> bool:
@@ -79,9 +101,20 @@ class AdsActivities:
         """The day's rows and its ledger entries, in one transaction."""
         with ledger_conflicts_are_final():
             written = await ads_store.record_day(self._engine, record)
-        if written:
-            _count(record)
-        return written
+        if written is None:
+            return False
+        params = await self._experiment_params(record.experiment_id) if record.claims else None
+        _count(record, written.first_contact, params)
+        return True
+
+    async def _experiment_params(self, experiment_id: str) -> AdsParams:
+        """The experiment's parameters (its detection tolerance), read once per worker and experiment."""
+        if experiment_id not in self._params:
+            row = await ads_store.experiment(self._engine, experiment_id)
+            if row is None:
+                raise ApplicationError(f"experiment {experiment_id!r} is not registered", non_retryable=True)
+            self._params[experiment_id] = ExperimentSpec.model_validate_json(row.spec_json).params
+        return self._params[experiment_id]
 
     @activity.defn(name="ads.read_ledger")
     async def read_ledger(self, chain_id: str) -> list[dict]:
@@ -92,13 +125,21 @@ class AdsActivities:
         return [json.loads(entry.payload_json) for entry in usable]
 
 
-def _count(record: DayRecord) -> None:
+def _count(record: DayRecord, first_contact: dict[str, int], params: AdsParams | None) -> None:
     scenario = record.scenario
     for deal in record.deals:
         DEALS.labels(scenario).inc()
         DEAL_ROUNDS.labels(scenario).observe(deal.rounds)
+        DEAL_LATENCY.labels(scenario).observe(
+            (deal.created_day - first_contact.get(deal.id, deal.created_day)) * DAY_SECONDS
+        )
     for claim in record.claims:
         if claim.injected:
+            HALLUCINATIONS_INJECTED.labels(scenario, claim.agent_type).inc()
+        if (
+            params is not None
+            and detect(claim.claimed, claim.actual, params.detection_tolerance, params.major_severity).flagged
+        ):
             HALLUCINATIONS.labels(scenario, claim.agent_type).inc()
     for event in record.context:
         if event.items_lost:
@@ -107,8 +148,20 @@ def _count(record: DayRecord) -> None:
     fees = sum(d.exchange_fee for d in record.deliveries)
     SPEND.labels(scenario).inc(spend)
     FEES.labels(scenario).inc(fees)
-    totals = _totals[scenario]
+    _gauge_take_rate(record.experiment_id, scenario, spend, fees)
+
+
+def _gauge_take_rate(experiment_id: str, scenario: str, spend: int, fees: int) -> None:
+    if experiment_id not in _gauged:
+        _gauged[experiment_id] = None
+        while len(_gauged) > GAUGED_EXPERIMENTS:
+            oldest = next(iter(_gauged))
+            del _gauged[oldest]
+            for key in [key for key in _totals if key[0] == oldest]:
+                del _totals[key]
+                TAKE_RATE.remove(*key)
+    totals = _totals.setdefault((experiment_id, scenario), [0, 0])
     totals[0] += spend
     totals[1] += fees
     if totals[0]:
-        TAKE_RATE.labels(scenario).set(totals[1] / totals[0])
+        TAKE_RATE.labels(experiment_id, scenario).set(totals[1] / totals[0])

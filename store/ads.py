@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, insert, inspect, select
@@ -63,17 +64,24 @@ async def register_experiment(
     return await run_write(engine, write)
 
 
-async def record_day(engine: AsyncEngine, record: DayRecord) -> bool:
-    """Write one campaign-day, its ledger entries included, atomically; False when a previous
+@dataclass(frozen=True)
+class WrittenDay:
+    """A campaign-day written now, with the day each of its new deals' counterparties was first contacted."""
+
+    first_contact: dict[str, int]
+
+
+async def record_day(engine: AsyncEngine, record: DayRecord) -> WrittenDay | None:
+    """Write one campaign-day, its ledger entries included, atomically; None when a previous
     attempt already did."""
     try:
         return await run_write(engine, _record_day, record)
     except IntegrityError:
         # A concurrent attempt of the same day committed first.
-        return False
+        return None
 
 
-def _record_day(connection: Connection, record: DayRecord) -> bool:
+def _record_day(connection: Connection, record: DayRecord) -> WrittenDay | None:
     key = {"experiment_id": record.experiment_id, "scenario": record.scenario}
     done = connection.execute(
         select(AdsDayRow.day).where(
@@ -84,7 +92,7 @@ def _record_day(connection: Connection, record: DayRecord) -> bool:
         )
     ).first()
     if done is not None:
-        return False
+        return None
     connection.execute(insert(AdsDayRow).values(**key, campaign_id=record.campaign_id, day=record.day))
     if record.ledger is not None:
         ledger.append_within(connection, record.ledger)
@@ -111,7 +119,31 @@ def _record_day(connection: Connection, record: DayRecord) -> bool:
     for table, values in rows.items():
         if values:
             connection.execute(insert(table), values)
-    return True
+    return WrittenDay(first_contact=_first_contacts(connection, record) if record.deals else {})
+
+
+def _first_contacts(connection: Connection, record: DayRecord) -> dict[str, int]:
+    """Deal id -> the first day this campaign dealt with the deal's counterparty: in A its first auction
+    for the product, in B and C its first negotiation with the seller (today's events included).
+    Reads one campaign's events by primary-key prefix: the cost stays per campaign, not per study."""
+    auction = record.scenario == "A"
+    found = connection.execute(
+        select(AdsEventRow.day, AdsEventRow.data_json)
+        .where(
+            AdsEventRow.experiment_id == record.experiment_id,
+            AdsEventRow.scenario == record.scenario,
+            AdsEventRow.campaign_id == record.campaign_id,
+            AdsEventRow.day <= record.day,
+            AdsEventRow.kind == ("auction" if auction else "negotiation"),
+        )
+        .order_by(AdsEventRow.day, AdsEventRow.seq)
+    )
+    first: dict[str, int] = {}
+    for day, data_json in found:
+        first.setdefault(json.loads(data_json)["product" if auction else "seller"], day)
+    return {
+        deal.id: first.get(deal.product_id if auction else deal.seller_id, deal.created_day) for deal in record.deals
+    }
 
 
 async def experiment(engine: AsyncEngine, experiment_id: str) -> AdsExperimentRow | None:
