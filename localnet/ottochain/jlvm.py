@@ -985,7 +985,7 @@ def _extremum(tag: str, pick: Callable[[Iterable[_Num]], _Num]) -> _Handler:
         nums = [_promote(v) for v in values]
         best = pick(nums)
         if all(isinstance(n, int) for n in nums):
-            return best  # MK+ an Int at any size (it is one of the inputs, so nothing grows)
+            return int(best)  # MK+ an Int at any size (it is one of the inputs, so nothing grows)
         return _to_float(_dec(best))
 
     return op
