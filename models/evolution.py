@@ -127,6 +127,55 @@ class AgentRecord(_Frozen):
     next_traits: AgentTraits | None = Field(None, description="the traits it carries on; None when retired")
 
 
+class HealthEventKind(StrEnum):
+    OPENED = "opened"  # the breaker opened (or opened again after a failed probe): new work waits ``backoff_ms``
+    HALF_OPEN = "half_open"  # its backoff passed: one probe (an ML0 ordinal read) goes out
+    CLOSED = "closed"  # the probe succeeded: new work starts again
+    STALLED = "stalled"  # ML0's snapshot ordinal has not moved for longer than the stall limit: new work waits
+    RESUMED = "resumed"  # the ordinal moved again
+
+
+class HealthEvent(_Frozen):
+    """One change of the chain path's health as a generation saw it (the breaker events a report charts).
+
+    ``at`` is the generation workflow's clock; a breaker that is open from ``opened`` to ``closed`` kept new
+    lifecycles from starting over that span, and likewise from ``stalled`` to ``resumed``."""
+
+    kind: HealthEventKind
+    at: datetime
+    failures: int = Field(0, ge=0, description="consecutive chain-path failures when it happened")
+    backoff_ms: int = Field(0, ge=0, description="opened: how long the breaker stays open before its probe")
+    ordinal: int | None = Field(None, description="ML0's latest snapshot ordinal as last observed")
+    lag_ms: int | None = Field(None, ge=0, description="how long ago that ordinal last moved")
+
+
+class ChainHealthView(_Frozen):
+    """The chain path's health now, as a running generation sees it (its `health` query, /health, status)."""
+
+    breaker: str = Field("closed", description="closed, half_open or open")
+    failures: int = Field(0, ge=0, description="consecutive chain-path failures")
+    backoff_ms: int = Field(0, ge=0, description="the open breaker's backoff, min(1000 * 2^failures, 60000); else 0")
+    retry_at: datetime | None = Field(None, description="when an open breaker lets its probe through")
+    ml0_ordinal: int | None = None
+    ml0_lag_ms: int | None = Field(None, ge=0, description="how long ago ML0's ordinal last moved")
+    producing: bool = Field(True, description="ML0 is taking snapshots (unknown counts as producing)")
+    waiting: bool = Field(False, description="new initiations are waiting for the breaker or for ML0")
+    openings: int = Field(0, ge=0, description="times the breaker opened in this generation")
+    observed_at: datetime | None = Field(None, description="the workflow time of these values")
+
+
+class HealthSettings(_Frozen):
+    """The self-healing knobs: when the breaker opens and how often ML0's ordinal is read."""
+
+    breaker_threshold: int = Field(3, ge=1, description="consecutive chain-path failures that open the breaker")
+    stall_after_seconds: float = Field(
+        30.0, gt=0, description="ML0 counts as stalled when its snapshot ordinal has not moved for this long"
+    )
+    poll_seconds: float = Field(
+        2.0, gt=0, description="a new initiation reads ML0's ordinal when the last reading is older than this"
+    )
+
+
 class GenerationStats(_Frozen):
     """A generation's figures: what the ledger entry records and the run's progress shows."""
 
@@ -145,6 +194,10 @@ class GenerationStats(_Frozen):
     newcomers: list[str] = Field(default_factory=list, description="agents that joined for the next generation")
     retired: list[str] = Field(default_factory=list, description="agents that left after this generation")
     reputation_queries: int = 0
+    health_events: list[HealthEvent] = Field(
+        default_factory=list,
+        description="the breaker's and ML0's changes during this generation, in order (empty when all was well)",
+    )
 
 
 class Checkpoint(BaseModel):
@@ -191,6 +244,7 @@ class EvolutionSpec(_Frozen):
     continue_every: int = Field(10, ge=1, description="generations per workflow run before continue-as-new")
     fiber_timeout_seconds: float = Field(300.0, gt=0)
     acceleration: float = Field(0.0, ge=0, description="simulated seconds per real second for the lifecycles")
+    health: HealthSettings = Field(default_factory=HealthSettings)
     carried: EvolutionState | None = Field(None, description="where the run stands, across continue-as-new")
 
 
@@ -255,6 +309,7 @@ class GenerationSpec(_Frozen):
     concurrency: int = Field(32, ge=1)
     fiber_timeout_seconds: float = Field(300.0, gt=0)
     acceleration: float = Field(0.0, ge=0)
+    health: HealthSettings = Field(default_factory=HealthSettings)
 
 
 class GenerationSummary(_Frozen):

@@ -77,6 +77,7 @@ def otto_activities(resources: WorkerResources) -> Sequence[Callable]:
         identity.activate_identity,
         identity.top_up,
         evolution.observe_agents,
+        evolution.latest_ordinal,
         evolution.allocate_agents,
         evolution.begin_run,
         evolution.load_run,

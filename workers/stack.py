@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Collection
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -21,7 +22,8 @@ from workers.client import (
     ensure_search_attributes,
     wait_for_namespace,
 )
-from workers.metrics import MetricsEndpoint, serve_metrics
+from workers.health import evolution_health
+from workers.metrics import HealthSource, MetricsEndpoint, serve_metrics
 from workers.registry import QUEUES, open_resources
 from workers.service import running_workers
 
@@ -68,6 +70,22 @@ def dev_server_config(settings: Settings, *, headless: bool = False) -> DevServe
     )
 
 
+HEALTH_TIMEOUT_SECONDS = 10
+
+
+def health_source(client: Client, loop: asyncio.AbstractEventLoop) -> HealthSource:
+    """/health's answer, computed on this process's event loop (where the client lives) for the HTTP thread."""
+
+    def answer() -> dict:
+        future = asyncio.run_coroutine_threadsafe(evolution_health(client), loop)
+        try:
+            return future.result(timeout=HEALTH_TIMEOUT_SECONDS).model_dump(mode="json")
+        finally:
+            future.cancel()  # a no-op once done; stops a read that outlived its caller
+
+    return answer
+
+
 @asynccontextmanager
 async def open_stack(
     settings: Settings,
@@ -98,6 +116,9 @@ async def open_stack(
         if server is not None:
             await ensure_retention(client, EMBEDDED_RETENTION_DAYS)
         stack = Stack(settings=settings, client=client, server=server, metrics=metrics)
+        if metrics is not None:
+            metrics.health.source = health_source(client, asyncio.get_running_loop())
+            exits.callback(setattr, metrics.health, "source", None)
 
         if worker == "always" or (worker == "if-embedded" and server is not None):
             resources = await exits.enter_async_context(open_resources(settings))

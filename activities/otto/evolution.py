@@ -8,7 +8,9 @@ of wallets for a generation returns what an earlier attempt recorded.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -29,12 +31,14 @@ from models.evolution import (
     RunStart,
     RunState,
 )
-from models.otto import WalletAgent
+from models.otto import OttoEndpoints, WalletAgent
 from sim.otto.reputation import reputation_of
 from store import otto as otto_store
 from store.wallets import WalletError, WalletFile, WalletStore, extend_pool
 
 READS_AT_ONCE = 16
+READ_RETRY_DELAYS = (0.1, 0.3, 1.0)
+T = TypeVar("T")
 
 
 class EvolutionActivities:
@@ -51,8 +55,9 @@ class EvolutionActivities:
 
         async def one(member: Member) -> AgentObservation:
             async with limit:
-                balance = await chain.balance(member.address)
-                record = await chain.fiber(member.identity_fiber_id) if member.identity_fiber_id else None
+                balance = await _patiently(lambda: chain.balance(member.address))
+                identity = member.identity_fiber_id
+                record = await _patiently(lambda: chain.fiber(identity)) if identity else None
             records = [record.model_dump(by_alias=True)] if record is not None else []
             reputation = reputation_of(member.address, records)
             return AgentObservation(
@@ -65,6 +70,11 @@ class EvolutionActivities:
             )
 
         return list(await asyncio.gather(*(one(member) for member in request.agents)))
+
+    @activity.defn(name="otto.latest_ordinal")
+    async def latest_ordinal(self, endpoints: OttoEndpoints) -> int:
+        """ML0's latest snapshot ordinal: the breaker's probe and the stall watch (one cheap read)."""
+        return await MetagraphClient(self._http, endpoints).latest_ordinal()
 
     @activity.defn(name="otto.allocate_agents")
     async def allocate_agents(self, request: AllocateAgents) -> list[AllocatedAgent]:
@@ -144,6 +154,19 @@ class EvolutionActivities:
         """The generation's checkpoint and its ledger entry, in one transaction; False if already written."""
         with ledger_conflicts_are_final():
             return await otto_store.write_checkpoint(self._engine, checkpoint)
+
+
+async def _patiently(read: Callable[[], Awaitable[T]]) -> T:
+    """One read of hundreds in an observation: a transient fault is tried again here, so the activity fails
+    (and the generation's breaker counts it) only when the chain keeps failing, not on one lost request."""
+    for delay in READ_RETRY_DELAYS:
+        try:
+            return await read()
+        except ApplicationError as err:
+            if err.non_retryable:
+                raise
+        await asyncio.sleep(delay)
+    return await read()
 
 
 def _with_profile(agent: AllocatedAgent, wallet: WalletAgent | None) -> AllocatedAgent:

@@ -21,10 +21,16 @@ from models.otto import AwaitFiber, CreateFiber, FiberObservation, Submitted, Su
 from sim.otto import signing
 from sim.otto.messages import create_state_machine, transition_state_machine
 
-BRIDGE_FAILURES = Counter(
-    "traffic_simulator_bridge_failures", "OttoChain requests that failed transiently (retried)", ["layer"]
-)
 TRANSITIONS_SUBMITTED = Counter("traffic_simulator_transitions_submitted", "Fiber transitions accepted by DL1")
+
+
+def _bridge_failure(layer: str) -> None:
+    """One OttoChain request that failed transiently (and is retried). Through the SDK's meter, like the chain
+    gate's count of failures after retries (``layer="breaker"``), so the seed's name is one metric family."""
+    activity.metric_meter().create_counter(
+        "traffic_simulator_bridge_failures", "OttoChain requests that failed transiently (retried)"
+    ).add(1, {"layer": layer})
+
 
 _POLL_FIRST, _POLL_MAX, _POLL_GROWTH = 0.05, 1.0, 1.5
 _REJECTION_EVERY = 3
@@ -102,7 +108,7 @@ class FiberActivities:
             except ApplicationError as err:
                 if err.non_retryable:
                     raise
-                BRIDGE_FAILURES.labels(layer="ml0").inc()
+                _bridge_failure("ml0")
             if time.monotonic() >= deadline:
                 return FiberObservation(record=record, ordinal=0, timed_out=True)
             await asyncio.sleep(delay)
@@ -127,7 +133,7 @@ async def _find_rejection(chain: MetagraphClient, fiber_id: str, update_hash: st
     except ApplicationError as err:
         if err.non_retryable:
             raise
-        BRIDGE_FAILURES.labels(layer="indexer").inc()
+        _bridge_failure("indexer")
         return None
     return next((r for r in rejections if r.update_hash == update_hash), None)
 
@@ -138,5 +144,5 @@ async def _counted(awaitable):
         return await awaitable
     except ApplicationError as err:
         if not err.non_retryable:
-            BRIDGE_FAILURES.labels(layer="metagraph").inc()
+            _bridge_failure("metagraph")
         raise

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,6 +132,7 @@ class Chain:
     snapshot_failures: int = 0
     last_snapshot_error: str | None = None
     loop_ended: str | None = None
+    last_snapshot_seconds: float = 0.0  # the last snapshot's time on the event loop (the file is written apart)
     _snapshot_event: asyncio.Event | None = None
 
     def __post_init__(self) -> None:
@@ -258,6 +260,7 @@ class Chain:
     # --- snapshots (ML0) -------------------------------------------------------------------------
 
     def snapshot(self) -> int:
+        started = time.perf_counter()
         updates, self.pending = self.pending, []
         transfers, self.transfers = self.transfers, []
         combine(self.state, updates)
@@ -270,6 +273,7 @@ class Chain:
             if self.store is not None:
                 self.store.save(self.state)
         finally:  # the snapshot happened in memory: whoever waits for it is told, even if the file was not written
+            self.last_snapshot_seconds = time.perf_counter() - started
             if self._snapshot_event is not None:
                 self._snapshot_event.set()
                 self._snapshot_event = asyncio.Event()
@@ -310,6 +314,7 @@ class Chain:
             "ordinal": self.state.ordinal,
             "failures": self.snapshot_failures,
             "lastError": self.last_snapshot_error or (self.store.last_error if self.store else None),
+            "lastSeconds": round(self.last_snapshot_seconds, 6),
         }
 
     async def next_snapshot(self, timeout: float) -> None:

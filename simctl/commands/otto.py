@@ -21,6 +21,7 @@ from models.settings import Settings
 from models.task_queues import TaskQueue
 from sim.otto.fibers import fiber_kind
 from sim.otto.reputation import reputation_of, to_dot, trust_graph
+from simctl.commands import otto_status
 from simctl.durations import parse_duration
 from simctl.errors import CliError, failure_message
 from simctl.otto_evolve import evolve as evolve_run
@@ -32,6 +33,7 @@ from workflows.otto.fiber import FiberWorkflow
 from workflows.otto.identity import AttestationWorkflow
 
 app = typer.Typer(help="OttoChain traffic: fiber lifecycles, identity, reputation.", no_args_is_help=True)
+app.command("status")(otto_status.status)
 
 DEFAULT_POOL = 8
 

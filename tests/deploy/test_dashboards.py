@@ -49,6 +49,9 @@ NOT_FROM_SMALL_RUNS = {
     "traffic_simulator_fitness_min": "evolution",
     "traffic_simulator_reputation_queries_total": "evolution",
     "traffic_simulator_attestations_created_total": "evolution (attestation fibers)",
+    "traffic_simulator_bridge_backoff_ms": "evolution (a generation's chain gate)",
+    "traffic_simulator_breaker_state": "evolution (a generation's chain gate)",
+    "traffic_simulator_ml0_lag_ms": "evolution (a generation's chain gate)",
     # monero (issue 10): a run on real monerod.
     "monerosim_blocks_mined_total": "monero",
     "monerosim_transactions_sent_total": "monero",

@@ -76,6 +76,7 @@ async def main(only: set[str]) -> None:
                     identity.register_identity,
                     identity.activate_identity,
                     evolution.observe_agents,
+                    evolution.latest_ordinal,
                     evolution.allocate_agents,
                     evolution.begin_run,
                     evolution.load_run,

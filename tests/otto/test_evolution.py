@@ -79,6 +79,7 @@ def evolution_worker_parts(http: httpx.AsyncClient, store: AsyncEngine):
         identity.register_identity,
         identity.activate_identity,
         evolution.observe_agents,
+        evolution.latest_ordinal,
         evolution.allocate_agents,
         evolution.begin_run,
         evolution.load_run,

@@ -27,6 +27,7 @@ SEED_NAMES = {
     "traffic_simulator_fibers_completed",
     "traffic_simulator_fibers_failed",
     "traffic_simulator_bridge_failures",
+    "traffic_simulator_bridge_backoff_ms",
     "traffic_simulator_population_size",
     "traffic_simulator_generation",
     "traffic_simulator_fitness_avg",
@@ -35,6 +36,7 @@ SEED_NAMES = {
     "traffic_simulator_reputation_queries",
     "traffic_simulator_attestations_created",
     "rtb_deals_completed",
+    "rtb_deal_latency_seconds",
     "rtb_hallucinations",
     "rtb_context_rot_events",
 }

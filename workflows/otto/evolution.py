@@ -162,6 +162,7 @@ class EvolutionWorkflow:
                 concurrency=spec.concurrency,
                 fiber_timeout_seconds=spec.fiber_timeout_seconds,
                 acceleration=spec.acceleration,
+                health=spec.health,
             ),
             id=f"{spec.run_id}/g{state.next_generation}",
             retry_policy=GENERATION_RETRY,

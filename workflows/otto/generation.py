@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         AgentObservation,
         AllocateAgents,
         AllocatedAgent,
+        ChainHealthView,
         Checkpoint,
         GenerationSpec,
         GenerationSummary,
@@ -77,12 +78,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common.ledger import ChainWriter
     from workflows.otto.chain import CHAIN_CALL, await_fiber, awaiting
     from workflows.otto.fiber import FiberWorkflow
+    from workflows.otto.health import GATED_RETRY, ChainGate
     from workflows.otto.identity import AttestationWorkflow, IdentityWorkflow
 
 STORE_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
 STORE_TIMEOUT = timedelta(seconds=60)
 CHAIN_READ_TIMEOUT = timedelta(seconds=120)
-CHAIN_READ_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=5))
 # Names fiber ids: a replayed, retried or resumed generation drives the same fibers, never new copies.
 FIBER_NAMESPACE = uuid.UUID("5f0c2a8e-77a4-4c55-9d1e-0b7a6c3e2d41")
 
@@ -108,11 +109,13 @@ def attestation_id(run_id: str, generation: int, index: int, planned: PlannedAtt
 
 
 async def observe(endpoints: OttoEndpoints, members: Sequence[Member]) -> dict[str, AgentObservation]:
+    """A few attempts only: the generation makes this read through its chain gate, which counts a read that
+    still fails on the breaker and makes it again once the breaker lets it."""
     observed = await workflow.execute_activity_method(
         EvolutionActivities.observe_agents,
         ObserveAgents(endpoints=endpoints, agents=list(members)),
         start_to_close_timeout=CHAIN_READ_TIMEOUT,
-        retry_policy=CHAIN_READ_RETRY,
+        retry_policy=GATED_RETRY,
     )
     return {observation.agent_id: observation for observation in observed}
 
@@ -165,11 +168,17 @@ class GenerationWorkflow:
     def __init__(self) -> None:
         self._planned = 0
         self._ended = 0
+        self._gate: ChainGate | None = None
 
     @workflow.query
     def progress(self) -> list[int]:
         """[lifecycles ended, lifecycles planned]."""
         return [self._ended, self._planned]
+
+    @workflow.query
+    def health(self) -> ChainHealthView | None:
+        """The chain gate's breaker and ML0 readings now (None before the population is loaded)."""
+        return self._gate.view() if self._gate is not None else None
 
     @workflow.run
     async def run(self, spec: GenerationSpec) -> GenerationSummary:
@@ -181,9 +190,11 @@ class GenerationWorkflow:
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=STORE_RETRY,
         )
+        # New work on the chain starts only through the gate: breaker closed, ML0 producing.
+        gate = self._gate = ChainGate(spec.endpoints, spec.health, run_id=spec.run_id)
 
         # Every agent's reputation, read before anyone chooses a counterparty.
-        before = await observe(spec.endpoints, population)
+        before = await gate.call(lambda: observe(spec.endpoints, population))
         meter.create_counter("traffic_simulator_reputation_queries").add(len(before))
         plan = plan_generation(
             population,
@@ -197,7 +208,7 @@ class GenerationWorkflow:
             spec, population, plan_attestations(population, results, stream(spec.seed, spec.generation, "attest"))
         )
 
-        after = await observe(spec.endpoints, population)
+        after = await gate.call(lambda: observe(spec.endpoints, population))
         measured = measure(population, results, before, after, attestation_counts(issued))
         scores = {agent: fitness(performance) for agent, (performance, _) in measured.items()}
         traits = {member.agent_id: member.traits for member in population}
@@ -225,7 +236,7 @@ class GenerationWorkflow:
             newcomers=[member.agent_id for member in newcomers],
             retired=retired,
             reputation_queries=len(before),
-        )
+        ).model_copy(update={"health_events": list(gate.events)})
 
         writer = ChainWriter(spec.ledger, author="GenerationWorkflow")
         writer.add(
@@ -260,6 +271,11 @@ class GenerationWorkflow:
         )
         return GenerationSummary(stats=stats, ledger=writer.cursor)
 
+    async def _ready(self) -> None:
+        """Before each new initiation: wait while the breaker is open or ML0 is stalled (work in flight goes on)."""
+        assert self._gate is not None
+        await self._gate.ready()
+
     async def _report_contracts(
         self, spec: GenerationSpec, population: Sequence[Member], reports: Sequence[ContractReport]
     ) -> None:
@@ -272,6 +288,7 @@ class GenerationWorkflow:
             if identity is None:
                 return
             async with window:
+                await self._ready()
                 await self._report(spec, identity, members[report.reporter], members[report.subject], report)
 
         await asyncio.gather(
@@ -351,6 +368,7 @@ class GenerationWorkflow:
             if subject_identity is None:
                 return False
             async with window:
+                await self._ready()
                 try:
                     result: AttestationResult = await workflow.execute_child_workflow(
                         AttestationWorkflow.run,
@@ -399,6 +417,7 @@ class GenerationWorkflow:
 
         async def one(lifecycle: Lifecycle) -> LifecycleResult:
             async with window:
+                await self._ready()
                 result = await self._lifecycle(spec, members, lifecycle)
             self._ended += 1
             return result
