@@ -92,7 +92,9 @@ class ExperimentWorkflow:
         started = []
         for run in range(carry.next_run, end):
             await workflow.wait_condition(lambda: self._running < self.window)
-            scenario, index = spec.scenarios[run // len(campaigns)], run % len(campaigns)
+            # Campaign by campaign, every scenario in turn: the scenarios advance together.
+            index, nth = divmod(run, len(spec.scenarios))
+            scenario = spec.scenarios[nth]
             child = CampaignSpec(
                 experiment_id=spec.id,
                 scenario=scenario,
