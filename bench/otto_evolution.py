@@ -193,9 +193,13 @@ async def follow(
             while progress is not None and len(finished_at) < progress.next_generation:
                 finished_at.append(time.perf_counter())
         if soak_minutes is not None and time.perf_counter() >= next_sample:
-            samples.append(await sample(client, http, node, ids, started, len(finished_at)))
-            print(" | ".join(samples[-1].values()), flush=True)
             next_sample += 60
+            try:
+                samples.append(await sample(client, http, node, ids, started, len(finished_at)))
+            except Exception as err:  # a slow answer costs one sample, not the soak
+                print(f"sample failed: {type(err).__name__}: {err}", flush=True)
+                continue
+            print(" | ".join(samples[-1].values()), flush=True)
         await asyncio.wait({result_task}, timeout=0.5)
     result: EvolutionResult = result_task.result()
     while len(finished_at) < result.generations_done:

@@ -26,16 +26,17 @@ class MetagraphClient:
         return body["hash"]
 
     async def fiber(self, fiber_id: str) -> FiberRecord | None:
+        # FiberRecord has no definition: the embedded node then leaves it out; a real ML0 sends it anyway.
         body = await call(
             self._http,
             "GET",
-            f"{self._urls.ml0_url}/data-application/v1/state-machines/{fiber_id}",
+            f"{self._urls.ml0_url}/data-application/v1/state-machines/{fiber_id}?definition=false",
             what=f"ML0 fiber {fiber_id}",
         )
         return FiberRecord.model_validate(body) if body else None
 
     async def fibers(self, status: str | None = None) -> dict[str, FiberRecord]:
-        query = f"?status={status}" if status else ""
+        query = f"?definition=false&status={status}" if status else "?definition=false"
         body = await call(
             self._http, "GET", f"{self._urls.ml0_url}/data-application/v1/state-machines{query}", what="ML0 fibers"
         )

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from localnet.ottochain.chain import MIN_SNAPSHOT_INTERVAL, Chain, Faults
-from localnet.ottochain.engine import ACTIVE, UpdateRejected
+from localnet.ottochain.engine import ACTIVE, Fiber, UpdateRejected
 from localnet.ottochain.limits import MAX_BODY_BYTES, MAX_LONG, BodyRejected, check_body
 from models.otto import SignedUpdate
 from sim.canonical import canonical_json, sha256_hex
@@ -69,6 +69,13 @@ def onchain(chain: Chain) -> dict[str, Any]:
         },
         "latestLogs": chain.state.latest_logs,
     }
+
+
+def _record(fiber: Fiber, definition: bool) -> dict[str, Any]:
+    record = fiber.to_wire()
+    if not definition:
+        del record["definition"]
+    return record
 
 
 def dl1_app(chain: Chain) -> FastAPI:
@@ -122,19 +129,24 @@ def ml0_app(chain: Chain) -> FastAPI:
         machines = {fiber_id: fiber.to_wire() for fiber_id, fiber in chain.state.fibers.items()}
         return {"ordinal": chain.state.ordinal, "state": {"stateMachines": machines, "scripts": {}}}
 
+    # `definition=false` (this node's extension, docs/ottochain-wire.md 3.3) leaves the definition out: it is
+    # the bulk of a record, never changes, and a client polling a fiber's state does not read it. A real ML0
+    # ignores the parameter and answers the whole record, which such a client reads just the same.
     @app.get(f"{prefix}/state-machines")
-    async def state_machines(status: str | None = None) -> dict[str, Any]:
-        return {
-            fiber_id: fiber.to_wire()
-            for fiber_id, fiber in chain.state.fibers.items()
-            if status is None or fiber.status.lower() == status.lower()
-        }
+    async def state_machines(status: str | None = None, definition: bool = True) -> Response:
+        return JSONResponse(
+            {
+                fiber_id: _record(fiber, definition)
+                for fiber_id, fiber in chain.state.fibers.items()
+                if status is None or fiber.status.lower() == status.lower()
+            }
+        )
 
     @app.get(f"{prefix}/state-machines/{{fiber_id}}")
-    async def state_machine(fiber_id: str) -> Response:
+    async def state_machine(fiber_id: str, definition: bool = True) -> Response:
         fiber = chain.state.fibers.get(fiber_id)
         # An unknown fiber is `200 null`, not 404: clients and the real bridge rely on that.
-        return JSONResponse(fiber.to_wire() if fiber else None)
+        return JSONResponse(_record(fiber, definition) if fiber else None)
 
     @app.get(f"{prefix}/state-machines/{{fiber_id}}/events")
     async def events(fiber_id: str) -> list[Any]:
