@@ -6,8 +6,9 @@ Every builder returns plain JSON data the chain evaluates. Conventions that keep
   (a guard that yields anything but a boolean aborts the event instead of trying the next one);
 - ``and``/``or`` evaluate every argument, so a test that would error on a wrong-typed value (``>`` on a
   string, ``in`` on null) goes behind ``when``, whose ``if`` is lazy;
-- strict ``===`` everywhere: ``!==`` is false for mixed types (null included), so inequality is
-  ``not_(eq(...))``.
+- strict ``===`` everywhere, and inequality as ``not_(eq(...))``: OttoChain v0.6.0's metakit (rc.9)
+  answers ``!==`` false for mixed types, later metakit answers the negation of ``===``; ``not_(eq(...))``
+  means the same on both.
 """
 
 from __future__ import annotations
