@@ -296,11 +296,12 @@ class PaymentRow(_Frozen):
     amount: int
     fee: int
     tx_hash: str | None
-    status: Literal["sent", "skipped"]
+    status: Literal["sent", "in_pool", "skipped"]
     reason: str
     sim_time: int
     sent_at_ms: int
     sent_height: int
+    in_pool_at_ms: int | None = Field(None, description="when the sender's node first had it in its pool")
 
 
 class PaymentOutcome(_Frozen):
@@ -417,6 +418,18 @@ class TxStatus(_Frozen):
     tx_hash: str
     in_pool: bool
     height: int
+
+
+class PoolWatch(_Frozen):
+    daemon_url: str
+    tx_hash: str
+    timeout_s: float = 10.0
+
+
+class PoolSighting(_Frozen):
+    tx_hash: str
+    in_pool_at_ms: int | None = Field(description="wall clock when the node first reported it in its pool")
+    height: int = Field(0, description="the block holding it, when it was already mined; 0 otherwise")
 
 
 # --- the network workflow ----------------------------------------------------------------------------------

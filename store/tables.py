@@ -290,7 +290,8 @@ class MoneroBlockRow(Base):
 
 
 class MoneroTransactionRow(Base):
-    """A payment (or a user's funding): sent or skipped, then mined at a height, with its confirmations."""
+    """A payment (or a user's funding): skipped, or sent, seen in the pool (in_pool), mined at a height (mined),
+    with its confirmations."""
 
     __tablename__ = "monero_transactions"
 
@@ -309,6 +310,8 @@ class MoneroTransactionRow(Base):
     sim_time: Mapped[int] = mapped_column(BigInteger)
     sent_at_ms: Mapped[int] = mapped_column(BigInteger)
     sent_height: Mapped[int] = mapped_column(BigInteger)
+    # Wall clock when the sender's node first reported it in its pool; None if not seen there before mined.
+    in_pool_at_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     mined_height: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     mined_at_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     confirmations: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -119,6 +119,7 @@ def monero_activity_methods(
         nodes.await_block,
         nodes.tx_status,
         nodes.await_in_pools,
+        nodes.observe_in_pool,
         wallets.build_transfer,
         wallets.relay_transfer,
         wallets.create_vendors,

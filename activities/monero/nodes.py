@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import httpx
-from prometheus_client import Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -35,6 +35,8 @@ from models.monero_run import (
     NodeReady,
     NodeStart,
     PlanRequest,
+    PoolSighting,
+    PoolWatch,
     ProcessPlan,
     PropagationRequest,
     PropagationSample,
@@ -54,6 +56,7 @@ PROPAGATION = Histogram(
 )
 MEMPOOL = Gauge("monerosim_mempool_size", "Transactions in the mining node's pool before it mined", ["node"])
 NODE_HEIGHT = Gauge("monerosim_node_height", "Chain height a node reports", ["node"])
+IN_POOL = Counter("monerosim_transactions_in_pool", "Sent transactions seen in their node's pool before a block")
 
 
 T = TypeVar("T")
@@ -320,6 +323,23 @@ class NodeActivities:
     async def tx_status(self, request: TxStatusRequest) -> list[TxStatus]:
         infos = await DaemonClient(self._http, request.daemon_url).transactions(list(request.tx_hashes))
         return [TxStatus(tx_hash=i.tx_hash, in_pool=i.in_pool, height=i.block_height) for i in infos]
+
+    @activity.defn(name="monero.observe_in_pool")
+    async def observe_in_pool(self, request: PoolWatch) -> PoolSighting:
+        """Poll the node until it reports the transaction in its pool (its "in pool" time) or in a block."""
+        daemon = DaemonClient(self._http, request.daemon_url)
+        deadline = time.monotonic() + request.timeout_s
+        while True:
+            _heartbeat()
+            for info in await daemon.transactions([request.tx_hash]):
+                if info.in_pool:
+                    IN_POOL.inc()
+                    return PoolSighting(tx_hash=request.tx_hash, in_pool_at_ms=now_ms())
+                if info.block_height > 0:
+                    return PoolSighting(tx_hash=request.tx_hash, in_pool_at_ms=None, height=info.block_height)
+            if time.monotonic() > deadline:
+                return PoolSighting(tx_hash=request.tx_hash, in_pool_at_ms=None)
+            await asyncio.sleep(0.1)
 
     @activity.defn(name="monero.await_in_pools")
     async def await_in_pools(self, request: TxStatusRequest) -> bool:

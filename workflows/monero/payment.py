@@ -3,7 +3,8 @@
 The transaction is built without relaying it, then exactly that transaction is relayed (see
 activities/monero/wallets.py): a retry at either step, after a lost reply or a worker's crash, pays nothing twice.
 The workflow id (``<run>/pay/<user>/<minute>``, ``<run>/fund/<batch>``) is the payment's identity everywhere:
-the store's row, the transaction's note in the sender's wallet.
+the store's row, the transaction's note in the sender's wallet. After the relay the sender's node is watched until
+it reports the transaction in its pool, so the row records sent, in pool and (with its block) mined at height.
 """
 
 from __future__ import annotations
@@ -11,9 +12,18 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.monero.nodes import NodeActivities
     from activities.monero.records import RecordActivities
     from activities.monero.wallets import WalletActivities
-    from models.monero_run import BuildTransfer, PaymentOutcome, PaymentRow, PaymentSpec, RelayTransfer
+    from models.monero_run import (
+        BuildTransfer,
+        PaymentOutcome,
+        PaymentRow,
+        PaymentSpec,
+        PoolSighting,
+        PoolWatch,
+        RelayTransfer,
+    )
     from workflows.common import search_attributes as sa
     from workflows.monero import options
 
@@ -29,6 +39,8 @@ class PaymentWorkflow:
             BuildTransfer(payment_id=payment_id, wallet_url=spec.wallet_url, destinations=spec.destinations),
             **options.rpc(120, attempts=20),
         )
+        in_pool_at_ms: int | None = None
+        sent_at_ms = int(workflow.now().timestamp() * 1000)
         if built.status == "built":
             await workflow.execute_activity_method(
                 WalletActivities.relay_transfer,
@@ -41,9 +53,19 @@ class PaymentWorkflow:
                 ),
                 **options.rpc(120, attempts=20),
             )
+            # Sent: the relay's reply, before the pool is watched (the time of the workflow task that saw it).
+            sent_at_ms = int(workflow.now().timestamp() * 1000)
             outcome = PaymentOutcome(
                 payment_id=payment_id, status="sent", tx_hash=built.tx_hash, amount=built.amount, fee=built.fee
             )
+            # Histories recorded before the "in pool" state have no such activity: they replay without it.
+            if workflow.patched("payment-in-pool"):
+                sighting: PoolSighting = await workflow.execute_activity_method(
+                    NodeActivities.observe_in_pool,
+                    PoolWatch(daemon_url=spec.daemon_url, tx_hash=built.tx_hash),
+                    **options.rpc(30),
+                )
+                in_pool_at_ms = sighting.in_pool_at_ms
         else:
             outcome = PaymentOutcome(payment_id=payment_id, status="skipped", reason=built.reason)
         addresses = sorted({d.address for d in spec.destinations})
@@ -60,11 +82,12 @@ class PaymentWorkflow:
                 amount=sum(d.amount for d in spec.destinations),
                 fee=outcome.fee,
                 tx_hash=outcome.tx_hash,
-                status=outcome.status,
+                status="in_pool" if in_pool_at_ms is not None else outcome.status,
                 reason=outcome.reason,
                 sim_time=spec.sim_time,
-                sent_at_ms=int(workflow.now().timestamp() * 1000),
+                sent_at_ms=sent_at_ms,
                 sent_height=spec.height,
+                in_pool_at_ms=in_pool_at_ms,
             ),
             **options.store(),
         )
