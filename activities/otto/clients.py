@@ -104,5 +104,6 @@ class BridgeClient:
         )
 
     async def agents(self) -> dict[str, FiberRecord]:
-        body = await call(self._http, "GET", f"{self._url}/agent", what="bridge agents")
+        # As for ML0 records: the embedded bridge leaves the definitions out, a real one sends them anyway.
+        body = await call(self._http, "GET", f"{self._url}/agent?definition=false", what="bridge agents")
         return {fiber_id: FiberRecord.model_validate(record) for fiber_id, record in body.get("agents", {}).items()}

@@ -117,8 +117,8 @@ async def vouch(body: VouchRequest, bridge: BridgeDep) -> dict[str, Any]:
 
 
 @router.get("")
-async def agents(bridge: BridgeDep) -> dict[str, Any]:
-    found = bridge.with_schema("AgentIdentity")
+async def agents(bridge: BridgeDep, definition: bool = True) -> dict[str, Any]:
+    found = bridge.with_schema("AgentIdentity", definition=definition)
     return {"count": len(found), "agents": found}
 
 

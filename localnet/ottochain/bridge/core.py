@@ -85,12 +85,17 @@ class Bridge:
             raise BridgeError(404, {"error": f"{kind} not found"})
         return fiber.to_wire()
 
-    def with_schema(self, schema: str) -> dict[str, dict[str, Any]]:
-        return {
-            fiber_id: fiber.to_wire()
-            for fiber_id, fiber in self.chain.state.fibers.items()
-            if fiber.state_data.get("schema") == schema
-        }
+    def with_schema(self, schema: str, *, definition: bool = True) -> dict[str, dict[str, Any]]:
+        """Records whose state data has this schema; without their definitions if asked (see ML0's
+        ``definition=false``: the bulk of each record, which a client listing agents does not read)."""
+        found = {}
+        for fiber_id, fiber in self.chain.state.fibers.items():
+            if fiber.state_data.get("schema") == schema:
+                record = fiber.to_wire()
+                if not definition:
+                    del record["definition"]
+                found[fiber_id] = record
+        return found
 
 
 def get_bridge(request: Request) -> Bridge:
