@@ -18,6 +18,8 @@ run: $(STAMP)
 	$(BIN)/simctl status
 	$(BIN)/simctl otto fiber --type TicTacToe --outcome win
 	id=$$($(BIN)/simctl start-campaign --wait) && $(BIN)/simctl report $$id --out reports/$$id
+	id=$$($(BIN)/simctl otto evolve --population 10 --generations 5 --wait) && \
+	  $(BIN)/simctl otto report $$id --out reports/$$id
 	@if command -v monerod >/dev/null && command -v monero-wallet-rpc >/dev/null; then \
 	  $(BIN)/simctl monero run --config examples/monero/config.yaml --wait; \
 	else echo "monerod not found: the monero run is left out (Debian package monero; make monero installs it)"; fi

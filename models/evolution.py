@@ -210,6 +210,9 @@ class Checkpoint(BaseModel):
     lifecycles: list[LifecycleResult]
     next_population: list[Member]
     ledger: AppendBatch | None = None
+    # Wall clock, kept out of the deterministic rows above: the same seed gives the same checkpoint.
+    started_at: datetime | None = Field(None, description="when the generation began (workflow time)")
+    finished_at: datetime | None = Field(None, description="when it wrote this checkpoint (workflow time)")
 
 
 class EvolutionState(_Frozen):

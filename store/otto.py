@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -27,6 +28,7 @@ from store.tables import (
     LedgerHeadRow,
     OttoAgentStatsRow,
     OttoGenerationRow,
+    OttoGenerationTimeRow,
     OttoPopulationRow,
     OttoRunAgentRow,
     OttoRunRow,
@@ -251,6 +253,15 @@ def _write_checkpoint(connection: Connection, checkpoint: Checkpoint) -> bool:
                 }
                 for record in checkpoint.agents
             ],
+        )
+    if checkpoint.started_at is not None and checkpoint.finished_at is not None:
+        connection.execute(
+            insert(OttoGenerationTimeRow).values(
+                run_id=run_id,
+                generation=generation,
+                started_at=checkpoint.started_at.astimezone(UTC),
+                finished_at=checkpoint.finished_at.astimezone(UTC),
+            )
         )
     _insert_population(connection, run_id, generation + 1, checkpoint.next_population)
     return True

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Float, Integer, String, Text, UniqueConstraint
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -249,6 +251,18 @@ class OttoAgentStatsRow(Base):
     role: Mapped[str] = mapped_column(String(20))
     rank: Mapped[int] = mapped_column(Integer)
     next_traits_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class OttoGenerationTimeRow(Base):
+    """When a generation ran (UTC, the generation workflow's clock): wall-clock times stay out of the
+    checkpoint's rows, which the same seed reproduces exactly."""
+
+    __tablename__ = "otto_generation_times"
+
+    run_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 # --- monero: a network run's blocks, transactions, balances, propagation and reconciliation -------------

@@ -367,7 +367,10 @@ def success_metrics(
             ),
             value=up.generations_per_day,
             met=None if up.generations_per_day is None else up.generations_per_day >= GENERATIONS_PER_DAY_TARGET,
-            note="extrapolated from the recorded generation timestamps; depends on the population size, an input",
+            note=(
+                "extrapolated from the recorded generation timestamps; depends on the population size (an input) "
+                "and on how loaded the machine was"
+            ),
         ),
     ]
 

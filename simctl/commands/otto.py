@@ -22,6 +22,7 @@ from models.task_queues import TaskQueue
 from sim.otto.fibers import fiber_kind
 from sim.otto.reputation import reputation_of, to_dot, trust_graph
 from simctl.commands import otto_status
+from simctl.commands.otto_report import report as report_command
 from simctl.durations import parse_duration
 from simctl.errors import CliError, failure_message
 from simctl.otto_evolve import evolve as evolve_run
@@ -34,6 +35,7 @@ from workflows.otto.identity import AttestationWorkflow
 
 app = typer.Typer(help="OttoChain traffic: fiber lifecycles, identity, reputation.", no_args_is_help=True)
 app.command("status")(otto_status.status)
+app.command("report")(report_command)
 
 DEFAULT_POOL = 8
 

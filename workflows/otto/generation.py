@@ -182,6 +182,7 @@ class GenerationWorkflow:
 
     @workflow.run
     async def run(self, spec: GenerationSpec) -> GenerationSummary:
+        started = workflow.now()
         workflow.upsert_search_attributes([sa.GENERATION.value_set(spec.generation)])
         meter = workflow.metric_meter()
         population = await workflow.execute_activity_method(
@@ -261,6 +262,8 @@ class GenerationWorkflow:
                 lifecycles=results,
                 next_population=following,
                 ledger=writer.take(),
+                started_at=started,
+                finished_at=workflow.now(),
             ),
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=RetryPolicy(
