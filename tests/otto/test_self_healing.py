@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client, WorkflowHandle
@@ -22,6 +23,7 @@ from models.evolution import ChainHealthView, EvolutionResult, HealthEventKind, 
 from models.otto_health import HealthReport
 from sim.otto.breaker import backoff_ms
 from sim.otto.messages import CREATE_STATE_MACHINE
+from tests.cli.helpers import environment, simctl
 from tests.otto import test_evolution as evolution_tests
 from tests.otto.test_evolution import evolution_spec, evolve
 from tests.polling import eventually
@@ -30,6 +32,9 @@ from workers.metrics import free_port, serve_metrics
 from workers.stack import health_source
 from workflows.otto.evolution import EvolutionWorkflow
 from workflows.otto.generation import GenerationWorkflow
+
+# A healthy generation first, then backoffs waited out on real timers: slow on a loaded machine.
+pytestmark = pytest.mark.timeout(600)
 
 # The evolution tests' fixtures: a pool of the run's own, a store, and the evolution's worker parts.
 wallets = evolution_tests.wallets
@@ -65,6 +70,13 @@ async def resume(client: Client, task_queue: str, spec, run_id: str) -> Workflow
     )
 
 
+def otto_status(temporal_address: str, state: Path, *args: str):
+    return simctl(
+        "--address", temporal_address, "--no-embedded", "--state-dir", str(state), "otto", "status", *args,
+        env=environment(SIMCTL_METRICS_PORT="0", COLUMNS="200"),  # a table wide enough not to fold the run id
+    )  # fmt: skip
+
+
 async def generation_health(client: Client, run_id: str, generation: int) -> ChainHealthView | None:
     handle = client.get_workflow_handle(f"{run_id}/g{generation}")
     try:
@@ -81,6 +93,7 @@ async def test_the_breaker_opens_under_faults_backs_off_and_closes_when_they_sto
     node: OttoChainServer,
     wallets: Path,
     http: httpx.AsyncClient,
+    tmp_path: Path,
 ):
     metrics = serve_metrics(free_port())
     try:
@@ -88,7 +101,8 @@ async def test_the_breaker_opens_under_faults_backs_off_and_closes_when_they_sto
         metrics.health.source = health_source(client, asyncio.get_running_loop())
         workflows, activities = evolution_worker_parts
         run_id = f"breaker-{uuid.uuid4().hex[:8]}"
-        health = HealthSettings(breaker_threshold=2, poll_seconds=0.5)
+        # One failure opens it: backoffs of 2, 4, 8, 16 s keep the test short (the schedule is the seed's).
+        health = HealthSettings(breaker_threshold=1, poll_seconds=0.5)
         async with Worker(client, task_queue=task_queue, workflows=workflows, activities=activities):
             spec = await first_generation(client, task_queue, run_id, node, wallets, health=health)
 
@@ -98,14 +112,14 @@ async def test_the_breaker_opens_under_faults_backs_off_and_closes_when_they_sto
             async def reopened() -> ChainHealthView | None:
                 """Open again after a failed probe: threshold failures, then one more."""
                 view = await generation_health(client, run_id, 1)
-                return view if view is not None and view.breaker == "open" and view.failures >= 3 else None
+                return view if view is not None and view.breaker == "open" and view.failures >= 2 else None
 
             view = await eventually(reopened, timeout=90, what="the breaker open after a failed probe")
             assert view.backoff_ms == backoff_ms(view.failures) and view.waiting
             text = (await http.get(metrics.url)).text
             assert samples(text, "traffic_simulator_breaker_state", run_id) == {"": 2}
             assert samples(text, "traffic_simulator_bridge_backoff_ms", run_id) == {"": view.backoff_ms}
-            assert samples(text, "traffic_simulator_bridge_failures", run_id)["breaker"] >= 3
+            assert samples(text, "traffic_simulator_bridge_failures", run_id)["breaker"] >= 2
 
             async def degraded() -> dict | None:
                 response = await http.get(metrics.health_url)
@@ -119,11 +133,24 @@ async def test_the_breaker_opens_under_faults_backs_off_and_closes_when_they_sto
             assert wanted <= set(served)
             report = HealthReport.model_validate(body)
             (run,) = [run for run in report.runs if run.run_id == run_id]
-            assert report.status == "degraded" and run.failures >= 3
+            assert report.status == "degraded" and run.failures >= 2
             assert run.generation == 1 and run.running and run.population_size == 4
             assert run.ml0_ordinal is None, "no reading got through yet"
 
+            # `simctl otto status`, as a process against the same server, shows the same.
+            table, as_json, none = await asyncio.gather(
+                *(
+                    asyncio.to_thread(otto_status, temporal_address, tmp_path / name, *args)
+                    for name, args in [("t", (run_id,)), ("j", (run_id, "--json")), ("n", ("no-such-run",))]
+                )
+            )
             node.chain.faults.error_rate = 0.0
+            assert table.returncode == 0, table.stderr
+            assert run_id in table.stdout and "open" in table.stdout, table.stdout
+            (shown,) = HealthReport.model_validate_json(as_json.stdout).runs
+            assert shown.run_id == run_id and shown.breaker != "closed" and shown.failures >= 2
+            assert none.returncode == 0 and none.stdout.strip() == "no running evolution run 'no-such-run'"
+
             result: EvolutionResult = await handle.result()
             text = (await http.get(metrics.url)).text
     finally:
@@ -141,7 +168,7 @@ async def test_the_breaker_opens_under_faults_backs_off_and_closes_when_they_sto
             assert opened.backoff_ms == backoff_ms(opened.failures)
             assert (probe.at - opened.at).total_seconds() * 1000 >= opened.backoff_ms
     openings = [event for event in events if event.kind is HealthEventKind.OPENED]
-    assert openings[0].failures == 2 and openings[1].backoff_ms == 2 * openings[0].backoff_ms
+    assert openings[0].failures == 1 and openings[1].backoff_ms == 2 * openings[0].backoff_ms
     assert samples(text, "traffic_simulator_breaker_state", run_id) == {"": 0}
     assert samples(text, "traffic_simulator_bridge_backoff_ms", run_id) == {"": 0}
 
