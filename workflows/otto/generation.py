@@ -217,6 +217,8 @@ class GenerationWorkflow:
         kept, newcomer_traits, retired = next_population(
             population, selection, spec.target_size, stream(spec.seed, spec.generation, "grow")
         )
+        if newcomer_traits:
+            await self._ready()  # registering newcomers is new work on the chain too
         newcomers = await take_on(
             run_id=spec.run_id,
             generation=spec.generation + 1,

@@ -1,8 +1,8 @@
 """The chain gate: what a generation asks before it starts new work on the chain (the seed's HealthMonitor).
 
 Two rules from ``sim.otto``, on the workflow's clock: the circuit breaker (``breaker.py``) and ML0 health
-(``chain_health.py``). Before each new initiation (a lifecycle, a contract report, an attestation) and
-around the generation's own chain reads, ``ready()``:
+(``chain_health.py``). Before each new initiation (a lifecycle, a contract report, an attestation, the
+newcomers' registration) and around the generation's own chain reads, ``ready()``:
 
 - with the breaker open, sleeps out its backoff on a durable timer, then sends one probe (ML0's latest
   snapshot ordinal); a good probe closes it, a failed one opens it again with the next, longer backoff;
