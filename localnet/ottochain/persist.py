@@ -118,8 +118,7 @@ class ChainStore:
             legacy.rename(legacy.with_name(legacy.name + ".migrated"))
             log.warning("migrated %s to %s at ordinal %d", legacy, self.path, state.ordinal)
         else:
-            self._call(self._open)
-            state = ChainState()
+            state = ChainState()  # the file is made by the first save: a start that fails leaves nothing
         self._rejections, self._applied = len(state.rejections), len(state.applied)
         return state
 

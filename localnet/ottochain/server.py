@@ -47,7 +47,11 @@ class OttoChainServer:
     ) -> None:
         self.chain = Chain(faults=faults or Faults(), state_file=state_file)
         if genesis is not None:
-            self.chain.load_genesis(genesis)
+            try:
+                self.chain.load_genesis(genesis)
+            except BaseException:
+                self.chain.close()
+                raise
         self._port = port
         self._host = host
         self._server: _QuietServer | None = None
