@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable
 
 from matplotlib.axes import Axes
@@ -71,13 +72,12 @@ def _completion(figure: Figure, f: RunFindings) -> None:
     x = [g.generation for g in f.generations]
     types = sorted({name for g in f.generations for name in g.completion_by_type})
     for name in types:
-        points = [
-            (g.generation, g.completion_by_type[name][0] / g.completion_by_type[name][1])
+        # NaN where a generation played no lifecycle of the type: the line breaks there instead of bridging it.
+        rates = [
+            pair[0] / pair[1] if (pair := g.completion_by_type.get(name, [0, 0]))[1] else math.nan
             for g in f.generations
-            if g.completion_by_type.get(name, [0, 0])[1]
         ]
-        if points:
-            ax.plot(*zip(*points, strict=True), marker=".", label=name, alpha=0.8)
+        ax.plot(x, rates, marker=".", label=name, alpha=0.8)
     overall = [(g.generation, g.completion_rate) for g in f.generations if g.completion_rate is not None]
     if overall:
         ax.plot(*zip(*overall, strict=True), color="black", linewidth=2.5, marker="o", label="all types")
