@@ -143,6 +143,10 @@ class ConfigError(ValueError):
     """A config file that cannot be used, said in one line that names the key."""
 
 
+def _printable(text: str) -> str:
+    return text if text.isprintable() else repr(text)
+
+
 def parse_config(text: str, source: str) -> MoneroConfig:
     """The config in ``text`` (YAML); ``source`` names it in errors."""
     try:
@@ -160,6 +164,7 @@ def parse_config(text: str, source: str) -> MoneroConfig:
         return MoneroConfig.model_validate(document)
     except ValidationError as err:
         first = err.errors()[0]
-        key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        # A key may hold a newline or other control characters: quoted, the error stays one line.
+        key = ".".join(_printable(str(part)) for part in first["loc"]) or "(top level)"
         message = first["msg"].removeprefix("Value error, ")
         raise ConfigError(f"{source}: {key}: {message}") from None

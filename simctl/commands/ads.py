@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import uuid
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
@@ -68,6 +70,10 @@ def start_campaign(
         raise CliError(f"--scenarios must be a subset of A,B,C, not {scenarios!r}")
     if auction not in (None, "first", "second"):
         raise CliError(f"--auction must be first or second, not {auction!r}")
+    if not math.isfinite(acceleration):
+        raise CliError(f"--acceleration must be a finite number of simulated seconds per second, not {acceleration}")
+    if llm_url is not None and not _http_url(llm_url):
+        raise CliError(f"--llm-url must be an http:// or https:// URL with a host, not {llm_url!r}")
     if experiment_id is not None and not visibility.matchable(experiment_id):
         # The campaigns are found by their Experiment search attribute, which SQLite visibility cannot match then.
         raise CliError(f"--id must not contain a double quote or a backslash, not {experiment_id!r}")
@@ -91,6 +97,14 @@ def start_campaign(
         llm=LlmConfig(url=llm_url, model=llm_model, calls_per_campaign=llm_budget) if llm_url else None,
     )
     run_async(_start(settings, spec, wait))
+
+
+def _http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 async def _start(settings: Settings, spec: ExperimentSpec, wait: bool) -> None:

@@ -37,6 +37,8 @@ def load_config(path: Path) -> MoneroConfig:
         text = path.read_text()
     except OSError as err:
         raise CliError(f"{path}: {err.strerror or err}") from None
+    except UnicodeDecodeError as err:
+        raise CliError(f"{path}: not UTF-8 text (byte {err.start})") from None
     try:
         return parse_config(text, str(path))
     except ConfigError as err:
