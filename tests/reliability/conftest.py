@@ -9,10 +9,10 @@ import pytest
 from temporalio.client import Client
 
 from models.task_queues import TaskQueue
-from tests.monero.conftest import genesis_snapshot, monero_http
+from tests.monero.conftest import genesis_snapshot, monero_engine, monero_http, monero_network
 from tests.reliability.crash import CrashingWorker, worker_environment
 
-__all__ = ["genesis_snapshot", "monero_http"]
+__all__ = ["genesis_snapshot", "monero_engine", "monero_http", "monero_network"]
 
 
 @pytest.fixture

@@ -12,10 +12,11 @@ import random
 import signal
 import subprocess
 import sys
-from collections.abc import Awaitable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.client import Client
@@ -54,7 +55,7 @@ def worker_environment(temporal_address: str, state_dir: Path, **extra: str) -> 
 
 @dataclass
 class Kill:
-    """One SIGKILL: how long after the worker polled, and the worker's PID."""
+    """One SIGKILL: how long after the worker (or the run, for the first) was polling, and the worker's PID."""
 
     after_seconds: float
     pid: int
@@ -115,30 +116,47 @@ class CrashingWorker:
             self.process.kill()
             self.process.wait(30)
 
+    @staticmethod
+    async def _until(task: asyncio.Future[Any], progress: Callable[[], Awaitable[float]], share: float) -> None:
+        while not task.done() and await progress() < share:
+            await asyncio.wait({task}, timeout=0.1)
+
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
     async def crash_while(
-        self, result: Awaitable[T], *, kills: int, seed: int, between: tuple[float, float], timeout: float
+        self,
+        result: Awaitable[T],
+        *,
+        kills: int,
+        seed: int,
+        between: tuple[float, float],
+        timeout: float,
+        progress: Callable[[], Awaitable[float]] | None = None,
     ) -> T:
-        """Await ``result`` with ``kills`` SIGKILLs of the worker, each ``between`` seconds (uniform, from a
-        stream seeded by ``seed``) after the worker started polling, and a restart after each one.
+        """Await ``result`` with ``kills`` SIGKILLs of the worker, each followed by a restart.
 
-        Fails if ``result`` arrives before every kill was made: a crash test must crash mid-run.
+        The kill points are drawn uniformly from ``between`` by a stream seeded with ``seed``: seconds after the
+        worker started polling, or, with ``progress`` (the run's share done, 0 to 1), shares of the run, in
+        order, so the kills spread over the run however fast this machine is today. Fails if ``result``
+        arrives before every kill was made: a crash test must crash mid-run.
         """
         rng = random.Random(seed)
+        shares = sorted(rng.uniform(*between) for _ in range(kills)) if progress else []
         task = asyncio.ensure_future(result)
         try:
             if self.process is None or self.process.poll() is not None:
                 await self.start()
             for number in range(kills):
-                delay = rng.uniform(*between)
-                done, _ = await asyncio.wait({task}, timeout=delay)
-                if done:
+                polled = time.monotonic()
+                if progress is None:
+                    await asyncio.wait({task}, timeout=rng.uniform(*between))
+                else:
+                    await self._until(task, progress, shares[number])
+                if task.done():
                     task.result()  # a failed run says why
                     raise AssertionError(f"the run finished before kill {number + 1} of {kills} ({self.kills})")
-                await self.kill(delay)
-                print(f"crash: killed worker {self.kills[-1].pid} {delay:.1f} s after it polled", flush=True)
+                await self.kill(time.monotonic() - polled)
                 await self.start()
             try:
                 return await asyncio.wait_for(task, timeout)

@@ -27,8 +27,8 @@ from workflows.ads.experiment import ExperimentWorkflow
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(600)]
 
 SEED = 13
-# The default study's three scenarios and parameters, fewer parties and days: 24 campaigns of 8 days.
-SIZE = {"buyers": 2, "sellers": 3, "campaigns_per_buyer": 4, "days": 8}
+# The default study's three scenarios and parameters, fewer parties and days: 12 campaigns of up to 8 days.
+SIZE = {"buyers": 2, "sellers": 2, "campaigns_per_buyer": 2, "days": 8}
 KILLS = 5
 
 
@@ -77,7 +77,15 @@ async def test_a_study_killed_five_times_writes_the_uncrashed_report(
         await worker.start()
         await client.execute_workflow(ExperimentWorkflow.run, calm, id=calm.id, task_queue=TaskQueue.ADS)
         handle = await client.start_workflow(ExperimentWorkflow.run, crashed, id=crashed.id, task_queue=TaskQueue.ADS)
-        await worker.crash_while(handle.result(), kills=KILLS, seed=SEED, between=(1.0, 6.0), timeout=420)
+        total = len(await ads_store.rows(store, AdsDayRow, calm.id))
+
+        async def share_done() -> float:
+            return len(await ads_store.rows(store, AdsDayRow, crashed.id)) / total
+
+        # Kill points as shares of the study's campaign-days, so all five land mid-run on a fast or slow day.
+        await worker.crash_while(
+            handle.result(), kills=KILLS, seed=SEED, between=(0.02, 0.9), timeout=420, progress=share_done
+        )
         assert await worker.stop() == 0
     finally:
         worker.ensure_dead()
@@ -98,4 +106,4 @@ async def test_a_study_killed_five_times_writes_the_uncrashed_report(
         [v for v in audit.verdicts if not v.ok],
         audit.history and (audit.history.mismatches, audit.history.replay_failures),
     )
-    assert audit.history is not None and audit.history.histories == 3 * 8
+    assert audit.history is not None and audit.history.histories == 3 * 2 * 2
