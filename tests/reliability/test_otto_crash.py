@@ -4,6 +4,7 @@ twice, nobody registered twice, and the run's ledger passes the audit."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections import Counter
@@ -17,6 +18,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from activities.otto.keyring import Keyring
 from localnet.ottochain.chain import Faults
 from localnet.ottochain.server import OttoChainServer
 from models.evolution import EvolutionResult
@@ -31,9 +33,10 @@ from store.tables import OttoAgentStatsRow, OttoGenerationRow, OttoPopulationRow
 from store.wallets import generate_pool
 from tests.otto.conftest import PASSPHRASE
 from tests.otto.test_evolution import checkpoint_rows, evolution_spec, identities, without_chain_ids
+from workers.registry import QUEUES, WorkerResources
 from workflows.otto.evolution import EvolutionWorkflow
 
-pytestmark = [pytest.mark.reliability, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.reliability, pytest.mark.timeout(900)]
 
 SEED = 21
 GENERATIONS = 3
@@ -73,7 +76,7 @@ def chain_shape(node: OttoChainServer) -> list[tuple[str, str, int, tuple[str, .
 
 
 async def evolve_on_fresh_node(
-    client: Client, wallets: Path, run_id: str, during=None
+    client: Client, wallets: Path, run_id: str, task_queue: str, during=None
 ) -> tuple[EvolutionResult, list, dict[str, list[str]]]:
     """A run on its own node (reputations start from the same place); ``during(result)`` awaits the result."""
     async with OttoChainServer(faults=Faults(snapshot_interval=0.05)) as node:
@@ -91,8 +94,8 @@ async def evolve_on_fresh_node(
             EvolutionWorkflow.run,
             spec,
             id=f"evolve-{run_id}",
-            task_queue=TaskQueue.OTTO,
-            execution_timeout=timedelta(seconds=540),
+            task_queue=task_queue,
+            execution_timeout=timedelta(seconds=840),
         )
         result = await (during(handle.result()) if during else handle.result())
         async with httpx.AsyncClient(timeout=10) as http:
@@ -119,25 +122,43 @@ async def checkpoint(store: AsyncEngine, run_id: str) -> dict[str, Any]:
 
 
 async def test_an_evolution_killed_three_times_ends_with_the_uncrashed_checkpoints(
-    client: Client, crashing_worker, temporal_address: str, tmp_path: Path, store_file: Path, store: AsyncEngine
+    client: Client,
+    crashing_worker,
+    run_worker,
+    task_queue: str,
+    temporal_address: str,
+    tmp_path: Path,
+    store_file: Path,
+    store: AsyncEngine,
 ):
     wallets = tmp_path / "wallets.json"
-    generate_pool(wallets, PASSPHRASE, count=10, seed=5)
+    # Founders and every generation's newcomer: two runs at once never race to extend the pool.
+    generate_pool(wallets, PASSPHRASE, count=10 + GENERATIONS, seed=5)
     worker = crashing_worker(
         TaskQueue.OTTO, SIMCTL_WALLET_PASSPHRASE=PASSPHRASE, SIMCTL_DATABASE_URL=f"sqlite:///{store_file}"
     )
-    try:
-        await worker.start()
-        calm_id, crashed_id = f"calm-{uuid.uuid4().hex[:6]}", f"crash-{uuid.uuid4().hex[:6]}"
-        calm, calm_chain, _ = await evolve_on_fresh_node(client, wallets, calm_id)
+    calm_id, crashed_id = f"calm-{uuid.uuid4().hex[:6]}", f"crash-{uuid.uuid4().hex[:6]}"
 
-        def crashing(result):
-            return worker.crash_while(result, kills=3, seed=SEED, between=(3.0, 12.0), timeout=480)
+    def crashing(result):
+        return worker.crash_while(result, kills=3, seed=SEED, between=(3.0, 12.0), timeout=600)
 
-        crashed, crashed_chain, owned = await evolve_on_fresh_node(client, wallets, crashed_id, during=crashing)
-        assert await worker.stop() == 0
-    finally:
-        worker.ensure_dead()
+    settings = Settings(
+        temporal_address=temporal_address, database_url=f"sqlite:///{store_file}", embedded=False, state_dir=tmp_path
+    )
+    otto = next(spec for spec in QUEUES if spec.queue == TaskQueue.OTTO)
+    async with httpx.AsyncClient(timeout=10) as http:
+        resources = WorkerResources(settings=settings, engine=store, http=http, keyring=Keyring(PASSPHRASE))
+        try:
+            await worker.start()
+            # The uncrashed run at the same time, by a worker in this process on the test's own queue.
+            async with run_worker(workflows=otto.workflows, activities=otto.activities(resources)):
+                (calm, calm_chain, _), (crashed, crashed_chain, owned) = await asyncio.gather(
+                    evolve_on_fresh_node(client, wallets, calm_id, task_queue),
+                    evolve_on_fresh_node(client, wallets, crashed_id, TaskQueue.OTTO, during=crashing),
+                )
+            assert await worker.stop() == 0
+        finally:
+            worker.ensure_dead()
 
     assert len(worker.kills) == 3 and worker.starts == 4, worker.kills
     assert crashed.model_dump(exclude={"run_id"}) == calm.model_dump(exclude={"run_id"})
@@ -153,8 +174,5 @@ async def test_an_evolution_killed_three_times_ends_with_the_uncrashed_checkpoin
     last = await otto_store.population(store, crashed_id, GENERATIONS)
     assert last is not None and all(owned[m.address] == [m.identity_fiber_id] for m in last)
 
-    settings = Settings(
-        temporal_address=temporal_address, database_url=f"sqlite:///{store_file}", embedded=False, state_dir=tmp_path
-    )
     audit = await run_audit(settings, chain=ledger_chain(crashed_id), experiment=None, with_history=False)
     assert audit.ok and [(v.length, v.broken) for v in audit.verdicts] == [(GENERATIONS, None)]
