@@ -44,7 +44,8 @@ class FiberActivities:
     @activity.defn(name="otto.create_fiber")
     async def create_fiber(self, request: CreateFiber) -> Submitted:
         chain = MetagraphClient(self._http, request.endpoints)
-        if await _counted(chain.fiber(request.fiber_id)) is not None:
+        # Only a retry can find its own fiber (the id is the workflow's, fresh): a first attempt skips the read.
+        if _retry() and await _counted(chain.fiber(request.fiber_id)) is not None:
             return Submitted(already_applied=True)
         keys = [self._keyring.private_key(request.wallets, signer) for signer in request.signers]
         message = create_state_machine(request.fiber_id, request.definition, request.initial_data)
@@ -59,11 +60,15 @@ class FiberActivities:
     @activity.defn(name="otto.submit_transition")
     async def submit_transition(self, request: SubmitTransition) -> Submitted:
         chain = MetagraphClient(self._http, request.endpoints)
-        record = await _counted(chain.fiber(request.fiber_id))
-        if record is None:
-            raise ApplicationError(f"fiber {request.fiber_id} is not on ML0 yet", type="NotYetOnChain")
-        if record.sequence_number > request.target_sequence:
-            return Submitted(already_applied=True)
+        # The workflow read the fiber at the target just before, and only it moves the fiber: a first attempt
+        # submits at once (a stale target is refused by DL1, handled below); a retry reads first, since the
+        # attempt before it may have been applied.
+        if _retry():
+            record = await _counted(chain.fiber(request.fiber_id))
+            if record is None:
+                raise ApplicationError(f"fiber {request.fiber_id} is not on ML0 yet", type="NotYetOnChain")
+            if record.sequence_number > request.target_sequence:
+                return Submitted(already_applied=True)
         key = self._keyring.private_key(request.wallets, request.signer)
         message = transition_state_machine(request.fiber_id, request.event, request.payload, request.target_sequence)
         try:
@@ -114,6 +119,10 @@ class FiberActivities:
             await asyncio.sleep(delay)
             delay = min(delay * _POLL_GROWTH, _POLL_MAX)
             poll += 1
+
+
+def _retry() -> bool:
+    return activity.info().attempt > 1
 
 
 def _changed(request: AwaitFiber, record) -> bool:
