@@ -120,3 +120,13 @@ def experiment_campaigns(experiment_id: str) -> str:
 
 def running_experiments() -> str:
     return all_of(of_type("ExperimentWorkflow"), running())
+
+
+def monero_rounds(run_id: str, *, pool: str | None = None, height: int | None = None) -> str:
+    """A monero run's MiningRoundWorkflows, narrowed by the pool that mined and the height of the round's block."""
+    clauses = [of_type("MiningRoundWorkflow"), equals(sa.EXPERIMENT, run_id)]
+    if pool is not None:
+        clauses.append(equals(sa.POOL, pool))
+    if height is not None:
+        clauses.append(equals(sa.HEIGHT, height))
+    return all_of(*clauses)

@@ -89,6 +89,15 @@ def decide_payment(
     )
 
 
+def payment_window(next_minute: int, duration: float, next_block_time: float | None) -> range:
+    """The simulated minutes from ``next_minute`` that pay before the next block (at ``next_block_time``; None:
+    no block is due before the end), within ``duration``. A block due at a minute's own time comes first."""
+    last = next_minute
+    while (last + 1) * 60 < duration and (next_block_time is None or (last + 1) * 60 < next_block_time):
+        last += 1
+    return range(next_minute, last + 1)
+
+
 def funding_amounts(config: MoneroConfig, outputs: int) -> list[int]:
     """``wallet_initial_balance`` split into ``outputs`` outputs (the last takes the remainder)."""
     total = round(config.network.agents.regular_users.config.wallet_initial_balance * ATOMIC_UNITS_PER_XMR)

@@ -95,3 +95,10 @@ def test_matchable_names_what_sqlite_visibility_cannot_find():
     assert visibility.matchable("it's a study")
     assert not visibility.matchable('say "hi"')
     assert not visibility.matchable("back\\slash")
+
+
+def test_monero_rounds_by_pool_and_height():
+    assert visibility.monero_rounds("run-1", pool="pool_alpha", height=150) == (
+        '(WorkflowType = "MiningRoundWorkflow") AND (Experiment = "run-1") AND (Pool = "pool_alpha") AND (Height = 150)'
+    )
+    assert visibility.monero_rounds("run-1") == '(WorkflowType = "MiningRoundWorkflow") AND (Experiment = "run-1")'

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -67,6 +67,11 @@ with workflow.unsafe.imports_passed_through():
 
 SETTLE_ROUNDS = 30
 UNLOCK_BLOCKS = 10  # received outputs unlock after 10 blocks
+# Patches: histories recorded before them replay the old commands.
+MINUTE_WINDOWS = "monero-minute-windows"
+SEARCH_HEIGHT = "monero-search-height"
+# The run's Height search attribute: each upsert is a visibility write, so at most one per this much workflow time.
+HEIGHT_EVERY = timedelta(seconds=5)
 
 
 @workflow.defn
@@ -77,6 +82,7 @@ class MoneroNetworkWorkflow:
         self._plan: ProcessPlan | None = None
         self._state: NetworkState | None = None
         self._phase = "starting"
+        self._height_published: datetime | None = None
 
     # --- marketplaces publish here; anyone may read -----------------------------------------------------------
 
@@ -136,6 +142,7 @@ class MoneroNetworkWorkflow:
             self._state = state
             state = await self._simulate(spec, state)
             summary = await self._finish(spec, state)
+            self._publish_height(summary.final_height, final=True)
         except workflow.ContinueAsNewError:
             raise
         except BaseException:
@@ -341,6 +348,16 @@ class MoneroNetworkWorkflow:
                             ),
                         )
                     )
+            elif spec.config.simulation.acceleration == 0 and workflow.patched(MINUTE_WINDOWS):
+                # As fast as possible: the minutes up to the next block pay together (each user's in order), so a
+                # run waits once per block for its payments, not once per simulated minute.
+                window = agents.payment_window(
+                    state.next_minute, duration, state.next_block_time if block_due else None
+                )
+                await clock.advance_to(window[-1] * 60)
+                state = state.model_copy(update={"sim_time": clock.now})
+                state = await self._minutes(spec, state, window)
+                self._state = state
             else:
                 await clock.advance_to(minute_time)
                 state = state.model_copy(update={"sim_time": clock.now})
@@ -389,6 +406,61 @@ class MoneroNetworkWorkflow:
             }
         )
 
+    async def _minutes(self, spec: RunSpec, state: NetworkState, minutes: range) -> NetworkState:
+        """Every user's payments of ``minutes``: one user's in minute order (one wallet), users side by side."""
+        plan = state.plan
+        by_user: dict[str, list[tuple[int, agents.Decision]]] = {}
+        for user in agents.users(spec.config):
+            for minute in minutes:
+                decision = agents.decide_payment(spec.config, user, minute, self._vendors)
+                if decision is not None:
+                    by_user.setdefault(user, []).append((minute, decision))
+
+        async def in_turn(decisions: list[tuple[int, agents.Decision]]) -> list[PaymentOutcome]:
+            outcomes = []
+            for minute, d in decisions:
+                wallet = plan.wallet(d.user)
+                outcome: PaymentOutcome = await workflow.execute_child_workflow(
+                    PaymentWorkflow.run,
+                    PaymentSpec(
+                        run_id=spec.run_id,
+                        kind="payment",
+                        payer=d.user,
+                        wallet_url=wallet.url,
+                        daemon_url=plan.node(wallet.node).url,
+                        destinations=(Destination(address=d.address, amount=d.amount),),
+                        marketplace=d.marketplace,
+                        vendor_index=d.vendor_index,
+                        sim_time=minute * 60,
+                        height=state.height,
+                    ),
+                    id=f"{spec.run_id}/pay/{d.user}/{minute}",
+                )
+                outcomes.append(outcome)
+            return outcomes
+
+        chains = await asyncio.gather(*(in_turn(decisions) for decisions in by_user.values()))
+        outcomes = [outcome for chain in chains for outcome in chain]
+        sent = [o.tx_hash for o in outcomes if o.status == "sent" and o.tx_hash]
+        return state.model_copy(
+            update={
+                "next_minute": minutes.stop,
+                "pending": (*state.pending, *sent),
+                "sent_at_height": {**state.sent_at_height, **dict.fromkeys(sent, state.height)},
+                "payments_sent": state.payments_sent + len(sent),
+                "payments_skipped": state.payments_skipped + len(outcomes) - len(sent),
+            }
+        )
+
+    def _publish_height(self, height: int, *, final: bool = False) -> None:
+        """The Height search attribute, the top block's (``height`` counts blocks), at most every HEIGHT_EVERY."""
+        if not workflow.patched(SEARCH_HEIGHT):
+            return
+        now = workflow.now()
+        if final or self._height_published is None or now - self._height_published >= HEIGHT_EVERY:
+            workflow.upsert_search_attributes([sa.HEIGHT.value_set(height - 1)])
+            self._height_published = now
+
     async def _mine(
         self, spec: RunSpec, state: NetworkState, *, phase: str, pool: str | None, count: int = 1
     ) -> NetworkState:
@@ -413,6 +485,7 @@ class MoneroNetworkWorkflow:
             ),
             id=f"{spec.run_id}/block/{phase}-{number}",
         )
+        self._publish_height(result.height + 1)
         mined = {tx for block in result.blocks for tx in block.tx_hashes}
         still = tuple(tx for tx in state.pending if tx not in mined)
         newly = len(state.pending) - len(still)

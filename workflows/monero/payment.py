@@ -33,7 +33,13 @@ class PaymentWorkflow:
     @workflow.run
     async def run(self, spec: PaymentSpec) -> PaymentOutcome:
         payment_id = workflow.info().workflow_id
-        workflow.upsert_search_attributes([sa.EXPERIMENT.value_set(spec.run_id), sa.AGENT.value_set(spec.payer)])
+        # The height it is sent at too; histories recorded before Height was searchable replay without it.
+        if workflow.patched("monero-payment-height"):
+            workflow.upsert_search_attributes(
+                [sa.EXPERIMENT.value_set(spec.run_id), sa.AGENT.value_set(spec.payer), sa.HEIGHT.value_set(spec.height)]
+            )
+        else:
+            workflow.upsert_search_attributes([sa.EXPERIMENT.value_set(spec.run_id), sa.AGENT.value_set(spec.payer)])
         built = await workflow.execute_activity_method(
             WalletActivities.build_transfer,
             BuildTransfer(payment_id=payment_id, wallet_url=spec.wallet_url, destinations=spec.destinations),

@@ -23,6 +23,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common.ledger import ChainWriter
     from workflows.monero import options
 
+# Histories recorded before rounds carried Pool and Height replay without that upsert.
+SEARCH_POOL_HEIGHT = "monero-round-pool-height"
+
 
 @workflow.defn
 class MiningRoundWorkflow:
@@ -39,6 +42,8 @@ class MiningRoundWorkflow:
             **options.rpc(60 + 2 * spec.count),
         )
         last = mined.blocks[-1]
+        if workflow.patched(SEARCH_POOL_HEIGHT):
+            workflow.upsert_search_attributes([sa.POOL.value_set(pool), sa.HEIGHT.value_set(last.height)])
         samples = await workflow.execute_activity_method(
             NodeActivities.await_block,
             PropagationRequest(

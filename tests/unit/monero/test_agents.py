@@ -81,3 +81,15 @@ def test_reconciliation_to_the_atomic_unit():
     assert reconcile("r", "m", expected, in_pool).missing == ("t2",)
     twice = [*received, Incoming(tx_hash="t3", vendor_index=1, amount=5, height=122)]
     assert reconcile("r", "m", expected, twice).unexpected == ("t3",)
+
+
+def test_a_payment_window_holds_the_minutes_before_the_next_block():
+    # A block at 120 s: minutes 0 and 1 pay before it, minute 2 (also at 120 s) after it.
+    assert agents.payment_window(0, 3600, 120) == range(0, 2)
+    assert agents.payment_window(2, 3600, 240) == range(2, 4)
+    # A Poisson block at 61 s: minute 1 (60 s) still pays before it.
+    assert agents.payment_window(0, 3600, 61) == range(0, 2)
+    assert agents.payment_window(0, 3600, 60) == range(0, 1)
+    # No block due before the end: every minute left, none at or past the duration.
+    assert agents.payment_window(57, 3600, None) == range(57, 60)
+    assert agents.payment_window(59, 3600, None) == range(59, 60)
