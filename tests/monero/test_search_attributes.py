@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
@@ -34,7 +36,7 @@ async def test_a_visibility_query_by_pool_and_height_finds_the_mining_round(
     assert len(scheduled) == 4
     for block in scheduled:
         query = visibility.monero_rounds(run_id, pool=block["pool"], height=block["height"])
-        found = await eventually(lambda q=query: listed(client, q), timeout=30, what=query)
+        found = await eventually(functools.partial(listed, client, query), timeout=30, what=query)
         assert found == [f"{run_id}/block/run-{block['round']}"]
         other = next(pool for pool in ("pool_alpha", "pool_beta") if pool != block["pool"])
         assert await listed(client, visibility.monero_rounds(run_id, pool=other, height=block["height"])) == []
