@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections import Counter
 from collections.abc import Callable
 
 from matplotlib.axes import Axes
@@ -72,28 +73,35 @@ def _pools(figure: Figure, f: Findings) -> None:
 def _intervals(figure: Figure, f: Findings) -> None:
     sim_ax, wall_ax = figure.subplots(1, 2)
     i = f.intervals
-    if i.sim_intervals_s:
+    if i.sim_intervals_s and i.mode == "poisson":
+        top = max(i.sim_intervals_s) * 1.05
         bins = max(5, min(30, int(math.sqrt(len(i.sim_intervals_s))) + 1))
-        sim_ax.hist(i.sim_intervals_s, bins=bins, density=True, color="#4c72b0", alpha=0.8, label="recorded")
-        if i.mode == "poisson":
-            top = max(i.sim_intervals_s) * 1.05
-            xs = [top * k / 200 for k in range(201)]
-            mean = i.expected_mean_s
-            sim_ax.plot(
-                xs, [math.exp(-x / mean) / mean for x in xs], color="#c44e52", label=f"exponential, mean {mean:g} s"
-            )
-        else:
-            sim_ax.axvline(
-                i.expected_mean_s, color="#c44e52", linestyle="--", label=f"block_time {i.expected_mean_s:g} s"
-            )
+        edges = [top * k / bins for k in range(bins + 1)]
+        sim_ax.hist(i.sim_intervals_s, bins=edges, density=True, color="#4c72b0", alpha=0.8, label="recorded")
+        xs = [top * k / 200 for k in range(201)]
+        mean = i.expected_mean_s
+        curve = [math.exp(-x / mean) / mean for x in xs]
+        sim_ax.plot(xs, curve, color="#c44e52", label=f"exponential, mean {mean:g} s")
+        sim_ax.set_ylabel("density")
         sim_ax.legend(fontsize=8)
+    elif i.sim_intervals_s:
+        # Controller mode: every interval is block_time by construction; a bar per distinct value shows any other.
+        counts = Counter(i.sim_intervals_s)
+        values = sorted(counts)
+        bars = sim_ax.bar([f"{v} s" for v in values], [counts[v] for v in values], color="#4c72b0")
+        sim_ax.bar_label(bars)
+        sim_ax.set_ylabel("intervals")
+        sim_ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     else:
         _no_data(sim_ax, "no scheduled blocks")
     fit = i.fit
-    test = f"KS D = {fit.statistic:.3f}, p = {fit.p_value:.3f}" if fit else f"{i.off_schedule} off schedule"
+    test = (
+        f"KS D = {fit.statistic:.3f}, p = {fit.p_value:.3f}"
+        if fit
+        else f"block_time by construction, {i.off_schedule} off schedule"
+    )
     sim_ax.set_title(f"Simulated intervals ({i.mode}; {test})", fontsize=10)
     sim_ax.set_xlabel("seconds between scheduled blocks (simulated)")
-    sim_ax.set_ylabel("density")
     if i.wall_intervals_ms:
         wall_ax.hist([ms / 1000 for ms in i.wall_intervals_ms], bins=20, color="#55a868")
     else:
@@ -130,7 +138,10 @@ def _summary_bars(ax: Axes, rows: list[tuple[str, Summary]], *, scale: float) ->
     width = 0.25
     for offset, (stat, colour) in enumerate((("median", "#4c72b0"), ("p90", "#dd8452"), ("max", "#c44e52"))):
         values = [(getattr(s, stat) or 0) / scale for _, s in rows]
-        ax.bar([i + (offset - 1) * width for i in range(len(rows))], values, width=width, color=colour, label=stat)
+        bars = ax.bar(
+            [i + (offset - 1) * width for i in range(len(rows))], values, width=width, color=colour, label=stat
+        )
+        ax.bar_label(bars, fmt="%.2f", fontsize=7)
     ax.set_xticks(range(len(rows)), [name for name, _ in rows])
     ax.legend(fontsize=8)
 
@@ -159,14 +170,18 @@ def _reconciliation(figure: Figure, f: Findings) -> None:
         ax.bar([i - 0.2 for i in x], [m.sent / ATOMIC_UNITS_PER_XMR for m in markets], width=0.4, label="users sent")
         ax.bar(
             [i + 0.2 for i in x],
-            [m.received / ATOMIC_UNITS_PER_XMR for m in markets],
+            [(m.received or 0) / ATOMIC_UNITS_PER_XMR for m in markets],
             width=0.4,
             label="vendors received (mined)",
         )
-        ax.set_xticks(list(x), [f"{m.marketplace}\n{'ok' if m.ok else 'MISMATCH'}" for m in markets])
+        verdicts = ["ok" if m.ok else "not reconciled yet" if not m.reconciled else "MISMATCH" for m in markets]
+        ax.set_xticks(list(x), [f"{m.marketplace}\n{verdict}" for m, verdict in zip(markets, verdicts, strict=True)])
         ax.legend(fontsize=9)
     else:
         _no_data(ax, "no marketplace payments")
     ax.set_ylabel("XMR")
-    verdict = "reconciled to the atomic unit" if f.reconciliation.reconciled else "NOT reconciled"
+    r = f.reconciliation
+    verdict = (
+        "not reconciled yet" if r.pending else "reconciled to the atomic unit" if r.reconciled else "NOT reconciled"
+    )
     ax.set_title(f"Marketplaces: sent against received ({verdict})")

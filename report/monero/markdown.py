@@ -87,10 +87,17 @@ def _summary(config: MoneroConfig, f: Findings) -> list[str]:
         f"{c.mined} mined; median {num(c.latency_blocks.median, 1)} blocks from sending to mined.",
         f"- Propagation to all {f.propagation.nodes} nodes: median {num(everywhere.median if everywhere else None)} ms "
         f"over {f.propagation.blocks_measured} blocks.",
-        f"- Marketplaces: users sent {xmr(r.sent_total)} XMR, vendors received {xmr(r.received_total)} XMR: "
-        f"{'reconciled to the atomic unit' if r.reconciled else 'NOT reconciled'}.",
+        f"- Marketplaces: users sent {xmr(r.sent_total)} XMR, "
+        + (f"{_verdict(f)}." if r.pending else f"vendors received {xmr(r.received_total)} XMR: {_verdict(f)}."),
         f"- Consistency checks over the recorded rows: {'all pass' if not f.checks else f'{len(f.checks)} FAIL'}.",
     ]
+
+
+def _verdict(f: Findings) -> str:
+    r = f.reconciliation
+    if r.pending:
+        return "not reconciled yet (a marketplace reconciles at the run's end)"
+    return "reconciled to the atomic unit" if r.reconciled else "NOT reconciled"
 
 
 def _last(f: Findings) -> Summary | None:
@@ -228,16 +235,16 @@ def _reconciliation(f: Findings) -> list[str]:
                     xmr(m.received),
                     xmr(m.difference),
                     xmr(m.balance_change),
-                    m.missing,
-                    m.unexpected,
-                    "yes" if m.ok else "NO",
+                    num(m.missing),
+                    num(m.unexpected),
+                    "yes" if m.ok else "not yet" if not m.reconciled else "NO",
                 )
                 for m in r.marketplaces
             ],
         ),
         "",
-        f"Total: sent {xmr(r.sent_total)}, received {xmr(r.received_total)}: "
-        f"{'reconciled' if r.reconciled else 'NOT reconciled'}.",
+        f"Total: sent {xmr(r.sent_total)}, "
+        + (f"{_verdict(f)}." if r.pending else f"received {xmr(r.received_total)}: {_verdict(f)}."),
         "",
         "Per user: a user only pays after its funding, so its balance falls by what it sent plus fees "
         "(difference = balance change + sent + fees; 0 when they agree).",

@@ -198,3 +198,27 @@ def test_checks_catch_rows_that_disagree_with_the_summary() -> None:
     assert "blocks by pool differ from the run's summary" in f.checks
     assert "payments sent differ from the run's summary" in f.checks
     assert json.loads(json.dumps(f.json_dict()))["blocks"]["scheduled"] == 6
+
+
+def test_a_run_still_going_is_not_yet_reconciled_rather_than_short() -> None:
+    unfinished = rows()
+    unfinished = RunRows(
+        run=RecordedRun(run_id="run", seed=7, config_json="{}", final_height=None, summary_json=None),
+        blocks=unfinished.blocks,
+        transactions=unfinished.transactions,
+        propagation=unfinished.propagation,
+        balances=unfinished.balances,
+        reconciliations=(),
+    )
+    f = compute_findings(small_config(blocks=6), unfinished)
+    r = f.reconciliation
+    assert r.pending and not r.reconciled
+    assert [(m.sent, m.received, m.difference, m.reconciled) for m in r.marketplaces] == [
+        (XMR, None, None, False),
+        (7 * XMR // 2, None, None, False),
+    ]
+    assert "a marketplace has not reconciled yet" in f.checks
+    assert "the run has not finished: no summary recorded" in f.checks
+    assert "the marketplaces do not reconcile to the atomic unit" not in f.checks
+    # Six blocks make expected counts below 5: the note says the approximation is rough there.
+    assert "below 5" in f.blocks.note
