@@ -313,6 +313,13 @@ class ChainState:
     # What changed since the state file last saved it: the file writes only these (see persist.py).
     dirty_fibers: dict[str, None] = field(default_factory=dict, repr=False, compare=False)  # ordered: creation order
     dirty_balances: set[str] = field(default_factory=set, repr=False, compare=False)
+    # One object per distinct definition, shared by every fiber that has it: a definition is tens of KiB
+    # as Python objects and a population creates the same few thousands of times. Never mutated.
+    definitions: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+
+    def shared_definition(self, definition: dict[str, Any]) -> dict[str, Any]:
+        key = json.dumps(definition, sort_keys=True, separators=(",", ":"))
+        return self.definitions.setdefault(key, definition)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -505,7 +512,7 @@ def _create(state: ChainState, update: PendingUpdate) -> None:
     body = update.body
     if not update.proofs:
         raise UpdateRejected("NoProofsProvided", "a create needs at least one signature")
-    definition = normalize_definition(body["definition"])
+    definition = state.shared_definition(normalize_definition(body["definition"]))
     owners = list(dict.fromkeys(update.signers))
     fiber = Fiber(
         fiber_id=body["fiberId"],
@@ -733,7 +740,7 @@ class _EventRun:
         initial = {} if initial is None else initial
         requested = spec.get("owners")
         try:
-            definition = checked_definition(spec.get("definition"))
+            definition = self.state.shared_definition(checked_definition(spec.get("definition")))
             if not isinstance(initial, Mapping):
                 raise UpdateRejected("NotMapValue", "initialData must be an object")
             check_value(initial, "initialData", MAX_INITIAL_DATA_BYTES)

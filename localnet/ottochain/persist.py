@@ -156,7 +156,7 @@ class ChainStore:
         for fiber_id, digest, record in db.execute("SELECT id, definition, record FROM fibers ORDER BY rowid"):
             fibers[fiber_id] = Fiber.from_wire({**json.loads(record), "definition": definitions[digest]})
             self._definition_of[fiber_id] = digest
-        return ChainState(
+        state = ChainState(
             ordinal=int(meta.get("ordinal", 0)),
             last_snapshot_hash=meta.get("lastSnapshotHash", "0" * 64),
             fibers=fibers,
@@ -164,6 +164,9 @@ class ChainStore:
             rejections=[Rejection(**json.loads(b)) for (b,) in db.execute("SELECT body FROM rejections ORDER BY seq")],
             applied=[Applied(**json.loads(b)) for (b,) in db.execute("SELECT body FROM applied ORDER BY seq")],
         )
+        for definition in definitions.values():  # later creates of a known definition share it too
+            state.shared_definition(definition)
+        return state
 
     # --- saving ----------------------------------------------------------------------------------
 

@@ -135,3 +135,18 @@ def test_a_file_that_is_not_a_state_database_is_refused_in_one_line(tmp_path: Pa
     with pytest.raises(StateFileError, match="not a readable OttoChain JSON state file"):
         ChainStore(tmp_path / "other.db").load()
     assert not (tmp_path / "other.db").exists()
+
+
+def test_fibers_with_the_same_definition_share_one_object_before_and_after_a_restart(tmp_path: Path):
+    path = tmp_path / "chain.db"
+    chain = busy_chain(path)
+    fibers = chain.state.fibers
+    assert fibers["same-0"].definition is fibers["same-1"].definition is fibers["same-2"].definition
+    assert fibers["parent"].definition is not fibers["same-0"].definition
+    chain.close()
+    again = Chain(state_file=path)
+    submit(again, create_state_machine("same-3", counter("Shared"), {"n": 9}))
+    again.snapshot()
+    again.close()
+    shared = again.state.fibers["same-0"].definition
+    assert all(again.state.fibers[f"same-{index}"].definition is shared for index in range(4))
