@@ -48,7 +48,10 @@ class RestartablePostgres:
 
     def start(self) -> None:
         assert self.process is None or self.process.poll() is not None, "PostgreSQL is already running"
-        settings = [arg for setting in _SERVER_SETTINGS for arg in ("-c", setting)]
+        # A commit must survive the crash this server is here for: synchronous_commit on (the session server's
+        # off would lose the last ~200 ms of acknowledged commits to an immediate shutdown, by design).
+        wanted = [setting for setting in _SERVER_SETTINGS if not setting.startswith("synchronous_commit")]
+        settings = [arg for setting in (*wanted, "synchronous_commit=on") for arg in ("-c", setting)]
         listen = ["-h", "127.0.0.1", "-p", str(self.port), "-k", str(self.workdir)]
         with open(self.workdir / "server.log", "ab") as log:
             self.process = subprocess.Popen(
