@@ -10,7 +10,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.ledger import ledger_conflicts_are_final
-from models.ads import AdsParams, DayRecord, ExperimentSetup, ExperimentSpec, WorldSize
+from models.ads import AdsParams, DayRecord, ExperimentSetup, ExperimentSpec, LedgerView, WorldSize
 from sim.ads.hallucination import detect
 from sim.ads.slices import world_of
 from sim.hashchain import verify_chain
@@ -123,6 +123,14 @@ class AdsActivities:
         verdict = verify_chain(entries, chain_id=chain_id, head=head)
         usable = entries if verdict.broken is None else entries[: verdict.broken.position]
         return [json.loads(entry.payload_json) for entry in usable]
+
+    @activity.defn(name="ads.read_ledger_view")
+    async def read_ledger_view(self, chain_id: str) -> LedgerView:
+        """What C's buyer reads each morning: the payloads the chain vouches for and the recorded head."""
+        entries, _, head = await ledger.read_chain(self._engine, chain_id)
+        verdict = verify_chain(entries, chain_id=chain_id, head=head)
+        usable = entries if verdict.broken is None else entries[: verdict.broken.position]
+        return LedgerView(payloads=[json.loads(entry.payload_json) for entry in usable], head=head)
 
 
 def _count(record: DayRecord, first_contact: dict[str, int], params: AdsParams | None) -> None:

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.ledger import AppendBatch
+from models.ledger import AppendBatch, ChainHead
 
 MICROS = 1_000_000
 
@@ -241,6 +241,14 @@ class Event(_Frozen):
     day: int
     kind: str
     data: dict[str, Any]
+
+
+class LedgerView(BaseModel):
+    """A campaign's chain as its buyer reads it: the payloads the chain vouches for (up to its first broken
+    link) and the head the store records, which the buyer's next entries continue."""
+
+    payloads: list[dict[str, Any]] = Field(default_factory=list)
+    head: ChainHead | None = None
 
 
 class DayRecord(BaseModel):

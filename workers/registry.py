@@ -92,6 +92,7 @@ def ads_activities(resources: WorkerResources) -> Sequence[Callable]:
         store.register_experiment,
         store.record_day,
         store.read_ledger,
+        store.read_ledger_view,
         NegotiationActivities(resources.http).negotiate,
     ]
 

@@ -9,6 +9,14 @@ wiped on a restart. Sellers' quotes and delivery reports, and the buyer's own re
 history, are sometimes fabricated. In B the buyer acts on memory and claims as they are; in C it
 checks every claim against the ledger before acting and rebuilds lost memory from the ledger.
 
+Since the ``ledger_checks`` version (``CampaignState.ledger_checks``), C's ledger carries what the
+seed's C records: every quote as the seller gave it, every proposal, counter, accept and reject of a
+negotiation, every deal, and every delivery as the seller reported it and as the buyer paid it. C's buyer
+then verifies a claim only against what that ledger holds (the median of the product's earlier quotes,
+the deal's earlier recorded deliveries, the deals it recorded with the seller) and never reads the
+sellers' true records: a claim with nothing to check against is taken as told, and a forged ledger is
+believed. Earlier studies' C compared claims with the truth directly; their histories still replay.
+
 Every random draw comes from a stream named by (seed, campaign, day, purpose) and shared by the
 scenarios, so B and C face the same rot and the same fabrications: the difference between them is
 what the ledger does, not luck.
@@ -33,6 +41,7 @@ from models.ads import (
     Deal,
     Delivery,
     Negotiation,
+    NegotiationStep,
     Offer,
     Product,
     Quote,
@@ -41,7 +50,7 @@ from models.ads import (
 from sim.ads.auction import competing_bids, exchange_split, first_price, second_price, shade
 from sim.ads.context import decay, restarted
 from sim.ads.delivery import deliver
-from sim.ads.hallucination import inject
+from sim.ads.hallucination import detect, inject
 from sim.ads.kpi import kpi_value
 from sim.ads.negotiation import quote_for, rank_products
 from sim.ads.pricing import effective_floor
@@ -64,6 +73,8 @@ class Day:
     claims: list[Claim] = field(default_factory=list)
     context: list[ContextEvent] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # (author, payload) ledger records in the order they happened (scenario C with ledger checks).
+    records: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def event(self, event_kind: str, /, **data: Any) -> None:
         self.events.append((event_kind, data))
@@ -90,6 +101,9 @@ class CampaignState:
     exchange_fees: int = 0
     negotiations: int = 0
     last_empty_negotiation: int | None = None
+    # C checks claims against the ledger payloads read this morning (``ledger``), not against the truth.
+    ledger_checks: bool = False
+    ledger: list[dict[str, Any]] = field(default_factory=list)
 
     # --- the buyer's memory, as keyed items that can be lost one by one ------------------------
 
@@ -115,6 +129,10 @@ class CampaignState:
     @property
     def checks_claims(self) -> bool:
         return self.scenario == "C"
+
+    @property
+    def checks_ledger(self) -> bool:
+        return self.scenario == "C" and self.ledger_checks
 
     @property
     def fabricates(self) -> bool:
@@ -167,6 +185,40 @@ def memory_from_ledger(payloads: list[dict[str, Any]]) -> dict[str, Any]:
             memory[key] = memory.get(key, 0) + payload["paid"]
             memory["spend"] = memory.get("spend", 0) + payload["buyer_spend"]
     return memory
+
+
+def median(values: list[int]) -> int | None:
+    """The middle of ``values`` (the lower-rounded mean of the middle two), None for none: one forged or
+    fabricated record among honest ones cannot move the reference a claim is checked against."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) // 2
+
+
+def recorded_quotes(ledger: list[dict[str, Any]], product_id: str) -> tuple[list[int], list[int]]:
+    """(CPMs, avails) of every quote for ``product_id`` the ledger holds, oldest first."""
+    quotes = [p for p in ledger if p.get("type") == "quote" and p.get("product_id") == product_id]
+    return [int(q["cpm"]) for q in quotes], [int(q["avails"]) for q in quotes]
+
+
+def recorded_deals(ledger: list[dict[str, Any]], seller_id: str) -> int:
+    """How many deals with ``seller_id`` the ledger holds: the buyer's recorded history with the seller."""
+    return sum(1 for p in ledger if p.get("type") == "deal" and p["deal"]["seller_id"] == seller_id)
+
+
+def recorded_deliveries(ledger: list[dict[str, Any]], deal_id: str) -> list[int]:
+    """The daily counts the seller reported for ``deal_id`` on earlier days, as the ledger holds them."""
+    return [int(p["reported"]) for p in ledger if p.get("type") == "delivery" and p.get("deal_id") == deal_id]
+
+
+def verify(claimed: int, reference: int | None, tolerance: float) -> tuple[int, bool]:
+    """(the value the buyer acts on, rejected?): a claim further than ``tolerance`` from the ledger's
+    reference is replaced by the reference; with no reference it is taken as told."""
+    if reference is None or not detect(claimed, reference, tolerance, major=1.0).flagged:
+        return claimed, False
+    return reference, True
 
 
 def recover(state: CampaignState, day: int, lost: dict[str, Any], ledger: list[dict[str, Any]], today: Day) -> None:
@@ -235,7 +287,10 @@ def offers(state: CampaignState, day: int, today: Day) -> list[Offer]:
             truth.avails,
             avails_injected,
         )
-        used.append(truth if state.checks_claims else truth.model_copy(update={"cpm": price, "avails": avails}))
+        if state.checks_ledger:
+            used.append(_checked_quote(state, today, day, truth, price, avails))
+        else:
+            used.append(truth if state.checks_claims else truth.model_copy(update={"cpm": price, "avails": avails}))
 
     beliefs: dict[str, int] = {}
     for seller_id in sorted({p.seller_id for p in state.products.values()}):
@@ -249,7 +304,10 @@ def offers(state: CampaignState, day: int, today: Day) -> list[Offer]:
             "history", true_count, stream(state.seed, state.campaign.id, day, f"history/{seller_id}"), rate
         )
         _claim(state, today, day, state.buyer.id, "buyer", "history", seller_id, recalled, true_count, injected)
-        beliefs[seller_id] = true_count if state.checks_claims else recalled
+        if state.checks_ledger:
+            beliefs[seller_id] = recorded_deals(state.ledger, seller_id)
+        else:
+            beliefs[seller_id] = true_count if state.checks_claims else recalled
 
     ranked = rank_products(state.campaign, used, state.products)
     # A buyer leans towards sellers it believes it has dealt with (stable sort keeps EV order otherwise).
@@ -257,6 +315,37 @@ def offers(state: CampaignState, day: int, today: Day) -> list[Offer]:
     chosen = ranked[: state.params.proposals_per_day]
     today.event("quotes", considered=len(used), chosen=[q.product_id for q in chosen])
     return [Offer(product=state.products[q.product_id], quote=q) for q in chosen]
+
+
+def _checked_quote(state: CampaignState, today: Day, day: int, truth: Quote, price: int, avails: int) -> Quote:
+    """The quote C acts on: each figure checked against the product's earlier quotes on the ledger. The
+    quote goes on the ledger as the seller gave it."""
+    cpms, avails_seen = recorded_quotes(state.ledger, truth.product_id)
+    tolerance = state.params.detection_tolerance
+    used_cpm, price_rejected = verify(price, median(cpms), tolerance)
+    used_avails, avails_rejected = verify(avails, median(avails_seen), tolerance)
+    for rejected, claim_type, claimed, used_value in (
+        (price_rejected, "price", price, used_cpm),
+        (avails_rejected, "inventory", avails, used_avails),
+    ):
+        if rejected:
+            today.event(
+                "claim_rejected", claim_type=claim_type, subject=truth.product_id, claimed=claimed, ledger=used_value
+            )
+    today.records.append(
+        (
+            truth.seller_id,
+            {
+                "type": "quote",
+                "day": day,
+                "seller_id": truth.seller_id,
+                "product_id": truth.product_id,
+                "cpm": price,
+                "avails": avails,
+            },
+        )
+    )
+    return truth.model_copy(update={"cpm": used_cpm, "avails": used_avails})
 
 
 def _claim(
@@ -297,6 +386,11 @@ def book(state: CampaignState, day: int, negotiations: list[Negotiation], offere
     """
     state.negotiations += 1
     agreed = [n for n in negotiations if n.agreed_cpm is not None]
+    if state.checks_ledger:
+        for negotiation in negotiations:
+            for step in negotiation.steps:
+                author = state.buyer.id if step.actor == "buyer" else negotiation.seller_id
+                today.records.append((author, _step_record(day, negotiation, step)))
     for negotiation in negotiations:
         today.event(
             "negotiation",
@@ -339,10 +433,44 @@ def book(state: CampaignState, day: int, negotiations: list[Negotiation], offere
         state.deals[deal.id] = deal
         state.agreed[deal.id] = negotiation.agreed_cpm
         state.memory[f"deal:{deal.id}"] = deal.model_copy(update={"cpm": negotiation.agreed_cpm}).model_dump()
-        # The seller's confirmation states the relationship ("your deal #n with us"), so a booking
-        # re-teaches the count even after the buyer forgot it.
-        state.memory[f"history:{deal.seller_id}"] = state.true_history(deal.seller_id)
         today.deals.append(deal)
+        if state.checks_ledger:
+            # C counts its history with the seller on its own ledger, today's deals included.
+            state.memory[f"history:{deal.seller_id}"] = recorded_deals(state.ledger, deal.seller_id) + sum(
+                1 for d in today.deals if d.seller_id == deal.seller_id
+            )
+            today.records.append((deal.seller_id, _deal_record(deal, negotiation.agreed_cpm)))
+        else:
+            # The seller's confirmation states the relationship ("your deal #n with us"), so a booking
+            # re-teaches the count even after the buyer forgot it.
+            state.memory[f"history:{deal.seller_id}"] = state.true_history(deal.seller_id)
+
+
+STEP_RECORD = {
+    "propose": "proposal",
+    "counter": "counter",
+    "final": "counter",
+    "accept": "accept",
+    "reject": "reject",
+    "walk_away": "reject",
+}
+
+
+def _step_record(day: int, negotiation: Negotiation, step: NegotiationStep) -> dict[str, Any]:
+    return {
+        "type": STEP_RECORD[step.action],
+        "day": day,
+        "seller_id": negotiation.seller_id,
+        "product_id": negotiation.product_id,
+        "round": step.round,
+        "actor": step.actor,
+        "action": step.action,
+        "cpm": step.cpm,
+    }
+
+
+def _deal_record(deal: Deal, agreed_cpm: int) -> dict[str, Any]:
+    return {"type": "deal", "deal": deal.model_dump(), "agreed_cpm": agreed_cpm}
 
 
 # --- delivery and payment -----------------------------------------------------------------------
@@ -370,10 +498,22 @@ def deliver_day(state: CampaignState, day: int, today: Day) -> None:
         if impressions == 0:
             continue
         _claim(state, today, day, deal.seller_id, "seller", "delivery", deal.id, reported, impressions, injected)
-        paid = impressions if state.checks_claims else reported
+        if state.checks_ledger:
+            # Checked against the deal's earlier reports on the ledger; never pay more than the seller bills.
+            reference = median(recorded_deliveries(state.ledger, deal.id))
+            paid, rejected = verify(reported, reference, state.params.detection_tolerance)
+            if paid > reported:  # an under-report costs the seller, not the buyer: paid as billed
+                paid, rejected = reported, False
+            if rejected:
+                today.event("claim_rejected", claim_type="delivery", subject=deal.id, claimed=reported, ledger=paid)
+        else:
+            paid = impressions if state.checks_claims else reported
         spend = paid * deal.cpm // 1000
         allowance = max(0, allowance - spend)
         _settle(state, deal, day, today, impressions, paid, clicks, conversions, viewable, spend, fee=0)
+        if state.checks_ledger:
+            record = {"type": "delivery", "deal_id": deal.id, "day": day, "reported": reported}
+            today.records.append((deal.seller_id, {**record, "paid": paid, "buyer_spend": spend}))
 
 
 def observe(claim_type: ClaimType, actual: int, rng: random.Random, rate: float, noise: float) -> tuple[int, bool]:
@@ -516,7 +656,10 @@ def _exchange_deal(state: CampaignState, product: Product, day: int, cpm: int, l
 
 def ledger_records(state: CampaignState, today: Day) -> list[tuple[str, dict[str, Any]]]:
     """(author, payload) for the day's ledger entries: deal records in every scenario; in C also
-    every delivery as the impression log has it, which is what lets C recover and verify."""
+    every delivery as the impression log has it, which is what lets C recover and verify. With ledger
+    checks, C's records are everything it heard and did today, in order (``Day.records``)."""
+    if state.checks_ledger:
+        return list(today.records)
     records: list[tuple[str, dict[str, Any]]] = [
         (deal.seller_id, {"type": "deal", "deal": deal.model_dump(), "agreed_cpm": state.agreed[deal.id]})
         for deal in today.deals

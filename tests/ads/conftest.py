@@ -45,6 +45,7 @@ def study(client: Client, run_worker, task_queue: str, ads_http: httpx.AsyncClie
                 store.register_experiment,
                 store.record_day,
                 store.read_ledger,
+                store.read_ledger_view,
                 NegotiationActivities(ads_http).negotiate,
             ],
         ):

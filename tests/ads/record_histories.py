@@ -104,6 +104,7 @@ async def main(tag: str = "") -> None:
                     store.register_experiment,
                     store.record_day,
                     store.read_ledger,
+                    store.read_ledger_view,
                     NegotiationActivities(http).negotiate,
                 ],
             ):

@@ -123,6 +123,7 @@ async def test_batching_and_continue_as_new_give_the_same_report(
         store.register_experiment,
         store.record_day,
         store.read_ledger,
+        store.read_ledger_view,
         NegotiationActivities(ads_http).negotiate,
     ]
     reports = {}

@@ -81,6 +81,7 @@ async def test_a_study_survives_losing_its_worker_midway(
                     store.register_experiment,
                     store.record_day,
                     store.read_ledger,
+                    store.read_ledger_view,
                     NegotiationActivities(ads_http).negotiate,
                 ],
             }

@@ -19,7 +19,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.ads import AdsActivities
     from activities.llm import NegotiationActivities
-    from models.ads import CampaignSpec, CampaignSummary, DayRecord, Event, NegotiationRequest
+    from models.ads import CampaignSpec, CampaignSummary, DayRecord, Event, LedgerView, NegotiationRequest
     from sim.ads.campaign import (
         CampaignState,
         Day,
@@ -43,6 +43,9 @@ DAY = 86_400
 # Every search-attribute update is a visibility write; at full speed a day passes in well under a
 # second, so SimDay is published at most this often (and always on the last day).
 PROGRESS_EVERY = timedelta(seconds=5)
+# C's buyer reads its ledger every morning and checks claims against it, not against the truth; the
+# ledger carries quotes, negotiation steps and reported deliveries. Histories from before replay unpatched.
+LEDGER_CHECKS = "ads-c-ledger-checks"
 
 
 @workflow.defn
@@ -74,6 +77,7 @@ class CampaignWorkflow:
             buyer=buyer,
             products={p.id: p for p in products},
             params=spec.params,
+            ledger_checks=spec.scenario == "C" and workflow.patched(LEDGER_CHECKS),
         )
         chain_id = f"ads/{spec.experiment_id}/{spec.scenario}/{campaign.id}"
         chain = ChainWriter(new_chain(chain_id), author=buyer.id)
@@ -94,8 +98,16 @@ class CampaignWorkflow:
             if spec.scenario == "A":
                 auction_day(state, day, today)
             else:
+                if state.ledger_checks and day > campaign.start_day:
+                    view = await self._read_ledger_view(chain_id)
+                    state.ledger = view.payloads
+                    if view.head is not None:
+                        # The buyer continues the chain the store vouches for, as it reads it.
+                        chain = ChainWriter(view.head, author=buyer.id)
                 lost = morning(state, day, today)
-                if lost and spec.scenario == "C":
+                if lost and state.ledger_checks:
+                    recover(state, day, lost, state.ledger, today)
+                elif lost and spec.scenario == "C":
                     recover(state, day, lost, await self._read_ledger(chain_id), today)
                 if needs_deals(state, day):
                     chosen = offers(state, day, today)
@@ -158,6 +170,14 @@ class CampaignWorkflow:
         if last or self._published_at is None or now - self._published_at >= PROGRESS_EVERY:
             workflow.upsert_search_attributes([sa.SIM_DAY.value_set(day)])
             self._published_at = now
+
+    async def _read_ledger_view(self, chain_id: str) -> LedgerView:
+        return await workflow.execute_local_activity_method(
+            AdsActivities.read_ledger_view,
+            chain_id,
+            start_to_close_timeout=timedelta(seconds=60),
+            retry_policy=STORE_RETRY,
+        )
 
     async def _read_ledger(self, chain_id: str) -> list[dict[str, Any]]:
         return await workflow.execute_local_activity_method(
