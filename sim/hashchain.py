@@ -128,7 +128,9 @@ def _first_break(entries: Sequence[LedgerEntry], head: ChainHead | None) -> Chai
         if entry.seq != pos:
             return _misplaced(entries, pos, head)
         if head is not None and pos >= head.length:
-            return _break(pos, pos, "inserted", f"entry beyond the recorded head ({head.length} entries)")
+            return _inserted_before(entries, pos) or _break(
+                pos, pos, "inserted", f"entry beyond the recorded head ({head.length} entries)"
+            )
         if sha256_hex(entry.payload_json) != entry.payload_hash:
             return _break(pos, pos, "modified", "payload does not match its hash")
         if recompute_hash(entry) != entry.entry_hash:
@@ -174,8 +176,25 @@ def _fork(entries: Sequence[LedgerEntry], pos: int, head: ChainHead | None) -> C
     return _break(pos, entry.seq, "inserted", f"a second entry with seq {entry.seq}")
 
 
+def _inserted_before(entries: Sequence[LedgerEntry], pos: int) -> ChainBreak | None:
+    """The entry before ``pos`` as an insertion, if ``entries[pos]`` was written one seq earlier and links past it.
+
+    Such an entry still names the hash of the entry two places back: its predecessor was put in between
+    (the later rows renumbered to make room), and that predecessor is the tampered row, not this one.
+    """
+    entry = entries[pos]
+    skipped = entries[pos - 2].entry_hash if pos >= 2 else GENESIS_HASH
+    if pos > 0 and entry.prev_hash == skipped and recompute_hash(entry, seq=pos - 1) == entry.entry_hash:
+        detail = f"entry not part of the chain: the next one, written as seq {pos - 1}, links past it"
+        return _break(pos - 1, pos - 1, "inserted", detail)
+    return None
+
+
 def _altered_fields(entries: Sequence[LedgerEntry], pos: int) -> ChainBreak:
     entry = entries[pos]
+    inserted = _inserted_before(entries, pos)
+    if inserted is not None:
+        return inserted
     # A row whose hash is right for another seq was moved, not edited.
     for original_seq in range(len(entries) + 1):
         if original_seq != entry.seq and recompute_hash(entry, seq=original_seq) == entry.entry_hash:

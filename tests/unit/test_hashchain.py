@@ -149,6 +149,25 @@ def test_inserted_forgery_is_named(chain, data):
 
 
 @given(chains, st.data())
+def test_inserted_forgery_with_the_later_rows_renumbered_is_named(chain, data):
+    """A consistent forgery linked to its predecessor, the rows after it moved up one seq to make room."""
+    index = data.draw(st.integers(0, len(chain) - 1))
+    prev = chain[index - 1].entry_hash if index > 0 else GENESIS_HASH
+    forged = make_entry(
+        chain_id=CHAIN,
+        seq=index,
+        prev_hash=prev,
+        payload=data.draw(payloads) | {"forged": True},
+        author="mallory",
+        sim_time=0,
+        idempotency_key=f"forged/{index}",
+    )
+    moved = [entry.model_copy(update={"seq": entry.seq + 1}) for entry in chain[index:]]
+    broken = verify(chain, [*chain[:index], forged, *moved])
+    assert (broken.kind, broken.seq) == ("inserted", index)
+
+
+@given(chains, st.data())
 def test_inserted_copy_is_named(chain, data):
     """A second copy of a genuine row, before or after the original, is an insertion, not a reorder."""
     index = data.draw(st.integers(0, len(chain)))
