@@ -8,7 +8,7 @@ rows swapped. The audit's verdict (``verify_stored_chain``, what ``simctl audit`
 the tampered row: its position, row id or sequence number and the kind of change; the other chain
 stays intact. A last test runs ``simctl audit`` itself on such a store.
 
-``SIMCTL_FUZZ_EXAMPLES`` sets the examples (default 10; this property takes 4x that).
+``SIMCTL_FUZZ_EXAMPLES`` sets the examples (default 10; this property takes 3x that).
 """
 
 from __future__ import annotations
@@ -213,7 +213,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     opened.close()
 
 
-@settings(max_examples=EXAMPLES * 4, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES * 3, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(how=tamperings, length=st.integers(2, 12))
 def test_a_tampered_row_is_always_named(store: Store, how: Tampering, length: int):
     expected, verdict, other = store.tampered(how, length)

@@ -2,9 +2,9 @@
 
 An otto run on the session's dev server and an embedded node: a fiber lifecycle between two agents of
 the wallet pool, their identities registered, and an attestation issued, every move signed by the worker
-with keys it reads from the encrypted pool. Then, for the exact secrets the test knows (each pool agent's
-private key and the wallet passphrase), raw, hex in either case and base64 at every alignment, three
-places are searched:
+with keys it reads from the encrypted pool; and a tiny ads study (its histories are scanned too). Then,
+for the exact secrets the test knows (each pool agent's private key and the wallet passphrase), raw, hex
+in either case and base64 at every alignment, three places are searched:
 
 - every workflow history in the namespace (all of them: what earlier tests of the session ran too),
   as JSON and with every base64 payload decoded;
@@ -40,11 +40,12 @@ from activities.otto.keyring import Keyring
 from models.otto import AttestationSpec, FiberSpec, IdentitySpec, OttoEndpoints, Party
 from sim.otto.fibers import FIBER_KINDS
 from store.wallets import WalletError, WalletStore, generate_pool
+from tests.ads.conftest import SMALL, ads_http, sqlite_engine, study
 from tests.otto.conftest import PASSPHRASE, Pool, endpoints, http, node, otto_worker, pool
 from workflows.otto.fiber import FiberWorkflow
 from workflows.otto.identity import AttestationWorkflow, IdentityWorkflow
 
-__all__ = ["endpoints", "http", "node", "otto_worker", "pool"]
+__all__ = ["ads_http", "endpoints", "http", "node", "otto_worker", "pool", "sqlite_engine", "study"]
 
 pytestmark = pytest.mark.reliability
 
@@ -214,12 +215,16 @@ async def test_no_secret_in_histories_logs_or_files(
     http: httpx.AsyncClient,
     captured_logs: Captured,
     tmp_path_factory: pytest.TempPathFactory,
+    study,
+    sqlite_engine,
 ):
     await otto_run(client, task_queue, pool, endpoints, otto_worker, http)
+    ads, _ = await study(sqlite_engine, seed=3, scenarios=("A", "C"), **{**SMALL, "days": 2})
     secrets = Secrets({**{f"private key of {a}": k for a, k in pool.private_keys.items()}, "passphrase": PASSPHRASE})
 
     runs = await histories(client)
-    assert any(workflow_id.startswith("secrets-attest-") for workflow_id, _, _ in runs), "this run was not listed"
+    listed = {workflow_id for workflow_id, _, _ in runs}
+    assert ads.id in listed and any(w.startswith("secrets-attest-") for w in listed), "this run was not listed"
     leaks = []
     for workflow_id, text, strings in runs:
         for name in secrets.found_in(text) + [n for s in strings for n in secrets.found_in(s)]:
