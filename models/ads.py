@@ -114,7 +114,11 @@ class AdsParams(_Frozen):
     min_deal_days: int = Field(3, ge=1, description="no new deal for fewer days than this before the flight ends")
     max_catchup: float = Field(2.0, ge=1, description="daily need never exceeds this multiple of the even pace")
     buyer_value_over_target: float = Field(0.10, ge=0, description="scenario A: value = target CPM x (1 + this)")
-    report_noise: float = Field(0.01, ge=0, description="honest counts (delivery, avails) deviate by N(0, this)")
+    report_noise: float = Field(
+        0.03,
+        ge=0,
+        description="honest counts (delivery, avails) deviate by N(0, this); docs/ads-calibration.md",
+    )
     # Ledger costs (scenario C), every price a parameter.
     sui_reference_gas_price_mist: int = 1000
     sui_computation_units: int = 1000

@@ -1,4 +1,4 @@
-"""The five PNG charts of the report, drawn from findings with matplotlib's Agg backend."""
+"""The six PNG charts of the report, drawn from findings with matplotlib's Agg backend."""
 
 from __future__ import annotations
 
@@ -14,16 +14,24 @@ from report.formatting import label, pct, price
 from sim.ads.findings import Findings
 
 COLOURS = {"A": "#d62728", "B": "#ff7f0e", "C": "#2ca02c"}
-CHARTS = ("fee_extraction.png", "kpi_attainment.png", "context_rot.png", "hallucinations.png", "ledger_vs_fee.png")
+CHARTS = (
+    "fee_extraction.png",
+    "kpi_attainment.png",
+    "context_rot.png",
+    "hallucinations.png",
+    "detection_curve.png",
+    "ledger_vs_fee.png",
+)
 
 
 def render_charts(f: Findings) -> dict[str, bytes]:
-    """The five PNG charts, drawn with the Agg backend (no display, no global pyplot state)."""
+    """The six PNG charts, drawn with the Agg backend (no display, no global pyplot state)."""
     return {
         "fee_extraction.png": _png(_fee_chart, f),
         "kpi_attainment.png": _png(_kpi_chart, f),
         "context_rot.png": _png(_context_chart, f),
         "hallucinations.png": _png(_hallucination_chart, f),
+        "detection_curve.png": _png(_detection_curve_chart, f),
         "ledger_vs_fee.png": _png(_ledger_chart, f),
     }
 
@@ -208,6 +216,39 @@ def _hallucination_chart(figure: Figure, f: Findings) -> None:
     detection_ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
     detection_ax.set_title("Detection at the parameter tolerance")
     detection_ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=2, frameon=False)
+
+
+def _detection_curve_chart(figure: Figure, f: Findings) -> None:
+    """Precision against recall as the tolerance moves from 0% to 30% relative error, one line per scenario."""
+    ax = figure.subplots()
+    scenarios = sorted({p.scenario for p in f.detection_curve})
+    for scenario in scenarios:
+        points = [p for p in f.detection_curve if p.scenario == scenario and p.precision is not None]
+        if not points or all(p.recall is None for p in points):
+            continue
+        recall = [p.recall or 0.0 for p in points]
+        precision = [p.precision or 0.0 for p in points]
+        ax.plot(recall, precision, marker=".", color=COLOURS.get(scenario, "grey"), label=label(scenario))
+        for p in points:
+            if round(p.tolerance * 100) in (0, 2, 5, 10, 20, 30):
+                ax.annotate(
+                    f"{p.tolerance:.0%}",
+                    (p.recall or 0.0, p.precision or 0.0),
+                    fontsize=8,
+                    xytext=(4, 4),
+                    textcoords="offset points",
+                )
+    if not scenarios:
+        ax.text(0.5, 0.5, "no claims recorded", ha="center", transform=ax.transAxes)
+    ax.set_xlim(0, 1.05)
+    ax.set_ylim(0, 1.05)
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.set_xlabel("recall (injected claims flagged)")
+    ax.set_ylabel("precision (flagged claims injected)")
+    ax.set_title("Detection over the tolerance (labels: relative error above which a claim is flagged)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
 
 
 def _ledger_chart(figure: Figure, f: Findings) -> None:

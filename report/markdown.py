@@ -385,6 +385,13 @@ def _hallucinations(spec: ExperimentSpec, f: Findings) -> list[str]:
         "",
         _detection_table(f),
         "",
+        "Intervals are 95% Wilson score intervals (precision over the flagged claims, recall over the injected ones). "
+        "Fabrication sizes include small ones and honest counts carry reporting noise (docs/ads-calibration.md), so "
+        "the two overlap and no tolerance separates them: the curve below trades precision for recall "
+        "(`findings.detection_curve`, every claim of a scenario against its ground truth at each tolerance).",
+        "",
+        "![detection curve](detection_curve.png)",
+        "",
         "Only the injected set counts as hallucination (no API errors, no rounding). The injected share follows the "
         "`hallucination_rate` parameter and is shown to confirm the injection, not as a finding; the findings are "
         "what detection catches and what unchecked fabrications cost. *Unchecked* means the agent acted on the claim "
@@ -422,8 +429,8 @@ def _detection_table(f: Findings) -> str:
                 num(d.injected),
                 num(d.flagged),
                 num(d.true_positives),
-                pct(d.precision),
-                pct(d.recall),
+                pct(d.precision) + _interval(d.precision_ci),
+                pct(d.recall) + _interval(d.recall_ci),
                 num(d.severity.get("minor", 0)),
                 num(d.severity.get("major", 0)),
             )
@@ -431,6 +438,10 @@ def _detection_table(f: Findings) -> str:
             if d.claims
         ],
     )
+
+
+def _interval(ci: tuple[float, float] | None) -> str:
+    return "" if ci is None else f" ({pct(ci[0])}–{pct(ci[1])})"
 
 
 def _discrepancy_table(spec: ExperimentSpec, f: Findings) -> str:

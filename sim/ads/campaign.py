@@ -103,6 +103,7 @@ class CampaignState:
     last_empty_negotiation: int | None = None
     # C checks claims against the ledger payloads read this morning (``ledger``), not against the truth.
     ledger_checks: bool = False
+    graded_fabrications: bool = False  # fabrication sizes include small ones (sim.ads.hallucination.GRADED)
     ledger: list[dict[str, Any]] = field(default_factory=list)
 
     # --- the buyer's memory, as keyed items that can be lost one by one ------------------------
@@ -272,8 +273,11 @@ def offers(state: CampaignState, day: int, today: Day) -> list[Offer]:
     for product in sorted(state.products.values(), key=lambda p: p.id):
         truth = quote_for(product, state.buyer.tier, state.campaign).model_copy(update={"avails": state.share(product)})
         honest[product.id] = truth
-        price, price_injected = inject("price", truth.cpm, rng, rate)
-        avails, avails_injected = observe("inventory", truth.avails, rng, rate, state.params.report_noise)
+        graded = state.graded_fabrications
+        price, price_injected = inject("price", truth.cpm, rng, rate, graded=graded)
+        avails, avails_injected = observe(
+            "inventory", truth.avails, rng, rate, state.params.report_noise, graded=graded
+        )
         _claim(state, today, day, product.seller_id, "seller", "price", product.id, price, truth.cpm, price_injected)
         _claim(
             state,
@@ -494,7 +498,9 @@ def deliver_day(state: CampaignState, day: int, today: Day) -> None:
         if impressions > affordable:
             scale = affordable / impressions
             impressions, clicks, conversions, viewable = (int(count * scale) for count in served)
-        reported, injected = observe("delivery", impressions, rng, rate, state.params.report_noise)
+        reported, injected = observe(
+            "delivery", impressions, rng, rate, state.params.report_noise, graded=state.graded_fabrications
+        )
         if impressions == 0:
             continue
         _claim(state, today, day, deal.seller_id, "seller", "delivery", deal.id, reported, impressions, injected)
@@ -516,10 +522,12 @@ def deliver_day(state: CampaignState, day: int, today: Day) -> None:
             today.records.append((deal.seller_id, {**record, "paid": paid, "buyer_spend": spend}))
 
 
-def observe(claim_type: ClaimType, actual: int, rng: random.Random, rate: float, noise: float) -> tuple[int, bool]:
+def observe(
+    claim_type: ClaimType, actual: int, rng: random.Random, rate: float, noise: float, *, graded: bool = False
+) -> tuple[int, bool]:
     """A count as an agent reports it: fabricated at ``rate``, otherwise honest with measurement
     noise (counts from two systems never agree exactly). Draws the same randoms either way."""
-    claimed, injected = inject(claim_type, actual, rng, rate)
+    claimed, injected = inject(claim_type, actual, rng, rate, graded=graded)
     deviation = rng.gauss(0.0, noise) if noise else 0.0
     return (claimed, True) if injected else (max(0, round(actual * (1 + deviation))), False)
 

@@ -28,7 +28,7 @@ from models.ads_report import (
 )
 from sim.ads.context import expected_survival
 from sim.ads.costs import LedgerCost, cost_per_thousand, ledger_cost
-from sim.ads.hallucination import Severity, detect, precision_recall
+from sim.ads.hallucination import Severity, detect, precision_recall, relative_error, wilson
 from sim.ads.kpi import attainment, kpi_value
 
 T = TypeVar("T")
@@ -164,6 +164,20 @@ class DetectionRow(_Model):
     precision: float | None
     recall: float | None
     severity: dict[str, int]
+    # 95% Wilson score intervals: precision over the flagged claims, recall over the injected ones.
+    precision_ci: tuple[float, float] | None = None
+    recall_ci: tuple[float, float] | None = None
+
+
+class CurvePoint(_Model):
+    """Detection of one scenario's claims (every claim type) at one tolerance: the precision-recall curve."""
+
+    scenario: str
+    tolerance: float
+    flagged: int
+    true_positives: int
+    precision: float | None
+    recall: float | None
 
 
 class DiscrepancyRow(_Model):
@@ -223,6 +237,7 @@ class Findings(_Model):
     context: list[ContextTotals]
     hallucinations: list[HallucinationRow]
     detection: list[DetectionRow]
+    detection_curve: list[CurvePoint]
     discrepancy: list[DiscrepancyRow]
     ledger: list[LedgerRow]
     ledger_vs_fee: LedgerVsFee
@@ -273,6 +288,7 @@ def compute_findings(spec: ExperimentSpec, world: World, tables: StudyRows) -> F
         context=[_context_totals(s, per[s].context) for s in remembering],
         hallucinations=_hallucinations(scenarios, tables.claims),
         detection=_detection(scenarios, tables.claims, spec),
+        detection_curve=_detection_curve(scenarios, tables.claims),
         discrepancy=[_discrepancy(s, campaigns, per[s], spec) for s in scenarios],
         ledger=ledger,
         ledger_vs_fee=_ledger_vs_fee(totals, ledger),
@@ -557,9 +573,42 @@ def _detection(scenarios: Sequence[str], claims: Sequence[RecordedClaim], spec: 
                     precision=precision if any(flagged) else None,
                     recall=recall if any(injected) else None,
                     severity={s: severity.get(s, 0) for s in SEVERITIES},
+                    precision_ci=wilson(
+                        sum(1 for f, i in zip(flagged, injected, strict=True) if f and i), sum(flagged)
+                    ),
+                    recall_ci=wilson(sum(1 for f, i in zip(flagged, injected, strict=True) if f and i), sum(injected)),
                 )
             )
     return rows
+
+
+CURVE_TOLERANCES = tuple(step / 100 for step in range(0, 31))  # 0% to 30% relative error, by 1%
+
+
+def _detection_curve(scenarios: Sequence[str], claims: Sequence[RecordedClaim]) -> list[CurvePoint]:
+    """Precision and recall of flagging at each tolerance in ``CURVE_TOLERANCES``, per scenario with claims."""
+    groups = _group(claims, lambda c: c.scenario)
+    points = []
+    for scenario in scenarios:
+        group = groups.get(scenario, [])
+        if not group:
+            continue
+        errors = [(relative_error(c.claimed, c.actual), bool(c.injected)) for c in group]
+        injected = sum(1 for _, i in errors if i)
+        for tolerance in CURVE_TOLERANCES:
+            flagged = [i for error, i in errors if error > tolerance]
+            hits = sum(flagged)
+            points.append(
+                CurvePoint(
+                    scenario=scenario,
+                    tolerance=tolerance,
+                    flagged=len(flagged),
+                    true_positives=hits,
+                    precision=hits / len(flagged) if flagged else None,
+                    recall=hits / injected if injected else None,
+                )
+            )
+    return points
 
 
 def overpayment(delivery: RecordedDelivery) -> int:

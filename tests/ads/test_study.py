@@ -11,7 +11,8 @@ from temporalio.client import Client
 from activities.ads import AdsActivities
 from activities.llm import NegotiationActivities
 from models.ads import ExperimentSpec
-from sim.ads.hallucination import detect, precision_recall
+from report import load_study
+from sim.ads.findings import compute_findings
 from store import ads as ads_store
 from store.engine import open_store
 from store.tables import AdsClaimRow, AdsDayRow, AdsDealRow, AdsDeliveryRow
@@ -49,20 +50,31 @@ async def test_small_study_deals_everywhere_and_the_exchange_takes_exactly_its_f
         assert sum(d["exchange_fee"] for d in deliveries[scenario]) == 0
 
 
-async def test_detection_catches_the_fabricated_claims_of_a_default_size_study(study, sqlite_engine: AsyncEngine):
-    """Claims exist where agents talk to each other (B and C); A's results do not touch theirs."""
+async def test_detection_at_the_defaults_is_neither_perfect_nor_useless(study, sqlite_engine: AsyncEngine):
+    """A default-size study of B and C: fabrications of every size meet honest reporting noise, so flagging
+    at the default tolerance misses some fabrications and flags some honest claims, yet beats chance."""
     spec, _ = await study(sqlite_engine, seed=11, scenarios=("B", "C"))
     claims = await ads_store.rows(sqlite_engine, AdsClaimRow, spec.id)
     assert len(claims) > 5000
     injected = [bool(c["injected"]) for c in claims]
     share = sum(injected) / len(injected)
     assert 0.035 < share < 0.065, "the injection rate parameter is honoured"
-    flagged = [
-        detect(c["claimed"], c["actual"], spec.params.detection_tolerance, spec.params.major_severity).flagged
-        for c in claims
-    ]
-    precision, recall = precision_recall(flagged, injected)
-    assert recall >= 0.9 and precision >= 0.95, (precision, recall)
+
+    findings = compute_findings(*await load_study(sqlite_engine, spec.id))
+    for row in (d for d in findings.detection if d.claim_type == "all"):
+        assert row.precision is not None and row.recall is not None and row.precision_ci and row.recall_ci
+        # Not perfect: the whole 95% interval stays below 1 for both.
+        assert row.precision_ci[1] < 1.0 and row.recall_ci[1] < 1.0, row
+        # Not useless: recall well above nothing, precision well above the injected share (flagging at random).
+        assert row.recall_ci[0] > 0.3 and row.precision_ci[0] > 2 * share, row
+        assert row.precision_ci[0] <= row.precision <= row.precision_ci[1]
+    for scenario in ("B", "C"):
+        curve = [p for p in findings.detection_curve if p.scenario == scenario]
+        recalls = [p.recall or 0.0 for p in curve]
+        assert recalls == sorted(recalls, reverse=True), "a higher tolerance never flags more"
+        assert recalls[0] > recalls[-1]
+        precisions = [p.precision for p in curve if p.precision is not None]
+        assert precisions[0] < precisions[-1], "a higher tolerance trades recall for precision"
 
 
 async def test_a_study_survives_losing_its_worker_midway(

@@ -46,6 +46,8 @@ PROGRESS_EVERY = timedelta(seconds=5)
 # C's buyer reads its ledger every morning and checks claims against it, not against the truth; the
 # ledger carries quotes, negotiation steps and reported deliveries. Histories from before replay unpatched.
 LEDGER_CHECKS = "ads-c-ledger-checks"
+# Fabrication sizes drawn from a range that includes small ones (sim.ads.hallucination.GRADED).
+GRADED_FABRICATIONS = "ads-graded-fabrications"
 
 
 @workflow.defn
@@ -78,6 +80,7 @@ class CampaignWorkflow:
             products={p.id: p for p in products},
             params=spec.params,
             ledger_checks=spec.scenario == "C" and workflow.patched(LEDGER_CHECKS),
+            graded_fabrications=spec.scenario != "A" and workflow.patched(GRADED_FABRICATIONS),
         )
         chain_id = f"ads/{spec.experiment_id}/{spec.scenario}/{campaign.id}"
         chain = ChainWriter(new_chain(chain_id), author=buyer.id)

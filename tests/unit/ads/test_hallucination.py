@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from sim.ads.hallucination import detect, inject, precision_recall, relative_error
+from sim.ads.hallucination import GRADED, detect, inject, precision_recall, relative_error, wilson
 
 ACTUAL = 1_000_000
 
@@ -91,3 +91,39 @@ def test_precision_recall_arithmetic():
     assert precision_recall([False, False], [True, False]) == (1.0, 0.0)
     with pytest.raises(ValueError):
         precision_recall([True], [True, False])
+
+
+# --- graded fabrication sizes and intervals -------------------------------------------------------
+
+
+@pytest.mark.parametrize("claim_type", ["inventory", "price", "delivery"])
+def test_graded_fabrications_stay_in_range_and_include_small_ones(claim_type):
+    low, high = GRADED[claim_type]
+    rng = random.Random(7)
+    sizes = []
+    for _ in range(4000):
+        claimed, injected = inject(claim_type, 100_000, rng, rate=1.0, graded=True)
+        assert injected
+        sizes.append(abs(claimed - 100_000) / 100_000)
+    assert low - 1e-5 <= min(sizes) and max(sizes) <= high + 1e-5
+    under_tolerance = sum(1 for size in sizes if size <= 0.05) / len(sizes)
+    # P(low + (high - low) u^2 <= 0.05) = sqrt((0.05 - low) / (high - low))
+    expected = ((0.05 - low) / (high - low)) ** 0.5
+    assert abs(under_tolerance - expected) < 0.03, (under_tolerance, expected)
+
+
+def test_graded_and_fixed_sizes_draw_the_same_randoms():
+    fixed, graded = random.Random(3), random.Random(3)
+    for _ in range(100):
+        inject("delivery", 1000, fixed, 0.5)
+        inject("delivery", 1000, graded, 0.5, graded=True)
+    assert fixed.random() == graded.random()
+
+
+def test_wilson_interval_matches_published_values():
+    # 5 of 10: 0.5 -+ 1.96 sqrt(0.025 + 0.0096) / 1.384; 0 of 10: upper bound z^2 / (n + z^2) = 3.8416 / 13.8416.
+    low, high = wilson(5, 10) or (0, 0)
+    assert round(low, 4) == 0.2366 and round(high, 4) == 0.7634
+    low, high = wilson(0, 10) or (1, 1)
+    assert low == 0.0 and round(high, 4) == 0.2775
+    assert wilson(0, 0) is None
