@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from models.task_queues import TaskQueue
 from tests.cli.helpers import ROOT, environment
@@ -87,7 +88,11 @@ class CrashingWorker:
         async def polling() -> bool:
             if self.process is not None and self.process.poll() is not None:
                 raise AssertionError(f"the worker exited with {self.process.returncode}:\n{self.output()[-4000:]}")
-            seen = await pollers(self.client, self.queue, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW)
+            try:
+                seen = await pollers(self.client, self.queue, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW)
+            except RPCError:
+                # A loaded server sometimes cancels a describe call ("operation was canceled"): ask again.
+                return False
             return any(poller.startswith(identity) for poller in seen)
 
         await eventually(polling, timeout=timeout, interval=0.2, what=f"worker {self.process.pid} polling")

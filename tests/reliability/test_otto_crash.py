@@ -152,10 +152,13 @@ async def test_an_evolution_killed_three_times_ends_with_the_uncrashed_checkpoin
             await worker.start()
             # The uncrashed run at the same time, by a worker in this process on the test's own queue.
             async with run_worker(workflows=otto.workflows, activities=otto.activities(resources)):
-                (calm, calm_chain, _), (crashed, crashed_chain, owned) = await asyncio.gather(
-                    evolve_on_fresh_node(client, wallets, calm_id, task_queue),
-                    evolve_on_fresh_node(client, wallets, crashed_id, TaskQueue.OTTO, during=crashing),
-                )
+                async with asyncio.TaskGroup() as runs:  # one failing cancels the other
+                    calm_run = runs.create_task(evolve_on_fresh_node(client, wallets, calm_id, task_queue))
+                    crashed_run = runs.create_task(
+                        evolve_on_fresh_node(client, wallets, crashed_id, TaskQueue.OTTO, during=crashing)
+                    )
+                calm, calm_chain, _ = calm_run.result()
+                crashed, crashed_chain, owned = crashed_run.result()
             assert await worker.stop() == 0
         finally:
             worker.ensure_dead()
