@@ -52,9 +52,9 @@ def update(message: dict, index: int) -> PendingUpdate:
     return PendingUpdate(message=message, proofs=(proof,), hash=f"{index:064x}")
 
 
-def grown_chain(fibers: int) -> ChainState:
-    """A chain of ``fibers`` Contract fibers (the real definition), each created and moved once."""
-    kind = FIBER_KINDS["Contract"]
+def grown_chain(fibers: int, kind_name: str) -> ChainState:
+    """A chain of ``fibers`` fibers of one kind (its real definition), each created once."""
+    kind = FIBER_KINDS[kind_name]
     definition = kind.definition()
     state = ChainState()
     batch = 500
@@ -74,9 +74,9 @@ def rss_kib() -> int:
     return 0
 
 
-def persistence(fibers: int, scratch: Path) -> None:
+def persistence(fibers: int, scratch: Path, kind: str) -> None:
     before = rss_kib()
-    state = grown_chain(fibers)
+    state = grown_chain(fibers, kind)
     per_fiber = (rss_kib() - before) / fibers
     old_file = scratch / f"old-{fibers}.json"
     whole = cpu(lambda: write_atomically(old_file, state.to_json().encode("utf-8")), repeat=3)
@@ -98,7 +98,7 @@ def persistence(fibers: int, scratch: Path) -> None:
     incremental = cpu(one_snapshot, repeat=20)
     store.close()
     print(
-        f"one snapshot, {fibers:>7,} fibers: whole-state JSON {whole * 1000:8.1f} ms "
+        f"one snapshot, {fibers:>7,} {kind} fibers: whole-state JSON {whole * 1000:8.1f} ms "
         f"({old_file.stat().st_size / 2**20:.1f} MiB a write), "
         f"SQLite incremental {incremental * 1000:6.2f} ms "
         f"(file {sum(p.stat().st_size for p in scratch.glob(f'new-{fibers}.db*')) / 2**20:.1f} MiB in all); "
@@ -111,11 +111,12 @@ def main(args: argparse.Namespace) -> None:
     signatures(args.signatures)
     with tempfile.TemporaryDirectory(prefix="simctl-bench-node-") as scratch:
         for fibers in args.fibers:
-            persistence(fibers, Path(scratch))
+            persistence(fibers, Path(scratch), args.kind)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--signatures", type=int, default=200)
     parser.add_argument("--fibers", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--kind", default="Contract", choices=sorted(FIBER_KINDS), help="the fibers' type")
     main(parser.parse_args())
