@@ -107,6 +107,9 @@ async def test_the_report_of_a_real_run_agrees_with_the_store(
         end = next(b["balance"] for b in balances if b["wallet"] == market["marketplace"] and b["phase"] == "end")
         assert market["balance_change"] == end - start == market["received"]
         assert market["sent"] == sum(t["amount"] for t in payments if t["marketplace"] == market["marketplace"])
+    # And every user's wallet fell by exactly what it sent plus its fees.
+    assert {u["user"] for u in r["users"]} == {f"user_{i}" for i in range(4)}
+    assert all(u["difference"] == 0 and u["balance_change"] == -(u["sent"] + u["fees"]) for u in r["users"])
 
     text = (out / "report.md").read_text()
     assert f"# Monero network run `{run_id}`" in text
