@@ -316,6 +316,10 @@ async def grow(client: Client, engine: AsyncEngine, state_dir: Path, genesis: Pa
             )
         except Exception as err:  # the machine's limit shows up as a failed or overlong run: report it, stop
             reason = f"over --step-limit {args.step_limit:.0f} s" if isinstance(err, TimeoutError) else str(err)
+            cause = err.__cause__
+            while cause is not None:  # a workflow's failure says little; its activity's cause says why
+                reason += f" <- {cause}"
+                cause = cause.__cause__
             print(f"stop: step {step} failed: {type(err).__name__}: {reason}")
             started = sorted(watch.peak_rss)
             nodes_seen = [name for name in started if name.startswith("node_")]
