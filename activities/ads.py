@@ -11,6 +11,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.ledger import ledger_conflicts_are_final
 from models.ads import AdsParams, DayRecord, ExperimentSetup, ExperimentSpec, LedgerView, WorldSize
+from sim.ads.campaign import ledger_view
 from sim.ads.hallucination import detect
 from sim.ads.slices import world_of
 from sim.hashchain import verify_chain
@@ -126,11 +127,12 @@ class AdsActivities:
 
     @activity.defn(name="ads.read_ledger_view")
     async def read_ledger_view(self, chain_id: str) -> LedgerView:
-        """What C's buyer reads each morning: the payloads the chain vouches for and the recorded head."""
+        """What C's buyer takes from its chain each morning (``sim.ads.campaign.ledger_view``) and the recorded head."""
         entries, _, head = await ledger.read_chain(self._engine, chain_id)
         verdict = verify_chain(entries, chain_id=chain_id, head=head)
         usable = entries if verdict.broken is None else entries[: verdict.broken.position]
-        return LedgerView(payloads=[json.loads(entry.payload_json) for entry in usable], head=head)
+        view = ledger_view([json.loads(entry.payload_json) for entry in usable])
+        return view.model_copy(update={"head": head})
 
 
 def _count(record: DayRecord, first_contact: dict[str, int], params: AdsParams | None) -> None:

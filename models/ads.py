@@ -248,10 +248,15 @@ class Event(_Frozen):
 
 
 class LedgerView(BaseModel):
-    """A campaign's chain as its buyer reads it: the payloads the chain vouches for (up to its first broken
-    link) and the head the store records, which the buyer's next entries continue."""
+    """What C's buyer takes from its chain each morning, read from the payloads the chain vouches for (up to its
+    first broken link): the median of each product's quoted CPM and avails, the median report of each deal,
+    the deals recorded per seller and the memory the records rebuild; and the head the store records, which
+    the buyer's next entries continue. Bounded by the campaign's products and deals, not the chain's length."""
 
-    payloads: list[dict[str, Any]] = Field(default_factory=list)
+    quotes: dict[str, tuple[int, int]] = Field(default_factory=dict)
+    deliveries: dict[str, int] = Field(default_factory=dict)
+    deals_with: dict[str, int] = Field(default_factory=dict)
+    memory: dict[str, Any] = Field(default_factory=dict)
     head: ChainHead | None = None
 
 

@@ -40,6 +40,7 @@ from models.ads import (
     ContextEvent,
     Deal,
     Delivery,
+    LedgerView,
     Negotiation,
     NegotiationStep,
     Offer,
@@ -104,7 +105,7 @@ class CampaignState:
     # C checks claims against the ledger payloads read this morning (``ledger``), not against the truth.
     ledger_checks: bool = False
     graded_fabrications: bool = False  # fabrication sizes include small ones (sim.ads.hallucination.GRADED)
-    ledger: list[dict[str, Any]] = field(default_factory=list)
+    ledger: LedgerView = field(default_factory=LedgerView)
 
     # --- the buyer's memory, as keyed items that can be lost one by one ------------------------
 
@@ -198,20 +199,29 @@ def median(values: list[int]) -> int | None:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) // 2
 
 
-def recorded_quotes(ledger: list[dict[str, Any]], product_id: str) -> tuple[list[int], list[int]]:
-    """(CPMs, avails) of every quote for ``product_id`` the ledger holds, oldest first."""
-    quotes = [p for p in ledger if p.get("type") == "quote" and p.get("product_id") == product_id]
-    return [int(q["cpm"]) for q in quotes], [int(q["avails"]) for q in quotes]
-
-
-def recorded_deals(ledger: list[dict[str, Any]], seller_id: str) -> int:
-    """How many deals with ``seller_id`` the ledger holds: the buyer's recorded history with the seller."""
-    return sum(1 for p in ledger if p.get("type") == "deal" and p["deal"]["seller_id"] == seller_id)
-
-
-def recorded_deliveries(ledger: list[dict[str, Any]], deal_id: str) -> list[int]:
-    """The daily counts the seller reported for ``deal_id`` on earlier days, as the ledger holds them."""
-    return [int(p["reported"]) for p in ledger if p.get("type") == "delivery" and p.get("deal_id") == deal_id]
+def ledger_view(payloads: list[dict[str, Any]]) -> LedgerView:
+    """What C's buyer takes from its chain's payloads: references to check claims against, and its memory."""
+    quotes: dict[str, list[tuple[int, int]]] = {}
+    reports: dict[str, list[int]] = {}
+    deals_with: dict[str, int] = {}
+    for payload in payloads:
+        kind = payload.get("type")
+        if kind == "quote":
+            quotes.setdefault(payload["product_id"], []).append((int(payload["cpm"]), int(payload["avails"])))
+        elif kind == "delivery" and "reported" in payload:
+            reports.setdefault(payload["deal_id"], []).append(int(payload["reported"]))
+        elif kind == "deal":
+            seller = payload["deal"]["seller_id"]
+            deals_with[seller] = deals_with.get(seller, 0) + 1
+    return LedgerView(
+        quotes={
+            product: (median([q[0] for q in seen]) or 0, median([q[1] for q in seen]) or 0)
+            for product, seen in quotes.items()
+        },
+        deliveries={deal: median(seen) or 0 for deal, seen in reports.items()},
+        deals_with=deals_with,
+        memory=memory_from_ledger(payloads),
+    )
 
 
 def verify(claimed: int, reference: int | None, tolerance: float) -> tuple[int, bool]:
@@ -224,7 +234,11 @@ def verify(claimed: int, reference: int | None, tolerance: float) -> tuple[int, 
 
 def recover(state: CampaignState, day: int, lost: dict[str, Any], ledger: list[dict[str, Any]], today: Day) -> None:
     """Restore lost items from the ledger; count how many come back exactly as they were."""
-    rebuilt = memory_from_ledger(ledger)
+    restore(state, lost, memory_from_ledger(ledger), today)
+
+
+def restore(state: CampaignState, lost: dict[str, Any], rebuilt: dict[str, Any], today: Day) -> None:
+    """Restore lost items from memory ``rebuilt`` from the ledger; count how many come back as they were."""
     recovered = {key: rebuilt[key] for key in lost if key in rebuilt}
     state.memory.update(recovered)
     correct = sum(1 for key, value in recovered.items() if value == lost[key])
@@ -309,7 +323,7 @@ def offers(state: CampaignState, day: int, today: Day) -> list[Offer]:
         )
         _claim(state, today, day, state.buyer.id, "buyer", "history", seller_id, recalled, true_count, injected)
         if state.checks_ledger:
-            beliefs[seller_id] = recorded_deals(state.ledger, seller_id)
+            beliefs[seller_id] = state.ledger.deals_with.get(seller_id, 0)
         else:
             beliefs[seller_id] = true_count if state.checks_claims else recalled
 
@@ -324,10 +338,10 @@ def offers(state: CampaignState, day: int, today: Day) -> list[Offer]:
 def _checked_quote(state: CampaignState, today: Day, day: int, truth: Quote, price: int, avails: int) -> Quote:
     """The quote C acts on: each figure checked against the product's earlier quotes on the ledger. The
     quote goes on the ledger as the seller gave it."""
-    cpms, avails_seen = recorded_quotes(state.ledger, truth.product_id)
+    reference = state.ledger.quotes.get(truth.product_id)
     tolerance = state.params.detection_tolerance
-    used_cpm, price_rejected = verify(price, median(cpms), tolerance)
-    used_avails, avails_rejected = verify(avails, median(avails_seen), tolerance)
+    used_cpm, price_rejected = verify(price, reference[0] if reference else None, tolerance)
+    used_avails, avails_rejected = verify(avails, reference[1] if reference else None, tolerance)
     for rejected, claim_type, claimed, used_value in (
         (price_rejected, "price", price, used_cpm),
         (avails_rejected, "inventory", avails, used_avails),
@@ -440,7 +454,7 @@ def book(state: CampaignState, day: int, negotiations: list[Negotiation], offere
         today.deals.append(deal)
         if state.checks_ledger:
             # C counts its history with the seller on its own ledger, today's deals included.
-            state.memory[f"history:{deal.seller_id}"] = recorded_deals(state.ledger, deal.seller_id) + sum(
+            state.memory[f"history:{deal.seller_id}"] = state.ledger.deals_with.get(deal.seller_id, 0) + sum(
                 1 for d in today.deals if d.seller_id == deal.seller_id
             )
             today.records.append((deal.seller_id, _deal_record(deal, negotiation.agreed_cpm)))
@@ -506,7 +520,7 @@ def deliver_day(state: CampaignState, day: int, today: Day) -> None:
         _claim(state, today, day, deal.seller_id, "seller", "delivery", deal.id, reported, impressions, injected)
         if state.checks_ledger:
             # Checked against the deal's earlier reports on the ledger; never pay more than the seller bills.
-            reference = median(recorded_deliveries(state.ledger, deal.id))
+            reference = state.ledger.deliveries.get(deal.id)
             paid, rejected = verify(reported, reference, state.params.detection_tolerance)
             if paid > reported:  # an under-report costs the seller, not the buyer: paid as billed
                 paid, rejected = reported, False

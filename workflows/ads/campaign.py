@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         needs_deals,
         offers,
         recover,
+        restore,
         stream,
     )
     from sim.ads.slices import campaign_slice
@@ -103,13 +104,13 @@ class CampaignWorkflow:
             else:
                 if state.ledger_checks and day > campaign.start_day:
                     view = await self._read_ledger_view(chain_id)
-                    state.ledger = view.payloads
+                    state.ledger = view
                     if view.head is not None:
                         # The buyer continues the chain the store vouches for, as it reads it.
                         chain = ChainWriter(view.head, author=buyer.id)
                 lost = morning(state, day, today)
                 if lost and state.ledger_checks:
-                    recover(state, day, lost, state.ledger, today)
+                    restore(state, lost, state.ledger.memory, today)
                 elif lost and spec.scenario == "C":
                     recover(state, day, lost, await self._read_ledger(chain_id), today)
                 if needs_deals(state, day):

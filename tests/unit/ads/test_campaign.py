@@ -22,12 +22,13 @@ from sim.ads.campaign import (
     daily_need,
     deliver_day,
     ledger_records,
+    ledger_view,
     median,
     memory_from_ledger,
     morning,
     needs_deals,
     offers,
-    recover,
+    restore,
     verify,
 )
 from sim.ads.negotiation import negotiate
@@ -64,10 +65,10 @@ def play(
         else:
             if forge is not None:
                 ledger = forge(day, ledger)
-            state.ledger = list(ledger)
+            state.ledger = ledger_view(list(ledger))
             lost = morning(state, day, today)
             if lost and state.scenario == "C":
-                recover(state, day, lost, state.ledger, today)
+                restore(state, lost, state.ledger.memory, today)
             if needs_deals(state, day):
                 chosen = offers(state, day, today)
                 if chosen:
@@ -205,7 +206,7 @@ def test_c_history_belief_is_the_count_of_deals_on_its_ledger():
     )
     # Booking records the seller's history as the ledger counts it, so the forged deals are believed.
     today = Day()
-    state.ledger = forged
+    state.ledger = ledger_view(forged)
     chosen = offers(state, 11, today)
     if chosen:
         book(
@@ -227,13 +228,13 @@ def test_c_history_belief_is_the_count_of_deals_on_its_ledger():
 def test_a_first_quote_is_taken_as_told_and_later_ones_are_checked():
     state = state_for("C", hallucination_rate=1.0)
     today = Day()
-    state.ledger = []
+    state.ledger = ledger_view([])
     offers(state, 1, today)
     assert not rejected([today], "price"), "nothing on the ledger to check the first quotes against"
     quotes = [p for _, p in today.records if p["type"] == "quote"]
     honest = [{**q, "cpm": state.products[q["product_id"]].base_cpm * 10} for q in quotes]
     later = Day()
-    state.ledger = honest
+    state.ledger = ledger_view(honest)
     offers(state, 2, later)
     assert rejected([later], "price"), "quotes far from the recorded ones are replaced by them"
 
