@@ -24,7 +24,6 @@ from store import ledger
 from store import monero as monero_store
 from store.tables import MoneroBlockRow, MoneroTransactionRow
 from tests.monero.configs import small_config
-from tests.reliability.crash import CrashingWorker
 from workflows.monero.network import UNLOCK_BLOCKS, MoneroNetworkWorkflow
 
 pytestmark = [pytest.mark.reliability, pytest.mark.monerod, pytest.mark.timeout(900)]
@@ -37,9 +36,9 @@ BLOCKS = 10
 ALL_BLOCKS = UNLOCK_BLOCKS + 1 + BLOCKS
 
 
-def stop_leftovers(worker: CrashingWorker) -> None:
-    """A failed run may leave its processes running: stop those the worker recorded (by PID and marker)."""
-    for run_dir in (Path(worker.env["SIMCTL_STATE_DIR"]) / "monero").glob("*"):
+def stop_leftovers(state_dir: Path) -> None:
+    """A failed run may leave its processes running: stop those recorded under ``state_dir`` (by PID and marker)."""
+    for run_dir in (state_dir / "monero").glob("*"):
         for name in processes.recorded_all(run_dir):
             processes.stop_recorded(run_dir, name, grace=5)
 
@@ -114,18 +113,21 @@ async def test_a_run_killed_twice_mines_the_uncrashed_pool_sequence_and_pays_onc
             execution_timeout=timedelta(seconds=840),
         )
         # The uncrashed run at the same time, by a worker in this process on the test's own queue.
-        calm_run, crashed = await asyncio.gather(
-            monero_network(config(), run_id=calm_id, rounds_per_run=4),
+        async with asyncio.TaskGroup() as runs:  # one failing cancels the other
+            calm_run = runs.create_task(monero_network(config(), run_id=calm_id, rounds_per_run=4))
             # Kill points as shares of the blocks the run mines, so they spread over setup and rounds alike.
-            worker.crash_while(
-                handle.result(), kills=2, seed=KILL_SEED, between=(0.0, 0.8), timeout=600, progress=blocks_done
-            ),
-        )
-        calm: NetworkSummary = calm_run.summary
+            crashing = runs.create_task(
+                worker.crash_while(
+                    handle.result(), kills=2, seed=KILL_SEED, between=(0.0, 0.8), timeout=600, progress=blocks_done
+                )
+            )
+        calm: NetworkSummary = calm_run.result().summary
+        crashed: NetworkSummary = crashing.result()
         assert await worker.stop() == 0
     finally:
         worker.ensure_dead()
-        stop_leftovers(worker)
+        stop_leftovers(Path(worker.env["SIMCTL_STATE_DIR"]))
+        stop_leftovers(tmp_path / "state")  # the monero_network fixture's
     assert len(worker.kills) == 2, worker.kills
 
     assert crashed.rounds == calm.rounds == BLOCKS
