@@ -261,5 +261,6 @@ def extend_pool(path: Path, passphrase: str, count: int) -> list[WalletAgent]:
 
 def _first_error(err: ValidationError) -> str:
     first = err.errors()[0]
-    where = ".".join(str(part) for part in first["loc"])
+    # A key of a damaged file may hold control characters: quoted, the error stays one line.
+    where = ".".join(str(part) if str(part).isprintable() else repr(str(part)) for part in first["loc"])
     return f"{where}: {first['msg']}" if where else first["msg"]

@@ -265,6 +265,18 @@ def test_a_damaged_wallet_file_is_one_line_and_nothing_is_written(wallet_bytes: 
         assert listing(directory) == before
 
 
+def test_a_wallet_key_with_a_control_character_is_one_line(wallet_bytes: bytes):
+    """Regression: a key holding U+001E (a line boundary to str.splitlines) made a two-line error."""
+    document = json.loads(wallet_bytes)
+    document["agents"][0]["traits"] = {"fiber_weights": {"\x1e": "x"}}
+    with isolated() as directory:
+        wallet = directory / "wallets.json"
+        wallet.write_text(json.dumps(document))
+        wallet.chmod(0o600)
+        code, _, err = simctl(directory, "wallet", "list", "--wallets", str(wallet))
+        assert "is not a wallet file" in refused(code, err)
+
+
 def test_the_undamaged_wallet_file_still_opens(wallet_bytes: bytes):
     """The other side of the property: the commands fuzzed above do work on the file as written."""
     with isolated() as directory:
