@@ -19,6 +19,7 @@ history is searched for by its shape. Wallet files themselves are 0600 and hold 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -26,6 +27,7 @@ import logging
 import os
 import re
 import stat
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -222,9 +224,15 @@ async def test_no_secret_in_histories_logs_or_files(
     ads, _ = await study(sqlite_engine, seed=3, scenarios=("A", "C"), **{**SMALL, "days": 2})
     secrets = Secrets({**{f"private key of {a}": k for a, k in pool.private_keys.items()}, "passphrase": PASSPHRASE})
 
-    runs = await histories(client)
-    listed = {workflow_id for workflow_id, _, _ in runs}
-    assert ads.id in listed and any(w.startswith("secrets-attest-") for w in listed), "this run was not listed"
+    # Visibility lags behind a workflow's close: wait until this run's workflows are listed.
+    deadline = time.monotonic() + 60
+    while True:
+        runs = await histories(client)
+        listed = {workflow_id for workflow_id, _, _ in runs}
+        if ads.id in listed and any(w.startswith("secrets-attest-") for w in listed):
+            break
+        assert time.monotonic() < deadline, "this run's workflows were never listed"
+        await asyncio.sleep(1)
     leaks = []
     for workflow_id, text, strings in runs:
         for name in secrets.found_in(text) + [n for s in strings for n in secrets.found_in(s)]:
