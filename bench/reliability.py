@@ -133,6 +133,7 @@ class ChainCheck:
     ended: int = 0
     completed: int = 0
     timeouts: int = 0
+    failures: list[str] = field(default_factory=list)
     lost: int = 0
     duplicated: int = 0
     problems: list[str] = field(default_factory=list)
@@ -171,6 +172,9 @@ async def check_run_against_chain(store: AsyncEngine, run_id: str, applied: list
                 check.problems.append(f"lifecycle {lifecycle['index']} of generation {row['generation']}: {status}")
             check.completed += status == "COMPLETED"
             check.timeouts += status == "TIMEOUT"
+            if status == "FAILED":
+                error = str(lifecycle.get("error") or "")[:300]
+                check.failures.append(f"generation {row['generation']} lifecycle {lifecycle['index']}: {error}")
     return check
 
 
@@ -292,12 +296,13 @@ async def network_faults(
         lost=check.lost,
         duplicated=check.duplicated,
         recover_s=recover,
-        note="; ".join(check.problems + mismatches),
+        note="; ".join(check.problems + mismatches + [f"FAILED child: {f}" for f in check.failures]),
         details={
             "opened": len(opened),
             "closed": len(closed),
             "mismatches": mismatches,
             "problems": check.problems,
+            "failures": check.failures,
             "injected": injected,
             "generations_done": result.generations_done,
             "lifecycles": check.lifecycles,
@@ -433,8 +438,13 @@ async def node_kills(
         lost=check.lost,
         duplicated=check.duplicated,
         recover_s=recover,
-        note="; ".join(check.problems),
-        details={"problems": check.problems, "generations_done": result.generations_done, "starts": node.starts},
+        note="; ".join(check.problems + [f"FAILED child: {f}" for f in check.failures]),
+        details={
+            "problems": check.problems,
+            "failures": check.failures,
+            "generations_done": result.generations_done,
+            "starts": node.starts,
+        },
     )
 
 

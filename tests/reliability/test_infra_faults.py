@@ -44,4 +44,5 @@ async def test_an_evolution_across_two_node_kills_applies_every_move_once(
 
     assert row.details["generations_done"] == 3 and row.details["starts"] == 3
     assert row.details["problems"] == [] and row.lost == 0 and row.duplicated == 0, row.note
+    assert row.details["failures"] == [], row.details["failures"]
     assert len(row.recover_s) == 2
