@@ -247,7 +247,8 @@ def _detection_curve_chart(figure: Figure, f: Findings) -> None:
     ax.set_xlabel("recall (injected claims flagged)")
     ax.set_ylabel("precision (flagged claims injected)")
     ax.set_title("Detection over the tolerance (labels: relative error above which a claim is flagged)")
-    ax.legend(fontsize=8)
+    if ax.lines:
+        ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
 
 
