@@ -29,31 +29,10 @@ from localnet.ottochain.server import OttoChainServer
 from sim.otto import signing
 from sim.otto.messages import create_state_machine, transition_state_machine
 from sim.otto.signing import KeyPair, new_keypair
+from tests.otto.node_routes import POST_ROUTES
 
 JSON_SAFE = 2**53 - 1
 SECP256K1_ORDER = "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141"
-POST_ROUTES = (
-    "/dl1/data",
-    "/cl1/transactions",
-    "/debug/faults",
-    "/debug/faucet",
-    "/bridge/wallet/generate",
-    "/bridge/wallet/import",
-    "/bridge/wallet/sign",
-    "/bridge/agent/register",
-    "/bridge/agent/activate",
-    "/bridge/agent/transition",
-    "/bridge/agent/vouch",
-    "/bridge/contract/propose",
-    "/bridge/contract/accept",
-    "/bridge/contract/reject",
-    "/bridge/contract/complete",
-    "/bridge/contract/finalize",
-    "/bridge/contract/dispute",
-    "/bridge/fiber/create",
-    "/bridge/fiber/transition",
-    "/bridge/fiber/batch",
-)
 
 
 def nested(depth: int, leaf: Any = 1) -> Any:

@@ -56,6 +56,7 @@ from localnet.ottochain.server import OttoChainServer
 from sim.otto import signing
 from sim.otto.messages import create_state_machine, transition_state_machine
 from sim.otto.signing import KeyPair, new_keypair
+from tests.otto.node_routes import POST_ROUTES
 
 pytestmark = pytest.mark.reliability
 
@@ -481,30 +482,6 @@ def after(node: LiveNode, path: str) -> None:
         node.stall(True)  # a valid knob setting took effect: back to a still chain for the next example
 
 
-POST_PATHS = (
-    "/dl1/data",
-    "/cl1/transactions",
-    "/debug/faults",
-    "/debug/faucet",
-    "/bridge/wallet/generate",
-    "/bridge/wallet/import",
-    "/bridge/wallet/sign",
-    "/bridge/agent/register",
-    "/bridge/agent/activate",
-    "/bridge/agent/transition",
-    "/bridge/agent/vouch",
-    "/bridge/contract/propose",
-    "/bridge/contract/accept",
-    "/bridge/contract/reject",
-    "/bridge/contract/complete",
-    "/bridge/contract/finalize",
-    "/bridge/contract/dispute",
-    "/bridge/fiber/create",
-    "/bridge/fiber/transition",
-    "/bridge/fiber/batch",
-)
-
-
 # Well-formed bodies the world refuses by its state: the agent is not active, the contract not accepted.
 REFUSED_IN_THIS_WORLD = frozenset(
     ("/bridge/agent/vouch", "/bridge/contract/complete", "/bridge/contract/finalize", "/bridge/contract/dispute")
@@ -514,11 +491,11 @@ REFUSED_IN_THIS_WORLD = frozenset(
 def test_every_route_is_fuzzed():
     """A route added to the node and not to these tables fails here, so it cannot go unfuzzed."""
     served = app_routes()
-    fuzzed = {("POST", path) for path in POST_PATHS} | {("GET", path) for path in GET_ROUTES}
+    fuzzed = {("POST", path) for path in POST_ROUTES} | {("GET", path) for path in GET_ROUTES}
     assert served == fuzzed
 
 
-@pytest.mark.parametrize("path", POST_PATHS)
+@pytest.mark.parametrize("path", POST_ROUTES)
 def test_post_routes_answer_malformed_bodies_with_a_reason_and_keep_the_chain(live, path: str):
     node, world = live
     template = world.templates()[path]
