@@ -10,6 +10,7 @@ import httpx
 import pytest
 from temporalio.client import Client
 
+from localnet.ottochain.server import OttoChainServer
 from models.otto import FIBER_TYPES, AgentTraits, FiberOutcome, FiberSpec, OttoEndpoints, Party
 from sim.otto.fibers import FIBER_KINDS
 from tests.otto.conftest import Pool
@@ -170,6 +171,21 @@ async def test_thinking_takes_simulated_time_on_durable_timers(
     assert len(thinking) == result.transitions, "one pause before every move"
     assert all(0 < t <= 60 / 600 for t in thinking)
     assert result.sim_seconds == pytest.approx(sum(thinking) * 600, abs=1)
+
+
+async def test_a_chain_slower_than_the_lifecycle_timer_ends_in_a_timeout_not_a_failure(
+    client: Client, otto_worker, task_queue: str, pool: Pool, node: OttoChainServer
+):
+    """The 3 s timer fires while the create is still in flight (every request takes 8 s): the lifecycle ends as
+    TIMEOUT; the activity's cancellation is not a failure of the workflow."""
+    spec = decision_spec(pool, node.endpoints, "Contract", [traits(**WILLING)] * 2, timeout_seconds=3)
+    node.chain.faults.latency = 8.0
+    try:
+        async with otto_worker():
+            result = await run(client, task_queue, spec)
+    finally:
+        node.chain.faults.latency = 0.0
+    assert result.status == "TIMEOUT" and result.transitions == 0 and not result.success
 
 
 async def test_parties_too_slow_for_the_lifecycle_timer_end_in_a_timeout(

@@ -20,9 +20,10 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Callable
+from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from activities.otto.fibers import FiberActivities
@@ -96,11 +97,18 @@ class FiberWorkflow:
                 sa.AGENT.value_set(spec.parties[0].agent_id),
             ]
         )
+        deadline = workflow.now() + timedelta(seconds=spec.timeout_seconds)
         try:
             return await asyncio.wait_for(lifecycle.drive(), timeout=spec.timeout_seconds)
         except TimeoutError:
-            workflow.metric_meter().create_counter("traffic_simulator_fibers_failed").add(1, {"type": kind.name})
-            return lifecycle.outcome(status="TIMEOUT")
+            pass
+        except ActivityError as err:
+            # At the deadline wait_for cancels the drive; an activity in flight then ends as an ActivityError
+            # caused by its cancellation, which wait_for passes on instead of its TimeoutError.
+            if not (isinstance(err.cause, CancelledError) and workflow.now() >= deadline):
+                raise
+        workflow.metric_meter().create_counter("traffic_simulator_fibers_failed").add(1, {"type": kind.name})
+        return lifecycle.outcome(status="TIMEOUT")
 
     def _report(self, progress: FiberProgress) -> None:
         previous = self._progress
