@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -376,14 +377,15 @@ async def node_kills(
     population: int = 10,
     generations: int = 3,
     kills: int = 2,
-    between: tuple[float, float] = (3.0, 10.0),
+    between: tuple[float, float] = (0.5, 2.0),
     down: tuple[float, float] = (1.0, 4.0),
     seed: int = 11,
     timeout: float = 900,
 ) -> Row:
-    """An evolution run whose node is SIGKILLed ``kills`` times after registration and started again on the
-    same port from its state file: the run completes, every fiber's moves are on the restarted chain, none
-    twice. Recovery: from the restart to the next update the chain applies."""
+    """An evolution run whose node is SIGKILLed ``kills`` times, the k-th a moment after generation k-1 is
+    checkpointed, and started again on the same port from its state file: the run completes, every fiber's
+    moves are on the restarted chain, none twice. Recovery: from the restart to the next update the chain
+    applies."""
     rng = random.Random(seed)
     run_id = f"nodekill-{uuid.uuid4().hex[:6]}"
     queue = f"reliability-{uuid.uuid4().hex[:8]}"
@@ -410,8 +412,12 @@ async def node_kills(
             )
             task = asyncio.ensure_future(handle.result())
             try:
-                await until(lambda: _at_least(store, run_id, 1), task, "generation 0 was checkpointed")
                 for number in range(kills):
+                    # Kill k lands inside generation k, however fast the machine runs the generations.
+                    checkpoints = number + 1
+                    await until(
+                        partial(_at_least, store, run_id, checkpoints), task, f"generation {number} was checkpointed"
+                    )
                     await asyncio.wait({task}, timeout=rng.uniform(*between))
                     if task.done():
                         task.result()

@@ -40,9 +40,9 @@ async def test_a_study_across_two_postgres_crashes_writes_the_unfaulted_report(t
 async def test_an_evolution_across_two_node_kills_applies_every_move_once(
     client: Client, temporal_address: str, tmp_path: Path
 ):
-    row = await node_kills(client, temporal_address, tmp_path, population=6, generations=3, kills=2, timeout=480)
+    row = await node_kills(client, temporal_address, tmp_path, population=6, generations=4, kills=2, timeout=480)
 
-    assert row.details["generations_done"] == 3 and row.details["starts"] == 3
+    assert row.details["generations_done"] == 4 and row.details["starts"] == 3
     assert row.details["problems"] == [] and row.lost == 0 and row.duplicated == 0, row.note
     assert row.details["failures"] == [], row.details["failures"]
     assert len(row.recover_s) == 2
