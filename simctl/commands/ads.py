@@ -206,23 +206,13 @@ def report(
     """Write the study's report; every figure is computed from the events recorded in the store."""
     from report import load_study, write_report
     from sim.ads.findings import compute_findings
-    from store.engine import open_store, sqlite_file
+    from simctl.store_reads import read_recorded
 
     settings: Settings = ctx.obj
     configure_logging(settings)
-    store_file = sqlite_file(settings.store_url)
-    if store_file is not None and not store_file.exists():
-        # Opening the store would create it: a read-only command leaves no empty one behind.
-        raise CliError(f"no experiment {experiment_id!r}: no results store at {store_file}")
-
-    async def load():
-        async with open_store(settings.store_url) as engine:
-            try:
-                return await load_study(engine, experiment_id)
-            except LookupError as err:
-                raise CliError(str(err)) from None
-
-    spec, world, rows = run_async(load())
+    spec, world, rows = read_recorded(
+        settings, f"no experiment {experiment_id!r}", lambda engine: load_study(engine, experiment_id)
+    )
     findings = compute_findings(spec, world, rows)
     written = write_report(out, experiment_id, spec, world, rows, findings)
     typer.echo(f"report of {experiment_id}: {len(written)} files in {out}")

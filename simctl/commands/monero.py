@@ -192,23 +192,11 @@ def report(
     """Write the run's report; every figure is computed from the rows the run recorded in the store."""
     from report.monero import load_run, write_report
     from sim.monero.findings import compute_findings
-    from store.engine import open_store, sqlite_file
+    from simctl.store_reads import read_recorded
 
     settings: Settings = ctx.obj
     configure_logging(settings)
-    store_file = sqlite_file(settings.store_url)
-    if store_file is not None and not store_file.exists():
-        # Opening the store would create it: a read-only command leaves no empty one behind.
-        raise CliError(f"no monero run {run_id!r}: no results store at {store_file}")
-
-    async def load():
-        async with open_store(settings.store_url) as engine:
-            try:
-                return await load_run(engine, run_id)
-            except LookupError as err:
-                raise CliError(str(err)) from None
-
-    config, rows = run_async(load())
+    config, rows = read_recorded(settings, f"no monero run {run_id!r}", lambda engine: load_run(engine, run_id))
     findings = compute_findings(config, rows)
     written = write_report(out, config, findings)
     unfinished = "" if rows.run.final_height is not None else " (the run has not finished: figures so far)"

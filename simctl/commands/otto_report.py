@@ -9,7 +9,7 @@ import typer
 
 from models.settings import Settings
 from simctl.errors import CliError
-from simctl.runner import configure_logging, run_async
+from simctl.runner import configure_logging
 
 
 def report(
@@ -20,25 +20,13 @@ def report(
     """Write the run's report: the seed's Success Metrics table measured, and charts by generation."""
     from report.otto import load_run, write_report
     from sim.otto.findings import compute_findings
-    from store.engine import open_store, sqlite_file
+    from simctl.store_reads import read_recorded
 
     settings: Settings = ctx.obj
     configure_logging(settings)
-    store_file = sqlite_file(settings.store_url)
-    if store_file is not None and not store_file.exists():
-        # Opening the store would create it: a read-only command leaves no empty one behind.
-        raise CliError(f"no run {run_id!r}: no results store at {store_file}")
     if out.exists() and not out.is_dir():
         raise CliError(f"--out {out} is not a directory")
-
-    async def load():
-        async with open_store(settings.store_url) as engine:
-            try:
-                return await load_run(engine, run_id)
-            except LookupError as err:
-                raise CliError(str(err)) from None
-
-    rows = run_async(load())
+    rows = read_recorded(settings, f"no run {run_id!r}", lambda engine: load_run(engine, run_id))
     findings = compute_findings(rows)
     written = write_report(out, run_id, rows, findings)
     typer.echo(f"report of {run_id}: {len(written)} files in {out}")
