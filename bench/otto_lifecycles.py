@@ -24,7 +24,7 @@ from bench.machine import describe_machine
 from bench.server import benchmark_client
 from localnet.ottochain.chain import Faults
 from localnet.ottochain.server import OttoChainServer
-from models.otto import FiberSpec, Party
+from models.otto import FiberSpec, OttoEndpoints, Party
 from sim.otto.fibers import FIBER_KINDS
 from store.wallets import generate_pool
 from workflows.otto.fiber import FiberWorkflow
@@ -37,8 +37,30 @@ def make_pool(path: Path, size: int) -> list[Party]:
     return [Party(agent_id=a.id, address=a.address) for a in store.agents]
 
 
-async def main(args: argparse.Namespace) -> None:
+def lifecycle_specs(
+    count: int, parties: list[Party], endpoints: OttoEndpoints, wallets: Path, *, timeout_seconds: float
+) -> list[FiberSpec]:
+    """``count`` lifecycles of every type and every outcome in turn, their parties taken round the pool."""
     cases = itertools.cycle([(kind, outcome.name) for kind in FIBER_KINDS.values() for outcome in kind.outcomes])
+    specs = []
+    for index in range(count):
+        kind, outcome = next(cases)
+        offset = (index * 3) % (len(parties) - kind.max_parties)
+        specs.append(
+            FiberSpec(
+                fiber_type=kind.name,
+                parties=parties[offset : offset + kind.min_parties],
+                outcome=outcome,
+                seed=index,
+                endpoints=endpoints,
+                wallets=str(wallets),
+                timeout_seconds=timeout_seconds,
+            )
+        )
+    return specs
+
+
+async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="simctl-bench-otto-") as scratch:
         wallets = Path(scratch) / "wallets.json"
         parties = make_pool(wallets, 40)
@@ -49,21 +71,7 @@ async def main(args: argparse.Namespace) -> None:
         ):
             fibers = FiberActivities(http, Keyring(PASSPHRASE))
             queue = f"bench-otto-{uuid.uuid4().hex[:8]}"
-            specs = []
-            for index in range(args.lifecycles):
-                kind, outcome = next(cases)
-                offset = (index * 3) % (len(parties) - kind.max_parties)
-                specs.append(
-                    FiberSpec(
-                        fiber_type=kind.name,
-                        parties=parties[offset : offset + kind.min_parties],
-                        outcome=outcome,
-                        seed=index,
-                        endpoints=node.endpoints,
-                        wallets=str(wallets),
-                        timeout_seconds=600,
-                    )
-                )
+            specs = lifecycle_specs(args.lifecycles, parties, node.endpoints, wallets, timeout_seconds=600)
             async with Worker(
                 client,
                 task_queue=queue,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import itertools
 import json
 import os
 import random
@@ -40,17 +39,17 @@ from temporalio.worker import Worker
 from activities.otto.fibers import FiberActivities
 from activities.otto.keyring import Keyring
 from bench.machine import describe_machine
+from bench.otto_lifecycles import lifecycle_specs
 from localnet.ottochain.chain import Faults
 from localnet.ottochain.server import OttoChainServer
 from localnet.temporal_dev import DevServer, DevServerConfig
 from models.ads import ExperimentSpec
 from models.evolution import EvolutionResult, EvolutionSpec, GenerationStats, HealthEventKind, HealthSettings
-from models.otto import FiberSpec, OttoEndpoints, Party
+from models.otto import OttoEndpoints, Party
 from models.settings import Settings
 from models.task_queues import TaskQueue
 from report import load_study, write_report
 from sim.ads.findings import compute_findings
-from sim.otto.fibers import FIBER_KINDS
 from store import ads as ads_store
 from store import ledger
 from store import otto as otto_store
@@ -707,7 +706,6 @@ async def fiber_load(client: Client, scratch: Path, *, lifecycles: int = 1000, t
     """``lifecycles`` FiberWorkflow lifecycles started together (every type and outcome in turn) on the embedded
     node: every one ends as asked, no move is applied twice, and this process's RSS (worker, node and client in
     one interpreter) is sampled throughout to show it stays bounded."""
-    cases = itertools.cycle([(kind, outcome.name) for kind in FIBER_KINDS.values() for outcome in kind.outcomes])
     wallets = scratch / "wallets.json"
     pool = generate_pool(wallets, PASSPHRASE, count=40, seed=1)
     parties = [Party(agent_id=a.id, address=a.address) for a in pool.agents]
@@ -718,21 +716,7 @@ async def fiber_load(client: Client, scratch: Path, *, lifecycles: int = 1000, t
         httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=200)) as http,
     ):
         fibers = FiberActivities(http, Keyring(PASSPHRASE))
-        specs = []
-        for index in range(lifecycles):
-            kind, outcome = next(cases)
-            offset = (index * 3) % (len(parties) - kind.max_parties)
-            specs.append(
-                FiberSpec(
-                    fiber_type=kind.name,
-                    parties=parties[offset : offset + kind.min_parties],
-                    outcome=outcome,
-                    seed=index,
-                    endpoints=node.endpoints,
-                    wallets=str(wallets),
-                    timeout_seconds=timeout,
-                )
-            )
+        specs = lifecycle_specs(lifecycles, parties, node.endpoints, wallets, timeout_seconds=timeout)
         activities: list[Callable[..., Any]] = [fibers.create_fiber, fibers.submit_transition, fibers.await_fiber]
         async with Worker(client, task_queue=queue, workflows=[FiberWorkflow], activities=activities):
             started = time.perf_counter()
