@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 from models.monero import ConfigError, MoneroConfig, parse_config
 from simctl.app import run
 from store.wallets import generate_pool
+from tests.reliability.documents import get, paths_in
 
 pytestmark = pytest.mark.reliability
 
@@ -99,17 +100,6 @@ def refused(code: int, err: str) -> str:
     return lines[0]
 
 
-def paths_in(body: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(body, dict):
-        for key, child in body.items():
-            found += paths_in(child, (*prefix, key))
-    elif isinstance(body, list):
-        for index, child in enumerate(body):
-            found += paths_in(child, (*prefix, index))
-    return found
-
-
 @st.composite
 def mutated(draw: st.DrawFn, document: Any) -> Any:
     """``document`` with one to three fields dropped, replaced by any value, or added."""
@@ -119,9 +109,7 @@ def mutated(draw: st.DrawFn, document: Any) -> Any:
         if not targets:
             return draw(values)
         path = draw(st.sampled_from(targets))
-        parent = document
-        for part in path[:-1]:
-            parent = parent[part]
+        parent = get(document, path[:-1])
         kind = draw(st.sampled_from(("drop", "replace", "add")))
         if kind == "drop":
             del parent[path[-1]]

@@ -57,6 +57,7 @@ from sim.otto import signing
 from sim.otto.messages import create_state_machine, transition_state_machine
 from sim.otto.signing import KeyPair, new_keypair
 from tests.otto.node_routes import POST_ROUTES
+from tests.reliability.documents import get, paths_in
 
 pytestmark = pytest.mark.reliability
 
@@ -373,18 +374,6 @@ json_values = st.recursive(
 )
 
 
-def paths_in(body: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every key path into a body's objects and arrays: where a mutation may strike."""
-    found = [prefix] if prefix else []
-    if isinstance(body, dict):
-        for key, child in body.items():
-            found += paths_in(child, (*prefix, key))
-    elif isinstance(body, list):
-        for index, child in enumerate(body):
-            found += paths_in(child, (*prefix, index))
-    return found
-
-
 @st.composite
 def mutated(draw: st.DrawFn, template: dict[str, Any]) -> Any:
     """The valid body with one to three mutations: a field dropped, given any JSON value, or one added."""
@@ -408,12 +397,6 @@ def mutated(draw: st.DrawFn, template: dict[str, Any]) -> Any:
             del parent[path[-1]]
         else:
             parent[path[-1]] = draw(json_values)
-    return body
-
-
-def get(body: Any, path: tuple[Any, ...]) -> Any:
-    for part in path:
-        body = body[part]
     return body
 
 
