@@ -13,6 +13,7 @@ from activities.ledger import ledger_conflicts_are_final
 from models.ads import AdsParams, DayRecord, ExperimentSetup, ExperimentSpec, LedgerView, WorldSize
 from sim.ads.campaign import ledger_view
 from sim.ads.hallucination import detect
+from sim.ads.inventory import true_inventory
 from sim.ads.slices import world_of
 from sim.hashchain import verify_chain
 from store import ads as ads_store
@@ -74,17 +75,21 @@ class AdsActivities:
             WorldSize(buyers=spec.buyers, sellers=spec.sellers, campaigns_per_buyer=spec.campaigns_per_buyer),
             spec.days,
         )
-        inventory = [
-            {
-                "product_id": product.id,
-                "day": day,
-                "seller_id": product.seller_id,
-                "channel": product.channel,
-                "avails": product.daily_avails,
-            }
-            for product in world.products()
-            for day in range(1, spec.days + 1)
-        ]
+        # Each product-day's truth as the campaigns' world meets it (sim.ads.inventory): for the report, never agents.
+        inventory = []
+        for product in world.products():
+            for day in range(1, spec.days + 1):
+                truth = true_inventory(spec.seed, product, day, spec.params)
+                inventory.append(
+                    {
+                        "product_id": product.id,
+                        "day": day,
+                        "seller_id": product.seller_id,
+                        "channel": product.channel,
+                        "avails": truth.avails,
+                        "fill_rate": truth.fill_rate,
+                    }
+                )
         try:
             return await ads_store.register_experiment(
                 self._engine,

@@ -50,7 +50,12 @@ class NegotiationActivities:
             conversation = bargain(request.campaign, request.tier, offer.product, offer.quote, request.params)
             negotiations.append(await converse(conversation, lambda ask: model.answer(ask, request)))
         return NegotiationOutcome(
-            negotiations=tuple(negotiations), engine="llm", llm_calls=model.calls, llm_fallbacks=model.fallbacks
+            negotiations=tuple(negotiations),
+            engine="llm",
+            llm_calls=model.calls,
+            llm_fallbacks=model.fallbacks,
+            llm_prompt_tokens=model.prompt_tokens,
+            llm_completion_tokens=model.completion_tokens,
         )
 
 
@@ -62,6 +67,8 @@ class _ModelBuyer:
         self._budget = budget
         self.calls = 0
         self.fallbacks = 0
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
 
     async def answer(self, ask: Ask, request: NegotiationRequest) -> BuyerAnswer:
         rules = buyer_move(self._campaign, ask.cpm, ask.round, request.params)
@@ -97,8 +104,17 @@ class _ModelBuyer:
             timeout=self._config.timeout_seconds,
         )
         response.raise_for_status()
-        content = response.json()["choices"][0]["message"]["content"]
+        body = response.json()
+        # Tokens are paid for whether or not the answer turns out usable, so count them before parsing it.
+        self._count_usage(body.get("usage") if isinstance(body, dict) else None)
+        content = body["choices"][0]["message"]["content"]
         return json.loads(content.strip().removeprefix("```json").removeprefix("```").removesuffix("```"))
+
+    def _count_usage(self, usage: Any) -> None:
+        """Add an OpenAI-style ``usage`` object's token counts; an endpoint that sends none adds nothing."""
+        if isinstance(usage, dict):
+            self.prompt_tokens += _tokens(usage.get("prompt_tokens"))
+            self.completion_tokens += _tokens(usage.get("completion_tokens"))
 
     def _validated(self, reply: dict[str, Any]) -> BuyerAnswer:
         action = reply["action"]
@@ -108,3 +124,8 @@ class _ModelBuyer:
         if action == "counter" and cpm > self._campaign.max_cpm:
             raise ValueError("counter above max CPM")
         return action, cpm
+
+
+def _tokens(value: Any) -> int:
+    """A token count as the endpoint gave it; anything that is not a non-negative integer counts 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.ledger import AppendBatch, ChainHead
 
@@ -97,9 +97,25 @@ class AdsParams(_Frozen):
     exchange_fee: float = Field(0.15, ge=0, lt=1, description="scenario A: share of buyer spend the exchange keeps")
     auction: AuctionType = "first"
     bid_shading: float = Field(0.85, gt=0, le=1, description="first-price: bid = shading x value")
+    second_price_increment: int = Field(
+        10_000, ge=0, description="second-price: the winner pays the second bid plus this (micros CPM; seed: $0.01)"
+    )
     competing_bidders: int = Field(4, ge=0, description="scenario A: background bidders per auction")
     context_survival: float = Field(0.98, ge=0, le=1, description="per-day chance a memory item survives")
-    restart_probability: float = Field(0.01, ge=0, le=1, description="per-day chance an agent restarts (memory wiped)")
+    # The seed's ContextRotSimulator.trigger_restart: "0.5% chance per day, increasing" (base_probability = 0.005);
+    # its code never increases it, so the rise is a parameter, off by default (docs/ads-calibration.md).
+    restart_probability: float = Field(
+        0.005,
+        ge=0,
+        le=1,
+        description="per-day chance an agent restarts (memory wiped) on a fresh day: its first, or after a restart",
+    )
+    restart_hazard_growth: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="added to the restart probability per day since the agent was fresh (memory pressure)",
+    )
     hallucination_rate: float = Field(0.05, ge=0, le=1, description="share of claims that are fabricated")
     hallucination_scenarios: tuple[Scenario, ...] = ("B", "C")
     detection_tolerance: float = Field(0.05, ge=0, description="relative error above which a claim is flagged")
@@ -114,6 +130,13 @@ class AdsParams(_Frozen):
     min_deal_days: int = Field(3, ge=1, description="no new deal for fewer days than this before the flight ends")
     max_catchup: float = Field(2.0, ge=1, description="daily need never exceeds this multiple of the even pace")
     buyer_value_over_target: float = Field(0.10, ge=0, description="scenario A: value = target CPM x (1 + this)")
+    # Inventory truth per (product, day): avails x U(1 - v, 1 + v) and a fill rate U(low, high); both assumptions
+    # (the seed's inventory_reality table has them per day without values; docs/ads-calibration.md).
+    avails_daily_variation: float = Field(
+        0.10, ge=0, lt=1, description="a product's avails on a day are its typical avails x U(1 - this, 1 + this)"
+    )
+    fill_rate_low: float = Field(0.85, ge=0, le=1, description="a product's fill rate on a day is U(low, high)")
+    fill_rate_high: float = Field(1.0, ge=0, le=1, description="see fill_rate_low")
     report_noise: float = Field(
         0.03,
         ge=0,
@@ -134,6 +157,12 @@ class AdsParams(_Frozen):
     ledger_batch_records: int = Field(50, ge=1, description="records per Walrus blob (Quilt-style batching)")
     sui_usd: float = 1.50
     wal_usd: float = 0.40
+
+    @model_validator(mode="after")
+    def _fill_range(self) -> AdsParams:
+        if self.fill_rate_low > self.fill_rate_high:
+            raise ValueError(f"fill_rate_low {self.fill_rate_low} is above fill_rate_high {self.fill_rate_high}")
+        return self
 
 
 # --- negotiation and auctions -----------------------------------------------------------------
@@ -176,6 +205,20 @@ class AuctionResult(_Frozen):
     clearing_cpm: int | None
     bids: tuple[Bid, ...]
     floor: int
+
+
+class SellerDealView(_Frozen):
+    """What a seller learns of a deal its inventory went to through scenario A's exchange: the exchange masks
+    the buyer (the seed's exchange forwards "with buyer identity masked"), so there is no buyer, campaign or
+    buyer-derived deal id here, only the exchange's opaque deal id and the price net of the exchange's margin."""
+
+    exchange_deal_id: str
+    seller_id: str
+    product_id: str
+    deal_type: DealType
+    day: int
+    cpm: int = Field(description="the clearing CPM less the exchange's fee, micros: what the seller is paid")
+    daily_impressions: int
 
 
 # --- what happens -----------------------------------------------------------------------------
@@ -289,6 +332,10 @@ class LlmConfig(_Frozen):
     model: str = "gpt-4o-mini"
     calls_per_campaign: int = Field(20, ge=0, description="the budget: LLM calls one campaign may make")
     timeout_seconds: float = 20.0
+    # Token prices are inputs (the default model's list price, USD per million tokens, openai.com/api/pricing);
+    # the token counts they multiply are measured from the endpoint's `usage` field.
+    usd_per_million_prompt_tokens: float = Field(0.15, ge=0)
+    usd_per_million_completion_tokens: float = Field(0.60, ge=0)
 
 
 class ExperimentSpec(_Frozen):
@@ -365,6 +412,9 @@ class NegotiationOutcome(_Frozen):
     engine: Literal["rules", "llm"]
     llm_calls: int = 0
     llm_fallbacks: int = 0
+    # Summed from each reply's `usage` (prompt_tokens, completion_tokens); 0 where the endpoint sent none.
+    llm_prompt_tokens: int = 0
+    llm_completion_tokens: int = 0
 
 
 class ExperimentSetup(_Frozen):

@@ -68,6 +68,8 @@ class AdsInventoryRow(Base):
     seller_id: Mapped[str] = mapped_column(String(100))
     channel: Mapped[str] = mapped_column(String(20))
     avails: Mapped[int] = mapped_column(BigInteger)
+    # Share of a non-guaranteed booking served that day; None for studies from before it varied by day.
+    fill_rate: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class AdsDayRow(Base):

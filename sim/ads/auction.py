@@ -6,15 +6,19 @@ deterministic). The seed's peer ranked seller asks; that is not an auction.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Sequence
 
-from models.ads import AuctionResult, Bid, Product
+from models.ads import AuctionResult, Bid, Deal, Product, SellerDealView
 
 # Background demand values are drawn uniformly in [LOW, HIGH] x the product's base CPM
 # (assumption: open-market bidders value the inventory around its list price, a little below on
 # average, since list prices are the seller's opening ask).
 COMPETING_VALUE_RANGE: tuple[float, float] = (0.6, 1.2)
+
+# The seed's second-price increment, $0.01 on the CPM, in micros (AdsParams.second_price_increment).
+SECOND_PRICE_INCREMENT = 10_000
 
 
 def _ranked(bids: Sequence[Bid], floor: int) -> list[Bid]:
@@ -29,16 +33,19 @@ def first_price(bids: Sequence[Bid], floor: int) -> AuctionResult:
     return AuctionResult(winner_id=ranked[0].bidder_id, clearing_cpm=ranked[0].cpm, bids=tuple(bids), floor=floor)
 
 
-def second_price(bids: Sequence[Bid], floor: int) -> AuctionResult:
-    """Highest bid at or above the floor wins and pays the second-highest such bid, or the
-    floor when it is alone (Vickrey with a reserve; no +$0.01 increment)."""
+def second_price(bids: Sequence[Bid], floor: int, increment: int = SECOND_PRICE_INCREMENT) -> AuctionResult:
+    """Highest bid at or above the floor wins and pays the second-highest such bid plus ``increment``
+    (the seed's Gap 16: "the second-highest bid + $0.01"), never more than its own bid (a tie pays the
+    tied bid); alone above the floor it pays the floor (the reserve), with no increment.
+
+    Studies before the ``ads-world-fidelity`` version cleared at the second bid exactly (``increment=0``).
+    """
     ranked = _ranked(bids, floor)
     if not ranked:
         return AuctionResult(winner_id=None, clearing_cpm=None, bids=tuple(bids), floor=floor)
-    clearing = ranked[1].cpm if len(ranked) > 1 else floor
-    return AuctionResult(
-        winner_id=ranked[0].bidder_id, clearing_cpm=max(clearing, floor), bids=tuple(bids), floor=floor
-    )
+    winner = ranked[0]
+    clearing = min(max(ranked[1].cpm + increment, floor), winner.cpm) if len(ranked) > 1 else floor
+    return AuctionResult(winner_id=winner.bidder_id, clearing_cpm=clearing, bids=tuple(bids), floor=floor)
 
 
 def shade(value_cpm: int, shading: float) -> int:
@@ -70,3 +77,25 @@ def competing_bids(rng: random.Random, product: Product, count: int, *, shading:
         value = round(product.base_cpm * rng.uniform(low, high))
         bids.append(Bid(bidder_id=f"bg-{i + 1:02d}", cpm=shade(value, shading)))
     return bids
+
+
+def masked_deal_id(seed: int, deal_id: str) -> str:
+    """The exchange's deal id as a seller sees it: a digest of the study's seed and the deal, so it names the
+    deal stably without the buyer and campaign that our own deal ids are built from."""
+    return "xd-" + hashlib.sha256(f"{seed}/exchange/{deal_id}".encode()).hexdigest()[:16]
+
+
+def seller_view(deal: Deal, fee: float, seed: int) -> SellerDealView:
+    """What the exchange tells the seller about a deal won on its inventory: product, day, lot and the CPM
+    net of the exchange's fee, with the buyer masked (the seed's exchange: "FORWARD to sellers with buyer
+    identity masked"; the seller then cannot price by who buys)."""
+    _, seller_cpm = exchange_split(deal.cpm, fee)
+    return SellerDealView(
+        exchange_deal_id=masked_deal_id(seed, deal.id),
+        seller_id=deal.seller_id,
+        product_id=deal.product_id,
+        deal_type=deal.deal_type,
+        day=deal.created_day,
+        cpm=seller_cpm,
+        daily_impressions=deal.daily_impressions,
+    )

@@ -17,9 +17,16 @@ the deal's earlier recorded deliveries, the deals it recorded with the seller) a
 sellers' true records: a claim with nothing to check against is taken as told, and a forged ledger is
 believed. Earlier studies' C compared claims with the truth directly; their histories still replay.
 
+Since the ``world_fidelity`` version (``CampaignState.world_fidelity``) the world is less of a constant:
+each product's avails and fill rate vary by day (``sim.ads.inventory``, ground truth the buyer never
+reads), the restart probability may rise with the days since the buyer's last restart
+(``sim.ads.context.restart_hazard``), a second-price exchange clears at the second bid plus the seed's
+$0.01, and the seller's record of an exchange deal in A masks the buyer (``sim.ads.auction.seller_view``).
+
 Every random draw comes from a stream named by (seed, campaign, day, purpose) and shared by the
 scenarios, so B and C face the same rot and the same fabrications: the difference between them is
-what the ledger does, not luck.
+what the ledger does, not luck. The day's inventory comes from a stream of (seed, product, day), shared
+by every campaign too.
 """
 
 from __future__ import annotations
@@ -48,10 +55,11 @@ from models.ads import (
     Quote,
     Scenario,
 )
-from sim.ads.auction import competing_bids, exchange_split, first_price, second_price, shade
-from sim.ads.context import decay, restarted
+from sim.ads.auction import competing_bids, exchange_split, first_price, second_price, seller_view, shade
+from sim.ads.context import decay, restart_hazard, restarted
 from sim.ads.delivery import deliver
 from sim.ads.hallucination import detect, inject
+from sim.ads.inventory import InventoryDay, true_inventory
 from sim.ads.kpi import kpi_value
 from sim.ads.negotiation import quote_for, rank_products
 from sim.ads.pricing import effective_floor
@@ -106,6 +114,9 @@ class CampaignState:
     ledger_checks: bool = False
     graded_fabrications: bool = False  # fabrication sizes include small ones (sim.ads.hallucination.GRADED)
     ledger: LedgerView = field(default_factory=LedgerView)
+    # Inventory by day, a rising restart hazard, the second-price increment, a masked buyer in A.
+    world_fidelity: bool = False
+    last_restart_day: int | None = None  # the buyer's last restart; None: none since the campaign started
 
     # --- the buyer's memory, as keyed items that can be lost one by one ------------------------
 
@@ -140,9 +151,34 @@ class CampaignState:
     def fabricates(self) -> bool:
         return self.scenario in self.params.hallucination_scenarios
 
-    def share(self, product: Product) -> int:
-        """The daily impressions of ``product`` that one buyer can really book."""
-        return max(1, int(product.daily_avails * self.params.buyer_avails_share))
+    def share(self, product: Product, day: int | None = None) -> int:
+        """The daily impressions of ``product`` that one buyer can really book (on ``day``, with world fidelity:
+        a share of that day's true avails rather than of the product's typical avails)."""
+        avails = product.daily_avails if day is None else self.inventory(product, day).avails
+        return max(1, int(avails * self.params.buyer_avails_share))
+
+    def inventory(self, product: Product, day: int) -> InventoryDay:
+        """Ground truth of ``product`` on ``day``: its typical avails and no fill before world fidelity."""
+        if not self.world_fidelity:
+            return InventoryDay(avails=product.daily_avails, fill_rate=1.0)
+        return true_inventory(self.seed, product, day, self.params)
+
+    def day_fill(self, product: Product, day: int) -> float | None:
+        """The product's true fill rate on ``day`` with world fidelity; None: each deal-day draws its own."""
+        return self.inventory(product, day).fill_rate if self.world_fidelity else None
+
+    def truth_day(self, day: int) -> int | None:
+        """The day whose inventory truth the world uses: ``day`` with world fidelity, else None (constant)."""
+        return day if self.world_fidelity else None
+
+    def restart_probability(self, day: int) -> float:
+        """Today's chance the buyer restarts: rising with the days since its last restart (world fidelity)."""
+        params = self.params
+        if not self.world_fidelity:
+            return params.restart_probability
+        # The agent starts fresh on the campaign's first day and on the day after each restart.
+        fresh = self.campaign.start_day if self.last_restart_day is None else self.last_restart_day + 1
+        return restart_hazard(max(0, day - fresh), params.restart_probability, params.restart_hazard_growth)
 
 
 # --- mornings: context rot and restarts (B, C) --------------------------------------------------
@@ -152,8 +188,9 @@ def morning(state: CampaignState, day: int, today: Day) -> dict[str, Any]:
     """Decay or wipe the buyer's memory; returns what was lost (key -> value before the loss)."""
     rng = stream(state.seed, state.campaign.id, day, "context")
     before = dict(state.memory)
-    if restarted(rng, state.params.restart_probability):
+    if restarted(rng, state.restart_probability(day)):
         kind, state.memory = "restart", {}
+        state.last_restart_day = day
     else:
         kind = "decay"
         state.memory, _ = decay(state.memory, rng, state.params.context_survival)
@@ -285,7 +322,9 @@ def offers(state: CampaignState, day: int, today: Day) -> list[Offer]:
     honest: dict[str, Quote] = {}
     used: list[Quote] = []
     for product in sorted(state.products.values(), key=lambda p: p.id):
-        truth = quote_for(product, state.buyer.tier, state.campaign).model_copy(update={"avails": state.share(product)})
+        truth = quote_for(product, state.buyer.tier, state.campaign).model_copy(
+            update={"avails": state.share(product, state.truth_day(day))}
+        )
         honest[product.id] = truth
         graded = state.graded_fabrications
         price, price_injected = inject("price", truth.cpm, rng, rate, graded=graded)
@@ -505,8 +544,8 @@ def deliver_day(state: CampaignState, day: int, today: Day) -> None:
     for believed in state.remembered_deals():
         deal = state.deals[believed.id]
         product = state.products[deal.product_id]
-        capped = product.model_copy(update={"daily_avails": state.share(product)})
-        served = deliver(deal, capped, state.campaign, day, rng)
+        capped = product.model_copy(update={"daily_avails": state.share(product, state.truth_day(day))})
+        served = deliver(deal, capped, state.campaign, day, rng, fill_rate=state.day_fill(product, day))
         affordable = allowance * 1000 // deal.cpm if deal.cpm else 0
         impressions, clicks, conversions, viewable = served
         if impressions > affordable:
@@ -600,6 +639,7 @@ def auction_day(state: CampaignState, day: int, today: Day) -> None:
     remaining_days = max(1, campaign.end_day - day + 1)
     allowance = (campaign.budget - state.spent) // remaining_days
     honest = [
+        # The buyer ranks on the catalogue's typical avails: the day's true inventory is the exchange's to serve.
         quote_for(p, state.buyer.tier, campaign).model_copy(update={"avails": state.share(p)})
         for p in state.products.values()
     ]
@@ -618,8 +658,12 @@ def auction_day(state: CampaignState, day: int, today: Day) -> None:
         background = competing_bids(
             rng, product, params.competing_bidders, shading=params.bid_shading if params.auction == "first" else 1.0
         )
-        run = first_price if params.auction == "first" else second_price
-        result = run([own, *background], effective_floor(product))
+        bids, floor = [own, *background], effective_floor(product)
+        if params.auction == "first":
+            result = first_price(bids, floor)
+        else:
+            # The seed's +$0.01 increment since world fidelity; before, the second bid exactly.
+            result = second_price(bids, floor, params.second_price_increment if state.world_fidelity else 0)
         today.event(
             "auction",
             product=product.id,
@@ -632,7 +676,12 @@ def auction_day(state: CampaignState, day: int, today: Day) -> None:
             continue
         deal = _exchange_deal(state, product, day, result.clearing_cpm, lot, today)
         impressions, clicks, conversions, viewable = deliver(
-            deal, product.model_copy(update={"daily_avails": state.share(product)}), campaign, day, rng
+            deal,
+            product.model_copy(update={"daily_avails": state.share(product, state.truth_day(day))}),
+            campaign,
+            day,
+            rng,
+            fill_rate=state.day_fill(product, day),
         )
         spend = min(impressions * result.clearing_cpm // 1000, allowance)
         if spend <= 0:
@@ -682,6 +731,15 @@ def ledger_records(state: CampaignState, today: Day) -> list[tuple[str, dict[str
     checks, C's records are everything it heard and did today, in order (``Day.records``)."""
     if state.checks_ledger:
         return list(today.records)
+    if state.scenario == "A" and state.world_fidelity:
+        # The seller's record of an exchange deal is what the exchange told it: the buyer masked.
+        return [
+            (
+                deal.seller_id,
+                {"type": "deal", "deal": seller_view(deal, state.params.exchange_fee, state.seed).model_dump()},
+            )
+            for deal in today.deals
+        ]
     records: list[tuple[str, dict[str, Any]]] = [
         (deal.seller_id, {"type": "deal", "deal": deal.model_dump(), "agreed_cpm": state.agreed[deal.id]})
         for deal in today.deals

@@ -31,6 +31,18 @@ def decay(memory: Mapping[str, T], rng: random.Random, survival: float) -> tuple
     return kept, lost
 
 
+def restart_hazard(days_since_restart: int, base: float, growth: float) -> float:
+    """Today's chance that an agent restarts, ``days_since_restart`` days after its last restart (or its start).
+
+    The seed's ContextRotSimulator says the probability "increases over time (simulating memory pressure)"
+    but returns a constant 0.5% a day; here it rises by ``growth`` per day since the last restart, so a
+    restart relieves the pressure, and ``growth`` = 0 is the seed's constant ``base``. Capped at 1.
+    """
+    if days_since_restart < 0:
+        raise ValueError(f"days since the last restart cannot be negative, got {days_since_restart}")
+    return min(1.0, base + growth * days_since_restart)
+
+
 def restarted(rng: random.Random, probability: float) -> bool:
     """Whether the agent restarts today (its whole memory is wiped). One draw, always."""
     return rng.random() < probability

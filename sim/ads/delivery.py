@@ -44,17 +44,26 @@ def binomial(rng: random.Random, n: int, p: float) -> int:
 
 
 def deliver(
-    deal: Deal, product: Product, campaign: Campaign, day: int, rng: random.Random
+    deal: Deal,
+    product: Product,
+    campaign: Campaign,
+    day: int,
+    rng: random.Random,
+    *,
+    fill_rate: float | None = None,
 ) -> tuple[int, int, int, int]:
     """(impressions, clicks, conversions, viewable) served on ``day`` for this deal.
 
     Nothing is served outside the deal's flight or the campaign's. Impressions are the booked
     daily impressions x fill, capped by the product's daily avails (the seller cannot serve
-    inventory it does not have, guaranteed or not).
+    inventory it does not have, guaranteed or not). ``fill_rate`` is the product's fill that day
+    (``sim.ads.inventory``); without it (studies before ``ads-world-fidelity``) each deal-day draws
+    its own from FILL_RANGE.
     """
     if not (deal.start_day <= day <= deal.end_day and campaign.start_day <= day <= campaign.end_day):
         return 0, 0, 0, 0
-    fill = rng.uniform(*FILL_RANGE)  # drawn for PG too, so PG and PD consume the stream alike
+    # Drawn for PG too, so PG and PD consume the stream alike; none drawn when the day's fill is given.
+    fill = rng.uniform(*FILL_RANGE) if fill_rate is None else fill_rate
     if deal.deal_type == "PG":
         fill = 1.0
     impressions = min(int(deal.daily_impressions * fill), product.daily_avails)

@@ -54,7 +54,7 @@ def start_campaign(
         float | None, typer.Option("--context-survival", min=0, max=1, help="per-day memory survival [0.98]")
     ] = None,
     restart_probability: Annotated[
-        float | None, typer.Option("--restart-probability", min=0, max=1, help="per-day [0.01]")
+        float | None, typer.Option("--restart-probability", min=0, max=1, help="per-day [0.005]")
     ] = None,
     llm_url: Annotated[
         str | None, typer.Option("--llm-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")

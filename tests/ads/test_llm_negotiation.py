@@ -30,7 +30,9 @@ class ChatEndpoint:
             body = await request.json()
             self.requests.append(body)
             content = self.answers.pop(0) if self.answers else '{"action": "accept", "cpm_micros": 1}'
-            return {"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]}
+            # Token counts that differ per call, so a sum that drops or repeats one cannot pass.
+            usage = {"prompt_tokens": 100 + len(self.requests), "completion_tokens": len(self.requests)}
+            return {"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}], "usage": usage}
 
         self.app = app
 
@@ -91,6 +93,8 @@ async def test_the_model_answers_within_its_budget_and_bad_answers_fall_back_to_
     assert outcome.engine == "llm"
     assert outcome.llm_calls == 3 == len(endpoint.requests), "never more calls than the budget"
     assert outcome.llm_fallbacks == 2
+    # Tokens of every reply count, the unusable ones too: they were paid for.
+    assert (outcome.llm_prompt_tokens, outcome.llm_completion_tokens) == (101 + 102 + 103, 1 + 2 + 3)
     assert endpoint.requests[0]["model"] == "stub"
     assert "seller_ask_cpm_micros" in endpoint.requests[0]["messages"][1]["content"]
     # A model that accepted took the seller's ask as it stood; where the budget ran out the rules played on.
@@ -106,6 +110,7 @@ async def test_an_unreachable_model_costs_nothing_but_its_calls():
         )
     rules = await _rules_outcome()
     assert outcome.llm_fallbacks == outcome.llm_calls == 2
+    assert outcome.llm_prompt_tokens == outcome.llm_completion_tokens == 0, "no reply, no usage"
     assert [n.agreed_cpm for n in outcome.negotiations] == [n.agreed_cpm for n in rules.negotiations]
 
 

@@ -49,6 +49,12 @@ PROGRESS_EVERY = timedelta(seconds=5)
 LEDGER_CHECKS = "ads-c-ledger-checks"
 # Fabrication sizes drawn from a range that includes small ones (sim.ads.hallucination.GRADED).
 GRADED_FABRICATIONS = "ads-graded-fabrications"
+# Inventory truth by day, a restart hazard rising with the days since the last restart, second price plus the
+# seed's $0.01, the buyer masked in the seller's record of an A deal (sim.ads.campaign, "world_fidelity").
+WORLD_FIDELITY = "ads-world-fidelity"
+# An LLM negotiation's calls and tokens (from the endpoint's `usage`) go to the event log, so the report
+# can price them; histories from before record none.
+LLM_USAGE_EVENTS = "ads-llm-usage-events"
 
 
 @workflow.defn
@@ -82,6 +88,7 @@ class CampaignWorkflow:
             params=spec.params,
             ledger_checks=spec.scenario == "C" and workflow.patched(LEDGER_CHECKS),
             graded_fabrications=spec.scenario != "A" and workflow.patched(GRADED_FABRICATIONS),
+            world_fidelity=workflow.patched(WORLD_FIDELITY),
         )
         chain_id = f"ads/{spec.experiment_id}/{spec.scenario}/{campaign.id}"
         chain = ChainWriter(new_chain(chain_id), author=buyer.id)
@@ -135,6 +142,14 @@ class CampaignWorkflow:
                             retry_policy=STORE_RETRY,
                         )
                         llm_calls_left -= outcome.llm_calls
+                        if outcome.engine == "llm" and workflow.patched(LLM_USAGE_EVENTS):
+                            today.event(
+                                "llm",
+                                calls=outcome.llm_calls,
+                                fallbacks=outcome.llm_fallbacks,
+                                prompt_tokens=outcome.llm_prompt_tokens,
+                                completion_tokens=outcome.llm_completion_tokens,
+                            )
                         book(state, day, list(outcome.negotiations), chosen, today)
                 deliver_day(state, day, today)
 

@@ -6,8 +6,11 @@ import math
 import random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from sim.ads.context import decay, expected_survival, restarted
+from models.ads import AdsParams
+from sim.ads.context import decay, expected_survival, restart_hazard, restarted
 
 N = 20_000
 
@@ -54,3 +57,33 @@ def test_restart_frequency_matches_probability():
     assert abs(hits / n - p) < 4 * math.sqrt(p * (1 - p) / n)
     assert not any(restarted(rng, 0.0) for _ in range(1000))
     assert all(restarted(rng, 1.0) for _ in range(1000))
+
+
+# --- the restart hazard -----------------------------------------------------------------------------------
+
+
+def test_the_default_restart_hazard_is_the_seeds_constant_half_percent():
+    # The seed's ContextRotSimulator.trigger_restart: base_probability = 0.005, never raised in its code.
+    params = AdsParams()
+    assert (params.restart_probability, params.restart_hazard_growth) == (0.005, 0.0)
+    assert {restart_hazard(d, params.restart_probability, params.restart_hazard_growth) for d in range(60)} == {0.005}
+
+
+@given(
+    st.integers(min_value=0, max_value=400),
+    st.integers(min_value=0, max_value=400),
+    st.floats(min_value=0, max_value=1),
+    st.floats(min_value=0, max_value=1),
+)
+def test_restart_hazard_never_falls_with_days_since_the_restart_and_stays_a_probability(a, b, base, growth):
+    early, late = sorted((a, b))
+    assert 0 <= restart_hazard(early, base, growth) <= restart_hazard(late, base, growth) <= 1
+
+
+def test_restart_hazard_rises_by_its_growth_per_day_and_caps_at_certainty():
+    assert restart_hazard(0, 0.005, 0.001) == 0.005
+    assert restart_hazard(10, 0.005, 0.001) == pytest.approx(0.015)
+    assert restart_hazard(10, 0.005, 0.001) > restart_hazard(9, 0.005, 0.001)
+    assert restart_hazard(10_000, 0.005, 0.001) == 1.0
+    with pytest.raises(ValueError):
+        restart_hazard(-1, 0.005, 0.001)
