@@ -71,6 +71,27 @@ def test_the_saved_study_has_an_experiment_and_a_campaign_in_every_scenario():
     assert len(named("ExperimentWorkflow")) + len(named("CampaignWorkflow")) == len(saved()), "no other types"
 
 
+def patches(history: WorkflowHistory) -> set[str]:
+    """The workflow.patched() ids a history recorded (its core_patch markers)."""
+    found = set()
+    for event in history.events:
+        details = event.marker_recorded_event_attributes.details
+        if "patch-data" in details:
+            found.add(json.loads(details["patch-data"].payloads[0].data)["id"])
+    return found
+
+
+def test_the_saved_histories_cover_the_world_fidelity_branch_in_every_scenario():
+    """The v4 histories took the ``ads-world-fidelity`` branch, so the replay below checks it; older ones did not."""
+    covered = {
+        scenario(saved()[name]) for name in named("CampaignWorkflow") if "ads-world-fidelity" in patches(saved()[name])
+    }
+    assert covered == {"A", "B", "C"}
+    assert not any(
+        "ads-world-fidelity" in patches(saved()[name]) for name in named("CampaignWorkflow") if name.startswith("v3-")
+    )
+
+
 async def test_saved_ads_histories_replay_with_the_current_code():
     assert await replay_failures([ExperimentWorkflow, CampaignWorkflow]) == {}
 
