@@ -20,6 +20,7 @@ from report.events import event_lines
 from report.markdown import render_markdown
 from report.narrative import render_narrative
 from sim.ads.findings import Findings, sanity_checks
+from sim.ads.statements import Statements, statements
 from store import ads as ads_store
 from store import ads_report as report_store
 from store.files import write_atomically
@@ -51,9 +52,10 @@ def write_report(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     checks = sanity_checks(spec, findings)
+    said = statements(spec, findings)
     files: dict[str, bytes] = {
-        "report.json": _report_json(spec, findings, checks),
-        "report.md": render_markdown(experiment_id, spec, world, findings, checks).encode(),
+        "report.json": _report_json(spec, findings, said, checks),
+        "report.md": render_markdown(experiment_id, spec, world, findings, checks, said).encode(),
         "events.jsonl": "".join(
             json.dumps(line, sort_keys=True, separators=(",", ":")) + "\n" for line in event_lines(rows)
         ).encode(),
@@ -68,9 +70,11 @@ def write_report(
     return written
 
 
-def _report_json(spec: ExperimentSpec, findings: Findings, checks: list[str]) -> bytes:
+def _report_json(spec: ExperimentSpec, findings: Findings, said: Statements, checks: list[str]) -> bytes:
     document = {
         "findings": findings.json_dict(),
+        # The report's Findings and Conclusion sentences, generated from the figures above.
+        "statements": said.model_dump(mode="json"),
         # The inputs, kept apart from the findings; no id, so equal seeds give equal bytes.
         "parameters": spec.model_dump(mode="json", exclude={"id"}),
         "checks": checks,

@@ -13,21 +13,29 @@ from models.ads import AdsParams, ExperimentSpec, World
 from report.charts import CHARTS
 from report.formatting import dollars, label, num, pct, plural, price, table, usd
 from report.narrative import NARRATIVE_CAP
+from report.trading import conclusion_section, cost_of_trading, degradation, findings_section
 from sim.ads.costs import FROST_PER_WAL, MIST_PER_SUI
 from sim.ads.findings import Findings, LedgerVsFee
+from sim.ads.statements import Statements
 
 
-def render_markdown(experiment_id: str, spec: ExperimentSpec, world: World, f: Findings, checks: Sequence[str]) -> str:
+def render_markdown(
+    experiment_id: str, spec: ExperimentSpec, world: World, f: Findings, checks: Sequence[str], said: Statements
+) -> str:
     sections = [
         _title(experiment_id),
         _executive_summary(world, f, checks),
+        findings_section(said),
         _fee_extraction(spec, f),
+        cost_of_trading(f),
         _deals(f),
         _goals(spec, world, f),
         _kpi_over_time(f),
         _context_rot(f),  # empty when no scenario kept a memory
+        degradation(f),
         _hallucinations(spec, f),
         _ledger(spec, f),
+        conclusion_section(said),
         _parameters_section(spec, world),
         _method_section(),
         _files(),
@@ -663,4 +671,8 @@ def _method_section() -> list[str]:
         "- **Ledger**: `ledger_entries` of the chains `ads/<experiment>/<scenario>/<campaign>`; "
         "bytes = payload length; cost by `sim.ads.costs.ledger_cost`.",
         "- **Campaign-days recorded**: `ads_days`.",
+        "- **Total cost of trading**: `sim.ads.trading_costs.trading_cost` over the scenario's `ads_deliveries`, "
+        "`ads_deals`, `ads_claims`, `ads_events` (negotiation, claim_rejected, llm) and `ledger_entries`.",
+        "- **Day 1 versus the last day**: `sim.ads.degradation` over the per-day figures above.",
+        "- **Findings and Conclusion**: `sim.ads.statements`, sentences generated from the figures.",
     ]

@@ -22,14 +22,15 @@ from models.ads_report import (
     RecordedClaim,
     RecordedContextEvent,
     RecordedDelivery,
-    RecordedEvent,
     RecordedLedgerEntry,
     StudyRows,
 )
 from sim.ads.context import expected_survival
 from sim.ads.costs import LedgerCost, cost_per_thousand, ledger_cost
+from sim.ads.degradation import METRICS, DayValue, DegradationRow, degradation, detection_by_day
 from sim.ads.hallucination import Severity, detect, precision_recall, relative_error, wilson
 from sim.ads.kpi import attainment, kpi_value
+from sim.ads.trading_costs import TradingCost, agreed_cpms, trading_cost
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
@@ -241,6 +242,8 @@ class Findings(_Model):
     discrepancy: list[DiscrepancyRow]
     ledger: list[LedgerRow]
     ledger_vs_fee: LedgerVsFee
+    trading_costs: list[TradingCost]  # sim.ads.trading_costs.trading_cost
+    degradation: list[DegradationRow]  # sim.ads.degradation, first vs last defined day
 
     def json_dict(self) -> dict[str, Any]:
         """The JSON form: floats rounded to 6 decimals so float noise never changes the bytes."""
@@ -269,6 +272,8 @@ def compute_findings(spec: ExperimentSpec, world: World, tables: StudyRows) -> F
     totals = [_totals(s, campaigns, per[s], spec) for s in scenarios]
     ledger = [_ledger(s, per[s].ledger, t, spec) for s, t in zip(scenarios, totals, strict=True)]
     remembering = [s for s in scenarios if per[s].context]  # A's buyer keeps no memory: no context rows
+    kpi_by_day = [day for s in scenarios for day in _kpi_by_day(s, campaigns, per[s].deliveries, world.days)]
+    context_by_day = [day for s in remembering for day in _context_by_day(s, per[s].context, world.days, spec)]
     return Findings(
         scenarios=scenarios,
         recorded_rows={
@@ -283,8 +288,8 @@ def compute_findings(spec: ExperimentSpec, world: World, tables: StudyRows) -> F
         totals=totals,
         goals=[_goals(s, campaigns, outcomes[s]) for s in scenarios],
         campaigns=[o for s in scenarios for o in outcomes[s]],
-        kpi_by_day=[day for s in scenarios for day in _kpi_by_day(s, campaigns, per[s].deliveries, world.days)],
-        context_by_day=[day for s in remembering for day in _context_by_day(s, per[s].context, world.days, spec)],
+        kpi_by_day=kpi_by_day,
+        context_by_day=context_by_day,
         context=[_context_totals(s, per[s].context) for s in remembering],
         hallucinations=_hallucinations(scenarios, tables.claims),
         detection=_detection(scenarios, tables.claims, spec),
@@ -292,7 +297,47 @@ def compute_findings(spec: ExperimentSpec, world: World, tables: StudyRows) -> F
         discrepancy=[_discrepancy(s, campaigns, per[s], spec) for s in scenarios],
         ledger=ledger,
         ledger_vs_fee=_ledger_vs_fee(totals, ledger),
+        trading_costs=[
+            trading_cost(
+                s,
+                [c.id for c in campaigns],
+                per[s].deals,
+                per[s].deliveries,
+                per[s].claims,
+                per[s].events,
+                per[s].ledger,
+                params=spec.params,
+                llm=spec.llm,
+                ledger_relied_on=row.written_by_scenario,
+            )
+            for s, row in zip(scenarios, ledger, strict=True)
+        ],
+        degradation=[
+            row for s in scenarios for row in _degradation(s, kpi_by_day, context_by_day, per[s].claims, spec)
+        ],
     )
+
+
+def _degradation(
+    scenario: str,
+    kpi_by_day: Sequence[KpiDay],
+    context_by_day: Sequence[ContextDay],
+    claims: Sequence[RecordedClaim],
+    spec: ExperimentSpec,
+) -> list[DegradationRow]:
+    """Each per-day series of one scenario, first against last defined day (``sim.ads.degradation``)."""
+    context = [c for c in context_by_day if c.scenario == scenario]
+    recall, precision = detection_by_day(claims, spec.params)
+    series = {
+        "kpi_attainment": [
+            DayValue(day=k.day, value=k.mean_attainment, n=k.campaigns) for k in kpi_by_day if k.scenario == scenario
+        ],
+        "memory_survival": [DayValue(day=c.day, value=c.survival, n=c.items_before) for c in context],
+        "recovery_fidelity": [DayValue(day=c.day, value=c.recovery_fidelity, n=c.items_lost) for c in context],
+        "detection_recall": recall,
+        "detection_precision": precision,
+    }
+    return [degradation(scenario, metric, series[metric]) for metric in METRICS]
 
 
 def _by_scenario(tables: StudyRows, scenarios: Sequence[str]) -> dict[str, StudyRows]:
@@ -619,18 +664,9 @@ def overpayment(delivery: RecordedDelivery) -> int:
     return delivery.buyer_spend * (reported - served) // reported
 
 
-def _agreed_cpms(events: Sequence[RecordedEvent]) -> dict[tuple[str, int, str], int]:
-    """(campaign, day, product) -> the CPM the buyer agreed to, from the negotiation events."""
-    agreed = {}
-    for event in events:
-        if event.kind == "negotiation" and event.data.get("agreed_cpm") is not None:
-            agreed[(event.campaign_id, event.day, event.data["product"])] = event.data["agreed_cpm"]
-    return agreed
-
-
 def _discrepancy(scenario: str, campaigns: Sequence[Campaign], rows: StudyRows, spec: ExperimentSpec) -> DiscrepancyRow:
     deliveries = rows.deliveries
-    agreed = _agreed_cpms(rows.events)
+    agreed = agreed_cpms(rows.events)
     max_cpm = {c.id: c.max_cpm for c in campaigns}
     overbilled: dict[str, tuple[int, int]] = {}  # deal id -> (billed, agreed)
     for deal in rows.deals:

@@ -280,7 +280,7 @@ async def test_report_files_from_a_recorded_study(engine: AsyncEngine, tmp_path:
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]  # atomic writes leave no temporaries
 
     document = json.loads((out / "report.json").read_text())
-    assert set(document) == {"findings", "parameters", "checks"}
+    assert set(document) == {"findings", "parameters", "statements", "checks"}
     assert document["parameters"]["params"]["exchange_fee"] == 0.15 and "id" not in document["parameters"]
     assert "exchange_fee" not in json.dumps(document["findings"]).replace("exchange_fee_", "")  # parameters stay out
     totals = {t["scenario"]: t for t in document["findings"]["totals"]}
@@ -312,6 +312,10 @@ async def test_report_files_from_a_recorded_study(engine: AsyncEngine, tmp_path:
         "## Context rot",
         "## Hallucination analysis",
         "## Ledger cost vs exchange fee",
+        "## Findings",
+        "## Total cost of trading",
+        "## Day 1 versus the last day",
+        "## Conclusion",
         "## Parameters",
         "## How each figure is computed",
     ):
