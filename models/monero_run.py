@@ -69,6 +69,17 @@ class WalletPlan(_Frozen):
         return f"http://{self.host}:{self.rpc_port}"
 
 
+class HostClaimRequest(_Frozen):
+    run_id: str
+
+
+class HostClaim(_Frozen):
+    """The worker host that holds a run's processes, and the task queue only its workers poll."""
+
+    host_id: str
+    task_queue: str
+
+
 class PlanRequest(_Frozen):
     run_id: str
     config: MoneroConfig
@@ -199,6 +210,7 @@ class RoundSpec(_Frozen):
     cursor: ChainHead
     count: int = 1
     pending: dict[str, int] = Field(default_factory=dict, description="sent, unmined transactions: height sent at")
+    host_queue: str | None = Field(None, description="the run's host queue; None: the workflow's own (older runs)")
 
 
 class BlockRow(_Frozen):
@@ -283,6 +295,7 @@ class PaymentSpec(_Frozen):
     vendor_index: int | None = None
     sim_time: int
     height: int = Field(description="the chain's height when the payment was decided")
+    host_queue: str | None = Field(None, description="the run's host queue; None: the workflow's own (older runs)")
 
 
 class PaymentRow(_Frozen):
@@ -333,6 +346,7 @@ class MarketplaceSpec(_Frozen):
     wallet_url: str
     vendor_count: int
     network_workflow_id: str
+    host_queue: str | None = Field(None, description="the run's host queue; None: the workflow's own (older runs)")
 
 
 class Incoming(_Frozen):
@@ -372,6 +386,7 @@ class ReconcileSpec(_Frozen):
     run_id: str
     marketplace: str
     wallet_url: str
+    host_queue: str | None = Field(None, description="the run's host queue; None: the workflow's own (older runs)")
 
 
 # --- balances and the end of a run -------------------------------------------------------------------------
@@ -457,6 +472,7 @@ class NetworkState(_Frozen):
     payments_skipped: int = 0
     payments_mined: int = 0
     run_segment: int = 0
+    host_queue: str | None = Field(None, description="the run's host queue; None: the workflow's own (older runs)")
 
 
 class NetworkInput(_Frozen):

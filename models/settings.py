@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -15,6 +16,8 @@ from models.task_queues import TaskQueue
 LogLevel = Literal["debug", "info", "warning", "error"]
 
 LOOPBACK = "127.0.0.1"
+# Part of a task queue name: kept to characters that read unambiguously in logs and the Web UI.
+_HOST_ID = re.compile(r"[A-Za-z0-9._:-]{1,200}")
 _HOST_NAME = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*")
 
 
@@ -45,6 +48,9 @@ class Settings(BaseSettings):
     metrics_host: str = LOOPBACK
     # The task queues a worker polls (`python -m workers.main`, `simctl up`): all of them when unset.
     task_queues: Annotated[tuple[TaskQueue, ...] | None, NoDecode] = None
+    # This worker's host, named in its own task queue (`simctl-monero@<host id>`): a monero run's processes live on
+    # one machine, so workers on the same machine share the id and workers elsewhere must not.
+    host_id: str = Field(default_factory=socket.gethostname)
     ui_port: int | None = Field(None, ge=1, le=65535)
     log_level: LogLevel = "info"
     trace_file: Path | None = None
@@ -75,6 +81,13 @@ class Settings(BaseSettings):
     @classmethod
     def _bind_host(cls, value: str) -> str:
         return bind_host(value)
+
+    @field_validator("host_id")
+    @classmethod
+    def _queue_safe_host_id(cls, value: str) -> str:
+        if not _HOST_ID.fullmatch(value):
+            raise ValueError(f"expected 1-200 letters, digits and . _ : - (the machine's name, say), got {value!r}")
+        return value
 
     @field_validator("task_queues", mode="before")
     @classmethod

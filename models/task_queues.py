@@ -14,3 +14,9 @@ class TaskQueue(StrEnum):
     ADS = "simctl-ads"
     # The monero network: runs, mining rounds, payments, marketplaces; monerod and wallet-rpc processes.
     MONERO = "simctl-monero"
+
+
+def host_queue(queue: TaskQueue, host_id: str) -> str:
+    """The queue only the workers of host ``host_id`` poll beside ``queue``: work that must stay on the machine
+    holding a process (a monero run's monerod and wallet-rpc listen on that machine's loopback)."""
+    return f"{queue.value}@{host_id}"

@@ -1,4 +1,5 @@
-"""`python -m workers.main`: poll every task queue (or those named) until SIGTERM or SIGINT.
+"""`python -m workers.main`: poll every task queue (or those named) until SIGTERM or SIGINT; with the monero
+queue, also this host's own queue (``simctl-monero@<host id>``) for the process activities of the runs it claims.
 
 Connects to TEMPORAL_ADDRESS (default localhost:7233); it never starts a server of its own.
 """
@@ -57,6 +58,11 @@ def main(argv: list[str] | None = None) -> int:
         dest="task_queues",
         metavar="Q1,Q2",
         help="serve only these task queues, e.g. otto,ads (default: all; env SIMCTL_TASK_QUEUES)",
+    )
+    parser.add_argument(
+        "--host-id",
+        help="this machine's name in its own task queue, simctl-monero@HOST_ID, where a monero run's process "
+        "activities go (default: the host name; env SIMCTL_HOST_ID)",
     )
     parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     args = parser.parse_args(argv)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from activities.ads import AdsActivities
 from activities.ledger import LedgerActivities
 from activities.llm import NegotiationActivities
+from activities.monero.host import HostActivities
 from activities.monero.nodes import NodeActivities
 from activities.monero.records import RecordActivities
 from activities.monero.wallets import WalletActivities
@@ -20,7 +21,7 @@ from activities.otto.fibers import FiberActivities
 from activities.otto.identity import IdentityActivities
 from activities.otto.keyring import Keyring
 from models.settings import Settings
-from models.task_queues import TaskQueue
+from models.task_queues import TaskQueue, host_queue
 from store.engine import open_store
 from workflows.ads.campaign import CampaignWorkflow
 from workflows.ads.experiment import ExperimentWorkflow
@@ -58,6 +59,8 @@ class QueueSpec:
     queue: TaskQueue
     workflows: Sequence[type] = ()
     activities: Callable[[WorkerResources], Sequence[Callable]] = field(default=lambda _: ())
+    # Served also on this worker's own queue, `<queue>@<host id>`: work that must stay with a machine's processes.
+    host_activities: Callable[[WorkerResources], Sequence[Callable]] | None = None
 
 
 def platform_activities(resources: WorkerResources) -> Sequence[Callable]:
@@ -98,17 +101,32 @@ def ads_activities(resources: WorkerResources) -> Sequence[Callable]:
 
 
 def monero_activities(resources: WorkerResources) -> Sequence[Callable]:
+    settings = resources.settings
     return monero_activity_methods(
-        NodeActivities(resources.settings.state_dir, resources.http),
+        NodeActivities(settings.state_dir, resources.http),
         WalletActivities(resources.http),
         RecordActivities(resources.engine),
+        HostActivities(settings.host_id, host_queue(TaskQueue.MONERO, settings.host_id)),
+    )
+
+
+def monero_host_activities(resources: WorkerResources) -> Sequence[Callable]:
+    return monero_process_methods(
+        NodeActivities(resources.settings.state_dir, resources.http), WalletActivities(resources.http)
     )
 
 
 def monero_activity_methods(
-    nodes: NodeActivities, wallets: WalletActivities, records: RecordActivities
+    nodes: NodeActivities, wallets: WalletActivities, records: RecordActivities, host: HostActivities
 ) -> list[Callable]:
-    """Every monero activity, from the three objects that hold their clients (tests pass their own)."""
+    """Every monero activity on the shared queue, from the objects that hold their clients (tests pass their own).
+
+    The process activities stay here too: runs started before host queues schedule them on the shared queue."""
+    return [host.claim_host, *monero_process_methods(nodes, wallets), *monero_record_methods(records)]
+
+
+def monero_process_methods(nodes: NodeActivities, wallets: WalletActivities) -> list[Callable]:
+    """The activities that start, stop or talk to this machine's monerod and wallet-rpc: a run's host queue."""
     return [
         nodes.plan_processes,
         nodes.prepare_genesis,
@@ -126,6 +144,12 @@ def monero_activity_methods(
         wallets.create_vendors,
         wallets.received,
         wallets.balances,
+    ]
+
+
+def monero_record_methods(records: RecordActivities) -> list[Callable]:
+    """The store's monero activities: any worker of the shared queue."""
+    return [
         records.record_run,
         records.record_block,
         records.record_payment,
@@ -160,7 +184,12 @@ QUEUES: tuple[QueueSpec, ...] = (
         activities=otto_activities,
     ),
     QueueSpec(TaskQueue.ADS, workflows=(ExperimentWorkflow, CampaignWorkflow), activities=ads_activities),
-    QueueSpec(TaskQueue.MONERO, workflows=MONERO_WORKFLOWS, activities=monero_activities),
+    QueueSpec(
+        TaskQueue.MONERO,
+        workflows=MONERO_WORKFLOWS,
+        activities=monero_activities,
+        host_activities=monero_host_activities,
+    ),
 )
 
 

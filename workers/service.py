@@ -12,35 +12,47 @@ from datetime import timedelta
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from models.task_queues import TaskQueue
+from models.task_queues import host_queue
 from workers.registry import QUEUES, QueueSpec, WorkerResources
 
 log = logging.getLogger(__name__)
 
 
 def build_workers(client: Client, resources: WorkerResources, queues: Iterable[QueueSpec] = QUEUES) -> list[Worker]:
-    return [
-        Worker(
-            client,
-            task_queue=spec.queue.value,
-            workflows=list(spec.workflows),
-            activities=list(spec.activities(resources)),
-            graceful_shutdown_timeout=timedelta(seconds=10),
+    """A worker per queue, and one more on this host's own queue for each spec with host activities."""
+    workers = []
+    for spec in queues:
+        workers.append(
+            Worker(
+                client,
+                task_queue=spec.queue.value,
+                workflows=list(spec.workflows),
+                activities=list(spec.activities(resources)),
+                graceful_shutdown_timeout=timedelta(seconds=10),
+            )
         )
-        for spec in queues
-    ]
+        if spec.host_activities is not None:
+            workers.append(
+                Worker(
+                    client,
+                    task_queue=host_queue(spec.queue, resources.settings.host_id),
+                    activities=list(spec.host_activities(resources)),
+                    graceful_shutdown_timeout=timedelta(seconds=10),
+                )
+            )
+    return workers
 
 
 @asynccontextmanager
 async def running_workers(
     client: Client, resources: WorkerResources, queues: Iterable[QueueSpec] = QUEUES
-) -> AsyncIterator[list[TaskQueue]]:
-    """Poll every queue until the block exits; in-flight tasks get a graceful shutdown."""
-    specs = list(queues)
+) -> AsyncIterator[list[str]]:
+    """Poll every queue (and this host's own) until the block exits; in-flight tasks get a graceful shutdown."""
     async with AsyncExitStack() as stack:
-        for worker in build_workers(client, resources, specs):
+        workers = build_workers(client, resources, queues)
+        for worker in workers:
             await stack.enter_async_context(worker)
-        names = [spec.queue for spec in specs]
+        names = [worker.task_queue for worker in workers]
         log.info("worker polling task queues: %s", ", ".join(names))
         yield names
 

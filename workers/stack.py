@@ -45,7 +45,7 @@ class Stack:
     client: Client
     server: DevServer | None = None
     engine: AsyncEngine | None = None
-    queues: list[TaskQueue] = field(default_factory=list)
+    queues: list[str] = field(default_factory=list)  # the shared queues polled, and this host's own
     metrics: MetricsEndpoint | None = None
 
     @property

@@ -1,4 +1,5 @@
-"""Monero fixtures: one genesis snapshot per session, and a way to run a network on the test's queue.
+"""Monero fixtures: one genesis snapshot per session, and a way to run a network on the test's queue (and the
+process activities on that queue's host queue, as a worker serves them).
 
 The snapshot is pre-mined once (100 blocks on an offline node to a bank wallet restored from a mnemonic made
 now); every run starts its nodes and its bank from copies of it. Tests that need monerod FAIL when it is missing
@@ -18,15 +19,17 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
+from temporalio.worker import Worker
 
 from activities.monero.genesis import build_snapshot
+from activities.monero.host import HostActivities
 from activities.monero.nodes import NodeActivities
 from activities.monero.records import RecordActivities
 from activities.monero.wallets import WalletActivities
 from models.monero import MoneroConfig
 from models.monero_run import NetworkInput, NetworkSummary, RunSpec
 from store.engine import open_store
-from workers.registry import MONERO_WORKFLOWS, monero_activity_methods
+from workers.registry import MONERO_WORKFLOWS, monero_activity_methods, monero_process_methods
 from workflows.monero.network import MoneroNetworkWorkflow
 
 
@@ -91,8 +94,12 @@ def monero_network(
         nodes = NodeActivities(state_dir, monero_http)
         wallet = wallets(monero_http)
         records = RecordActivities(monero_engine)
-        activities = monero_activity_methods(nodes, wallet, records)
-        async with run_worker(workflows=MONERO_WORKFLOWS, activities=activities):
+        host = HostActivities("test-host", f"{task_queue}@test-host")
+        activities = monero_activity_methods(nodes, wallet, records, host)
+        host_worker = Worker(
+            client, task_queue=f"{task_queue}@test-host", activities=monero_process_methods(nodes, wallet)
+        )
+        async with run_worker(workflows=MONERO_WORKFLOWS, activities=activities), host_worker:
             summary = await client.execute_workflow(
                 MoneroNetworkWorkflow.run, NetworkInput(spec=spec), id=spec.run_id, task_queue=task_queue
             )

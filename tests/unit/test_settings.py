@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "SIMCTL_METRICS_HOST",
         "SIMCTL_OTTO_NODE_HOST",
         "SIMCTL_TASK_QUEUES",
+        "SIMCTL_HOST_ID",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -75,6 +77,9 @@ def test_database_urls_select_the_async_driver(given: str, stored: str):
         ({"otto_node_host": "-node"}, "SIMCTL_OTTO_NODE_HOST"),
         ({"task_queues": "otto,nowhere"}, "SIMCTL_TASK_QUEUES"),
         ({"task_queues": "otto,,ads"}, "SIMCTL_TASK_QUEUES"),
+        ({"host_id": "two words"}, "SIMCTL_HOST_ID"),
+        ({"host_id": "a@b"}, "SIMCTL_HOST_ID"),
+        ({"host_id": ""}, "SIMCTL_HOST_ID"),
     ],
 )
 def test_bad_values_are_one_line_errors(overrides: dict, named: str):
@@ -123,6 +128,7 @@ SAMPLES = {
     "metrics_port": "9999",
     "metrics_host": "0.0.0.0",
     "task_queues": "otto,ads",
+    "host_id": "worker-7.example",
     "otto_node_host": "0.0.0.0",
     "ui_port": "9998",
     "log_level": "debug",
@@ -154,6 +160,11 @@ def test_listening_addresses_default_to_loopback():
     settings = load_settings()
     assert (settings.metrics_host, settings.otto_node_host) == ("127.0.0.1", "127.0.0.1")
     assert settings.task_queues is None, "a worker serves every queue unless told otherwise"
+
+
+def test_the_host_id_defaults_to_the_machine_name():
+    """Workers on one machine share a host queue (a run's processes are on its loopback); elsewhere they differ."""
+    assert load_settings().host_id == socket.gethostname()
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.1.2.3", "worker-1.internal", "localhost"])

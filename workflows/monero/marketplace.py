@@ -26,6 +26,7 @@ class MarketplaceWorkflow:
             WalletActivities.create_vendors,
             VendorRequest(marketplace=spec.name, wallet_url=spec.wallet_url, count=spec.vendor_count),
             **options.rpc(120),
+            **options.on(spec.host_queue),
         )
         await workflow.get_external_workflow_handle(spec.network_workflow_id).signal(PUBLISH_SIGNAL, vendors)
         return vendors
@@ -40,7 +41,7 @@ class ReconcileWorkflow:
             RecordActivities.expected_payments, (spec.run_id, spec.marketplace), **options.store()
         )
         received = await workflow.execute_activity_method(
-            WalletActivities.received, spec.wallet_url, **options.rpc(120)
+            WalletActivities.received, spec.wallet_url, **options.rpc(120), **options.on(spec.host_queue)
         )
         report = reconcile(spec.run_id, spec.marketplace, expected, received)
         await workflow.execute_activity_method(RecordActivities.record_reconciliation, report, **options.store())

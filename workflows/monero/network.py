@@ -10,6 +10,11 @@ probability ``transaction_frequency`` (a PaymentWorkflow each), and blocks come 
 last scheduled block, settle rounds mine until every sent transaction is in a block; then the marketplaces
 reconcile, balances are recorded and every process is stopped. Processes are stopped on failure and
 cancellation too, never on continue-as-new.
+
+A run's processes all live on one machine (they listen on its loopback). Before anything else the run claims a
+host on the shared monero queue and gets back that worker's own queue (``simctl-monero@<host id>``); every
+activity that starts, stops or talks to a process, here and in the children, goes there. Store activities and
+the workflows themselves stay on the shared queue, for any worker.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.monero.host import HostActivities
     from activities.monero.nodes import NodeActivities
     from activities.monero.records import RecordActivities
     from activities.monero.wallets import WalletActivities
@@ -32,6 +38,8 @@ with workflow.unsafe.imports_passed_through():
         FinishRecord,
         Genesis,
         GenesisRequest,
+        HostClaim,
+        HostClaimRequest,
         MarketplaceSpec,
         NetworkInput,
         NetworkState,
@@ -70,6 +78,7 @@ UNLOCK_BLOCKS = 10  # received outputs unlock after 10 blocks
 # Patches: histories recorded before them replay the old commands.
 MINUTE_WINDOWS = "monero-minute-windows"
 SEARCH_HEIGHT = "monero-search-height"
+HOST_QUEUE = "monero-host-queue"
 # The run's Height search attribute: each upsert is a visibility write, so at most one per this much workflow time.
 HEIGHT_EVERY = timedelta(seconds=5)
 
@@ -83,6 +92,8 @@ class MoneroNetworkWorkflow:
         self._state: NetworkState | None = None
         self._phase = "starting"
         self._height_published: datetime | None = None
+        # The run's host queue; None for runs started before host queues (everything on the workflow's queue).
+        self._host: str | None = None
 
     # --- marketplaces publish here; anyone may read -----------------------------------------------------------
 
@@ -106,6 +117,7 @@ class MoneroNetworkWorkflow:
             "payments_skipped": state.payments_skipped,
             "payments_mined": state.payments_mined,
             "pending": len(state.pending),
+            "host_queue": self._host,
         }
 
     @workflow.signal(name=PUBLISH_SIGNAL)
@@ -138,6 +150,7 @@ class MoneroNetworkWorkflow:
             else:
                 state = given.state
                 self._plan = state.plan
+                self._host = state.host_queue
                 self._vendors = dict(state.vendors)
             self._state = state
             state = await self._simulate(spec, state)
@@ -157,8 +170,15 @@ class MoneroNetworkWorkflow:
     async def _setup(self, spec: RunSpec) -> NetworkState:
         config = spec.config
         self._phase = "setup"
+        if workflow.patched(HOST_QUEUE):
+            # Any worker of the shared queue may take the claim; from here on the run's processes are on its host.
+            claim: HostClaim = await workflow.execute_activity_method(
+                HostActivities.claim_host, HostClaimRequest(run_id=spec.run_id), **options.rpc(30, 10)
+            )
+            self._host = claim.task_queue
+        host = options.on(self._host)
         plan = await workflow.execute_activity_method(
-            NodeActivities.plan_processes, PlanRequest(run_id=spec.run_id, config=config), **options.rpc(30, 3)
+            NodeActivities.plan_processes, PlanRequest(run_id=spec.run_id, config=config), **options.rpc(30, 3), **host
         )
         self._plan = plan
         await workflow.execute_activity_method(
@@ -180,6 +200,7 @@ class MoneroNetworkWorkflow:
                 difficulty=plan.difficulty,
             ),
             **options.waiting(900, attempts=3),
+            **host,
         )
         await asyncio.gather(
             *(
@@ -193,6 +214,7 @@ class MoneroNetworkWorkflow:
                         difficulty=plan.difficulty,
                     ),
                     **options.waiting(120),
+                    **host,
                 )
                 for node in plan.nodes
             )
@@ -209,6 +231,7 @@ class MoneroNetworkWorkflow:
                             genesis_dir=genesis.dir,
                         ),
                         **options.waiting(180),
+                        **host,
                     )
                     for wallet in plan.wallets
                 )
@@ -219,6 +242,7 @@ class MoneroNetworkWorkflow:
             NodeActivities.await_network,
             NetworkWait(nodes=plan.nodes, height=genesis.height),
             **options.waiting(180, attempts=2),
+            **host,
         )
         pools = agents.pools(config)
         pool_addresses = {pool: addresses[pool] for pool in pools}
@@ -234,6 +258,7 @@ class MoneroNetworkWorkflow:
                         wallet_url=plan.wallet(market).url,
                         vendor_count=config.network.agents.marketplaces.config.wallet_count,
                         network_workflow_id=workflow.info().workflow_id,
+                        host_queue=self._host,
                     ),
                     id=f"{spec.run_id}/market/{market}",
                 )
@@ -264,6 +289,7 @@ class MoneroNetworkWorkflow:
                     ),
                     sim_time=0,
                     height=genesis.height,
+                    host_queue=self._host,
                 ),
                 id=f"{spec.run_id}/fund/{batch}",
             )
@@ -284,6 +310,7 @@ class MoneroNetworkWorkflow:
             height=genesis.height,
             pending=tuple(funding_txs),
             blocks_by_pool=dict.fromkeys(pools, 0),
+            host_queue=self._host,
         )
         self._state = state
         # The funding is mined by the first pool, then the outputs unlock: blocks of the setup, not of the run.
@@ -294,6 +321,7 @@ class MoneroNetworkWorkflow:
                     NodeActivities.await_in_pools,
                     TxStatusRequest(daemon_url=node.url, tx_hashes=tuple(funding_txs)),
                     **options.waiting(120),
+                    **host,
                 )
                 for node in plan.nodes
             )
@@ -388,6 +416,7 @@ class MoneroNetworkWorkflow:
                             vendor_index=d.vendor_index,
                             sim_time=state.sim_time,
                             height=state.height,
+                            host_queue=self._host,
                         ),
                         id=f"{spec.run_id}/pay/{d.user}/{minute}",
                     )
@@ -433,6 +462,7 @@ class MoneroNetworkWorkflow:
                         vendor_index=d.vendor_index,
                         sim_time=minute * 60,
                         height=state.height,
+                        host_queue=self._host,
                     ),
                     id=f"{spec.run_id}/pay/{d.user}/{minute}",
                 )
@@ -482,6 +512,7 @@ class MoneroNetworkWorkflow:
                 cursor=state.cursor,
                 count=count,
                 pending={tx: state.sent_at_height.get(tx, state.height) for tx in state.pending},
+                host_queue=self._host,
             ),
             id=f"{spec.run_id}/block/{phase}-{number}",
         )
@@ -521,6 +552,7 @@ class MoneroNetworkWorkflow:
                         NodeActivities.await_in_pools,
                         TxStatusRequest(daemon_url=plan.pool_node(pool).url, tx_hashes=state.pending),
                         **options.waiting(120),
+                        **options.on(self._host),
                     )
                     for pool in agents.pools(spec.config)
                 )
@@ -534,7 +566,12 @@ class MoneroNetworkWorkflow:
                 *(
                     workflow.execute_child_workflow(
                         ReconcileWorkflow.run,
-                        ReconcileSpec(run_id=spec.run_id, marketplace=market, wallet_url=plan.wallet(market).url),
+                        ReconcileSpec(
+                            run_id=spec.run_id,
+                            marketplace=market,
+                            wallet_url=plan.wallet(market).url,
+                            host_queue=self._host,
+                        ),
                         id=f"{spec.run_id}/market/{market}/reconcile",
                     )
                     for market in sorted(self._marketplaces)
@@ -569,7 +606,10 @@ class MoneroNetworkWorkflow:
 
     async def _balances(self, spec: RunSpec, state: NetworkState, phase: str) -> list[WalletBalance]:
         balances: list[WalletBalance] = await workflow.execute_activity_method(
-            WalletActivities.balances, BalanceRequest(wallets=state.plan.wallets), **options.rpc(120)
+            WalletActivities.balances,
+            BalanceRequest(wallets=state.plan.wallets),
+            **options.rpc(120),
+            **options.on(self._host),
         )
         await workflow.execute_activity_method(
             RecordActivities.record_balances,
@@ -591,4 +631,5 @@ class MoneroNetworkWorkflow:
             StopRequest(run_dir=plan.run_dir, names=names),
             start_to_close_timeout=timedelta(seconds=30 * len(names) + 30),
             heartbeat_timeout=timedelta(seconds=60),
+            **options.on(self._host),
         )

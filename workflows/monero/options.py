@@ -31,3 +31,9 @@ def waiting(seconds: float, attempts: int = 5) -> dict[str, Any]:
 
 def store() -> dict[str, Any]:
     return {"start_to_close_timeout": timedelta(seconds=60), "retry_policy": QUICK}
+
+
+def on(host_queue: str | None) -> dict[str, Any]:
+    """Schedule on the run's host queue, where its processes are; None (a run from before host queues): the
+    workflow's own queue, leaving the commands exactly as those runs recorded them."""
+    return {"task_queue": host_queue} if host_queue else {}

@@ -44,6 +44,7 @@ class PaymentWorkflow:
             WalletActivities.build_transfer,
             BuildTransfer(payment_id=payment_id, wallet_url=spec.wallet_url, destinations=spec.destinations),
             **options.rpc(120, attempts=20),
+            **options.on(spec.host_queue),
         )
         in_pool_at_ms: int | None = None
         sent_at_ms = int(workflow.now().timestamp() * 1000)
@@ -58,6 +59,7 @@ class PaymentWorkflow:
                     tx_metadata=built.tx_metadata,
                 ),
                 **options.rpc(120, attempts=20),
+                **options.on(spec.host_queue),
             )
             # Sent: the relay's reply, before the pool is watched (the time of the workflow task that saw it).
             sent_at_ms = int(workflow.now().timestamp() * 1000)
@@ -70,6 +72,7 @@ class PaymentWorkflow:
                     NodeActivities.observe_in_pool,
                     PoolWatch(daemon_url=spec.daemon_url, tx_hash=built.tx_hash),
                     **options.rpc(30),
+                    **options.on(spec.host_queue),
                 )
                 in_pool_at_ms = sighting.in_pool_at_ms
         else:

@@ -40,6 +40,7 @@ class MiningRoundWorkflow:
                 node=node, address=spec.pool_addresses[pool], expected_height=spec.expected_height, count=spec.count
             ),
             **options.rpc(60 + 2 * spec.count),
+            **options.on(spec.host_queue),
         )
         last = mined.blocks[-1]
         if workflow.patched(SEARCH_POOL_HEIGHT):
@@ -50,6 +51,7 @@ class MiningRoundWorkflow:
                 nodes=spec.plan.nodes, height=last.height, hash=last.hash, mined_at_ms=mined.mined_at_ms
             ),
             **options.waiting(180),
+            **options.on(spec.host_queue),
         )
         writer = ChainWriter(spec.cursor, author=pool)
         rows = []
