@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy import delete, insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from report import load_study, write_report
+from report.formatting import dollars, usd
 from sim.ads.findings import compute_findings
 from sim.hashchain import make_entry
 from simctl.commands.audit import run_audit
@@ -125,3 +127,54 @@ async def test_same_seed_gives_identical_report_json(study, tmp_path: Path):
         reports.append((tmp_path / name / "report.json").read_bytes())
     assert reports[0] == reports[1]
     assert b'"take_rate"' in reports[0]
+    _report_md_agrees_with_report_json(tmp_path / "first")
+
+
+def _table_row(markdown: str, name: str) -> list[str]:
+    """The cells of the markdown table row whose first cell is ``name``."""
+    line = next(line for line in markdown.splitlines() if line.startswith(f"| {name} |"))
+    return [cell.strip() for cell in line.strip("|").split(" | ")]
+
+
+def _report_md_agrees_with_report_json(out: Path) -> None:
+    """The cost-of-trading, degradation, Findings and Conclusion sections print what report.json holds."""
+    document = json.loads((out / "report.json").read_text())
+    markdown = (out / "report.md").read_text()
+    for section in ("## Findings", "## Total cost of trading", "## Day 1 versus the last day", "## Conclusion"):
+        assert section in markdown
+    findings, statements = document["findings"], document["statements"]
+
+    costs = findings["trading_costs"]
+    assert [c["scenario"] for c in costs] == ["A", "B", "C"]
+    totals = _table_row(markdown, "**Total cost of trading beyond media**")[1:4]
+    assert totals == [f"**{dollars(c['total_usd'])}**" for c in costs]
+    assert _table_row(markdown, "Exchange fee")[1:4] == [usd(c["exchange_fee_micros"]) for c in costs]
+    assert _table_row(markdown, "LLM tokens (prompt + completion)")[1:4] == ["not run with an LLM"] * 3
+    by_scenario = {c["scenario"]: c for c in costs}
+    overpaid = {d["scenario"]: d["overpayment_micros"] for d in findings["discrepancy"]}
+    fees = {t["scenario"]: t["exchange_fee_micros"] for t in findings["totals"]}
+    for scenario, c in by_scenario.items():
+        # Two queries over the same deliveries agree: the fee, and (without a fee) the spend on unserved impressions.
+        assert c["exchange_fee_micros"] == fees[scenario]
+        if not c["exchange_fee_micros"]:
+            assert c["unserved_spend_micros"] == overpaid[scenario]
+        money = (c["exchange_fee_micros"] + c["unserved_spend_micros"] + c["above_agreed_micros"]) / 1e6
+        assert c["total_usd"] == pytest.approx(money + c["ledger_cost_usd"], abs=1e-5)
+        assert c["llm"] is None
+    assert by_scenario["A"]["exchange_fee_micros"] > 0 == by_scenario["B"]["exchange_fee_micros"]
+    assert by_scenario["C"]["ledger_cost_usd"] > 0 and by_scenario["C"]["ledger_relied_on"]
+    assert by_scenario["B"]["negotiations"] > 0 and by_scenario["A"]["negotiations"] == 0
+
+    shown = [d for d in findings["degradation"] if d["first_day"] is not None]
+    assert {d["scenario"] for d in shown} == {"A", "B", "C"}
+    for d in shown:
+        change = "—" if d["change_pp"] is None else f"{d['change_pp']:+.1f} pp"
+        assert f"| {d['first_day']} ({d['first_n']:,}) |" in markdown and f"| {change} |" in markdown
+
+    assert len(statements["findings"]) >= 5
+    for statement in statements["findings"]:
+        assert statement["text"] in markdown and f"`{statement['source']}`" in markdown
+    assert any(s["by_construction"] and "exchange_fee" in s["by_construction"] for s in statements["findings"])
+    assert statements["conclusion"], "a three-scenario study has comparisons to state"
+    for line in statements["conclusion"]:
+        assert f"- {line}" in markdown

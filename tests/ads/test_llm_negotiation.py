@@ -13,8 +13,11 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.llm import NegotiationActivities
 from models.ads import AdsParams, LlmConfig, NegotiationRequest, Offer
+from report import load_study
 from sim.ads.data import generate_world
+from sim.ads.findings import compute_findings
 from sim.ads.negotiation import quote_for
+from tests.ads.conftest import SMALL
 
 
 class ChatEndpoint:
@@ -117,3 +120,31 @@ async def test_an_unreachable_model_costs_nothing_but_its_calls():
 async def _rules_outcome():
     async with httpx.AsyncClient() as http:
         return await ActivityEnvironment().run(NegotiationActivities(http).negotiate, request_for(None, 0))
+
+
+async def test_a_study_with_an_llm_records_and_prices_every_token_the_endpoint_reported(chat, study, sqlite_engine):
+    """End to end: the tokens the endpoint reported in `usage` reach the event log and the cost-of-trading
+    figures, call for call; A never negotiates, so it ran with the LLM and used none."""
+    endpoint, url = chat
+    llm = LlmConfig(
+        url=url,
+        model="stub",
+        calls_per_campaign=3,
+        usd_per_million_prompt_tokens=1000.0,
+        usd_per_million_completion_tokens=2000.0,
+    )
+    spec, _ = await study(sqlite_engine, seed=5, llm=llm, **SMALL)
+    findings = compute_findings(*await load_study(sqlite_engine, spec.id))
+
+    calls = len(endpoint.requests)
+    assert calls > 0
+    costs = {c.scenario: c for c in findings.trading_costs}
+    used = [costs[s].llm for s in ("B", "C")]
+    assert all(u is not None for u in used)
+    assert costs["A"].llm is not None and costs["A"].llm.calls == 0 == costs["A"].llm.prompt_tokens
+    # The stub's n-th reply (1-based) reports 100 + n prompt and n completion tokens.
+    prompt, completion = sum(100 + n for n in range(1, calls + 1)), sum(range(1, calls + 1))
+    assert sum(u.calls for u in used if u) == calls
+    assert sum(u.prompt_tokens for u in used if u) == prompt
+    assert sum(u.completion_tokens for u in used if u) == completion
+    assert sum(u.cost_usd for u in used if u) == pytest.approx((prompt * 1000 + completion * 2000) / 1e6)
