@@ -147,8 +147,11 @@ def degradation(f: Findings) -> list[str]:
                 for d in rows
             ],
         ),
-        "",
-        "Recovery fidelity in B is 0 by design (B has no ledger to rebuild from).",
+        *(
+            ["", "*By construction:* recovery fidelity in B is 0 (B has no ledger to rebuild from)."]
+            if any(d.scenario == "B" and d.metric == "recovery_fidelity" for d in rows)
+            else []
+        ),
     ]
 
 
