@@ -1,0 +1,56 @@
+"""The saved monero histories replay with the current workflow code (no monerod needed: replay runs no activity).
+
+tests/monero/record_histories.py recorded them from one small run: ``v1-*`` by the code before host queues
+(everything on the shared monero queue), ``v2-*`` by the code with them (the run claims a host, then its process
+activities go to that host's queue), so both branches of ``workflow.patched("monero-host-queue")`` are covered.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workers.registry import MONERO_WORKFLOWS
+
+HISTORIES = Path(__file__).parent / "histories"
+KINDS = ("network", "funding", "payment", "round", "marketplace", "reconcile")
+
+
+def load(tag: str, kind: str) -> WorkflowHistory:
+    path = HISTORIES / f"{tag}-{kind}.json"
+    return WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
+
+
+def scheduled(history: WorkflowHistory) -> list[tuple[str, str]]:
+    """(activity type, task queue) of every activity the history scheduled."""
+    return [
+        (
+            e.activity_task_scheduled_event_attributes.activity_type.name,
+            e.activity_task_scheduled_event_attributes.task_queue.name,
+        )
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+
+
+@pytest.mark.parametrize("tag", ["v1", "v2"])
+@pytest.mark.parametrize("kind", KINDS)
+async def test_saved_monero_histories_replay_with_the_current_code(tag: str, kind: str):
+    replayer = Replayer(workflows=MONERO_WORKFLOWS, data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(load(tag, kind))
+
+
+def test_the_saved_runs_took_both_branches_of_the_host_queue_patch():
+    before, after = scheduled(load("v1", "network")), scheduled(load("v2", "network"))
+    assert "monero.claim_host" not in {name for name, _ in before}
+    assert {queue for _, queue in before} == {"simctl-monero"}
+    assert after[0] == ("monero.claim_host", "simctl-monero")
+    host_queues = {queue for name, queue in after if name in ("monero.plan_processes", "monero.stop_processes")}
+    assert len(host_queues) == 1 and next(iter(host_queues)).startswith("simctl-monero@")
+    # A child took the queue from its input.
+    assert {queue for name, queue in scheduled(load("v2", "payment")) if name == "monero.build_transfer"} == host_queues
