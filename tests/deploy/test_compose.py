@@ -163,6 +163,9 @@ def test_workers_scale_and_serve_metrics_to_prometheus(services: dict[str, Any])
     assert env["SIMCTL_DATABASE_URL"].endswith("@postgresql:5432/simctl"), "simctl's store in its own database"
     assert env["SIMCTL_OTTO_BRIDGE_URL"] == "http://ottochain:9200/bridge", "a URL other containers resolve"
     assert services["simctl"]["environment"]["SIMCTL_OTTO_BRIDGE_URL"] == env["SIMCTL_OTTO_BRIDGE_URL"]
+    # One host id for every replica would put them all on one monero host queue, while a run's processes live in
+    # the one container that claimed it: each replica keeps its own (its container's host name).
+    assert "SIMCTL_HOST_ID" not in env and "hostname" not in worker
 
     config = yaml.safe_load((ROOT / "deploy/prometheus.yml").read_text())
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
