@@ -139,12 +139,15 @@ async def _progress(client: Client, run_id: str) -> dict | None:
 
 
 def _progress_line(progress: dict) -> str:
+    # The host whose queue the run's process activities go to (its processes are on that machine).
+    host = progress.get("host_queue")
+    where = f", on {host.partition('@')[2]}" if host else ""
     if "round" not in progress:
-        return str(progress.get("phase", ""))
+        return str(progress.get("phase", "")) + where
     return (
         f"{progress['phase']}: round {progress['round']}, height {progress['height']}, sim {progress['sim_time']} s, "
         f"payments {progress['payments_sent']} sent / {progress['payments_mined']} mined, "
-        f"{progress['pending']} pending"
+        f"{progress['pending']} pending{where}"
     )
 
 

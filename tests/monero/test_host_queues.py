@@ -143,9 +143,17 @@ async def test_a_run_keeps_its_process_activities_on_the_host_it_claimed(
             blocks=4, users=2, marketplaces=1, pools=(("pool_a", 0.6), ("pool_b", 0.4)), frequency=0.3, vendors=2
         )
         spec = RunSpec(run_id=run_id, config=config, genesis_dir=str(genesis_snapshot))
-        summary: NetworkSummary = await client.execute_workflow(
+        handle = await client.start_workflow(
             MoneroNetworkWorkflow.run, NetworkInput(spec=spec), id=run_id, task_queue=TaskQueue.MONERO
         )
+
+        async def host_in_progress() -> str | None:
+            queue = (await handle.query(MoneroNetworkWorkflow.progress)).get("host_queue")
+            return queue if isinstance(queue, str) else None
+
+        # What `simctl monero status` shows: the host, once claimed.
+        shown = await eventually(host_in_progress, timeout=120, what="the claimed host in the run's progress")
+        summary: NetworkSummary = await handle.result()
         assert summary.rounds == 4 and summary.reconciled, summary
 
         scheduled: list[Scheduled] = []
@@ -159,6 +167,7 @@ async def test_a_run_keeps_its_process_activities_on_the_host_it_claimed(
         by_queue = {host.queue: host for host in hosts}
         claimed = by_queue[next(s.task_queue for s in scheduled if s.activity == "monero.plan_processes")]
         other = next(host for host in hosts if host is not claimed)
+        assert shown == claimed.queue
 
         on_host = [s for s in scheduled if s.activity in PROCESS_ACTIVITIES]
         # Setup, rounds, payments, marketplaces and reconciliation all took part.

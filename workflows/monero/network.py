@@ -106,7 +106,7 @@ class MoneroNetworkWorkflow:
     def progress(self) -> dict[str, object]:
         state = self._state
         if state is None:
-            return {"phase": self._phase}
+            return {"phase": self._phase, "host_queue": self._host}
         return {
             "phase": self._phase,
             "round": state.round,
