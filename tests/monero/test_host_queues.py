@@ -165,7 +165,9 @@ async def test_a_run_keeps_its_process_activities_on_the_host_it_claimed(
         claims = [s for s in scheduled if s.activity == "monero.claim_host"]
         assert len(claims) == 1 and claims[0].task_queue == TaskQueue.MONERO.value, claims
         by_queue = {host.queue: host for host in hosts}
-        claimed = by_queue[next(s.task_queue for s in scheduled if s.activity == "monero.plan_processes")]
+        planned_on = next(s.task_queue for s in scheduled if s.activity == "monero.plan_processes")
+        assert planned_on in by_queue, f"the processes were planned on {planned_on}, not on a host's queue"
+        claimed = by_queue[planned_on]
         other = next(host for host in hosts if host is not claimed)
         assert shown == claimed.queue
 
