@@ -69,6 +69,10 @@ async def _run_batch(client: Client, task_queue: str, count: int, activities: in
     await asyncio.gather(*(handle.result() for handle in handles))
 
 
+# A local activity's result is a marker of this name (a patch is a marker too, of another name).
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
+
+
 async def count_activities(client: Client, handles_or_query) -> tuple[int, int, int]:
     """(workflows, regular activities, local activities) in the histories of the workflows named by a
     visibility query or given as handles: what a benchmark's baseline must match."""
@@ -83,5 +87,9 @@ async def count_activities(client: Client, handles_or_query) -> tuple[int, int, 
     for handle in handles:
         history = await handle.fetch_history()
         regular += sum(e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED for e in history.events)
-        local += sum(e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED for e in history.events)
+        local += sum(
+            e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+            and e.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER
+            for e in history.events
+        )
     return len(handles), regular, local

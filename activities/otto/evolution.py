@@ -18,7 +18,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.ledger import ledger_conflicts_are_final
-from activities.otto.clients import MetagraphClient
+from activities.otto.clients import BridgeClient, MetagraphClient
 from activities.otto.keyring import Keyring
 from models.evolution import (
     AgentObservation,
@@ -49,15 +49,16 @@ class EvolutionActivities:
 
     @activity.defn(name="otto.observe_agents")
     async def observe_agents(self, request: ObserveAgents) -> list[AgentObservation]:
-        """Each agent's balance and the reputation on its AgentIdentity, read from ML0 (one query each)."""
+        """Each agent's balance (one ML0 query each) and the reputation on its AgentIdentity (one bridge query
+        for every identity: the population's records in one answer, not a read per agent)."""
         chain = MetagraphClient(self._http, request.endpoints)
+        identities = await _patiently(BridgeClient(self._http, request.endpoints).agents)
         limit = asyncio.Semaphore(READS_AT_ONCE)
 
         async def one(member: Member) -> AgentObservation:
             async with limit:
                 balance = await _patiently(lambda: chain.balance(member.address))
-                identity = member.identity_fiber_id
-                record = await _patiently(lambda: chain.fiber(identity)) if identity else None
+            record = identities.get(member.identity_fiber_id) if member.identity_fiber_id else None
             records = [record.model_dump(by_alias=True)] if record is not None else []
             reputation = reputation_of(member.address, records)
             return AgentObservation(

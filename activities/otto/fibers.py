@@ -17,7 +17,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.otto.clients import MetagraphClient
 from activities.otto.keyring import Keyring
-from models.otto import AwaitFiber, CreateFiber, FiberObservation, Submitted, SubmitTransition
+from models.otto import AwaitFiber, CreateFiber, FiberObservation, FiberRecord, Submitted, SubmitTransition
 from sim.otto import signing
 from sim.otto.messages import create_state_machine, transition_state_machine
 
@@ -32,7 +32,9 @@ def _bridge_failure(layer: str) -> None:
     ).add(1, {"layer": layer})
 
 
-_POLL_FIRST, _POLL_MAX, _POLL_GROWTH = 0.05, 1.0, 1.5
+# The first look comes after about half an embedded snapshot interval: earlier ones mostly find nothing, and
+# every look is an HTTP request on both sides of a CPU-bound machine.
+_POLL_FIRST, _POLL_MAX, _POLL_GROWTH = 0.1, 1.0, 1.5
 _REJECTION_EVERY = 3
 
 
@@ -98,12 +100,13 @@ class FiberActivities:
         while True:  # leaves by returning: a change, a rejection, or the deadline
             activity.heartbeat()
             try:
-                if request.min_ordinal is not None and await chain.latest_ordinal() < request.min_ordinal:
-                    pass
-                else:
+                latest = await chain.latest_ordinal() if request.min_ordinal is not None else None
+                if request.min_ordinal is None or (latest is not None and latest >= request.min_ordinal):
                     record = await chain.fiber(request.fiber_id)
                     if _changed(request, record):
-                        return FiberObservation(record=record, ordinal=await chain.latest_ordinal())
+                        return FiberObservation(
+                            record=record, ordinal=latest if latest is not None else await _seen_at(chain, record)
+                        )
                     if request.watch_update and poll % _REJECTION_EVERY == _REJECTION_EVERY - 1:
                         rejection = await _find_rejection(chain, request.fiber_id, request.watch_update)
                         if rejection is not None:
@@ -119,6 +122,20 @@ class FiberActivities:
             await asyncio.sleep(delay)
             delay = min(delay * _POLL_GROWTH, _POLL_MAX)
             poll += 1
+
+
+async def _seen_at(chain: MetagraphClient, record: FiberRecord | None) -> int:
+    """The snapshot ordinal a change was seen at: the one the record names for its latest update or receipt,
+    (the poll sees a change in the first snapshot that holds it), else, from an ML0 that names neither, asked."""
+    named = [
+        ordinal
+        for ordinal in (
+            record.latest_update_ordinal if record else None,
+            record.last_receipt.ordinal if record and record.last_receipt else None,
+        )
+        if ordinal is not None
+    ]
+    return max(named) if named else await chain.latest_ordinal()
 
 
 def _retry() -> bool:

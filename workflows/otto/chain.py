@@ -1,9 +1,19 @@
-"""Waiting for the chain from workflow code: the retry policy and the await loop all otto workflows share."""
+"""Calling the chain from workflow code: the retry policy, the await loop and the kind of activity.
+
+Since the patch ``LOCAL_CHAIN_CALLS`` a workflow's creates and transitions are *local* activities: each is
+one short HTTP exchange with the node, which the worker runs inside the workflow task that decided the
+move instead of a round trip through the server's task queue; it is recorded in history as a marker.
+Waits stay regular activities (see ``Chain.await_fiber``).
+They stay retryable and idempotent exactly as before (the activities themselves are unchanged; a worker
+that dies mid-task runs them again, and the fiber id and target sequence number make that harmless).
+Histories recorded before the patch replay down the regular-activity branch they were recorded on.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TypedDict
+from typing import Any, NamedTuple, TypedDict, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -11,7 +21,15 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.otto.fibers import FiberActivities
-    from models.otto import AwaitFiber, FiberObservation, OttoEndpoints
+    from models.otto import (
+        AwaitFiber,
+        CreateFiber,
+        FiberObservation,
+        FiberRecord,
+        OttoEndpoints,
+        Submitted,
+        SubmitTransition,
+    )
 
 CHAIN_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=100),
@@ -19,6 +37,10 @@ CHAIN_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=5),
 )
 POLL_SECONDS = 30.0
+LOCAL_CHAIN_CALLS = "otto-local-chain-calls"
+
+Arg = TypeVar("Arg")
+Result = TypeVar("Result")
 
 
 class ActivityOptions(TypedDict):
@@ -51,7 +73,11 @@ def awaiting(
 
 
 async def await_fiber(request: AwaitFiber, what: str) -> FiberObservation:
-    """Wait for ML0, polling again after quiet spells; an update the chain dropped fails with its reason."""
+    """Wait for ML0, polling again after quiet spells; an update the chain dropped fails with its reason.
+
+    Always a regular activity, so that every move ends a workflow task: its result is then in history
+    (a worker that dies later replays it instead of looking at the chain again, whose state has moved on),
+    and the fiber's progress query and FiberState search attribute show each move as it lands."""
     while True:
         observation = await workflow.execute_activity_method(
             FiberActivities.await_fiber,
@@ -68,3 +94,75 @@ async def await_fiber(request: AwaitFiber, what: str) -> FiberObservation:
             )
         if not observation.timed_out:
             return observation
+
+
+class Fired(NamedTuple):
+    record: FiberRecord
+    fired: bool  # this call fired the event (False: the fiber was found past DRAFT)
+
+
+class Chain:
+    """One workflow's calls to the chain, as local or as regular activities."""
+
+    def __init__(self, *, local: bool) -> None:
+        self.local = local
+
+    @classmethod
+    def patched(cls) -> Chain:
+        """Local activities unless the history predates them. Called once, before the workflow's first chain
+        call, so the patch marker sits at the same point of every history."""
+        return cls(local=workflow.patched(LOCAL_CHAIN_CALLS))
+
+    async def call(
+        self, method: Callable[[Any, Arg], Awaitable[Result]], arg: Arg, *, timeout: timedelta = timedelta(seconds=30)
+    ) -> Result:
+        if self.local:
+            return await workflow.execute_local_activity_method(
+                method, arg, start_to_close_timeout=timeout, retry_policy=CHAIN_RETRY
+            )
+        return await workflow.execute_activity_method(
+            method, arg, start_to_close_timeout=timeout, retry_policy=CHAIN_RETRY
+        )
+
+    async def create(self, request: CreateFiber) -> Submitted:
+        return await self.call(FiberActivities.create_fiber, request)
+
+    async def submit(self, request: SubmitTransition) -> Submitted:
+        return await self.call(FiberActivities.submit_transition, request)
+
+    async def await_fiber(self, request: AwaitFiber, what: str) -> FiberObservation:
+        return await await_fiber(request, what)
+
+    async def create_and_fire(self, create: CreateFiber, event: str, what: str) -> Fired:
+        """The two steps of a document fiber (a contract report's ``file``, an attestation's ``issue``): its one
+        signer creates it in DRAFT and fires its one event. A fiber found already past DRAFT (a retry, a replay,
+        a resumed run) is returned as it is."""
+        created = await self.create(create)
+        found = await self.await_fiber(awaiting(create.endpoints, create.fiber_id, watch_update=created.hash), what)
+        record = found.record
+        assert record is not None
+        if record.current_state != "DRAFT":
+            return Fired(record, fired=False)
+        submitted = await self.submit(
+            SubmitTransition(
+                endpoints=create.endpoints,
+                wallets=create.wallets,
+                fiber_id=create.fiber_id,
+                event=event,
+                payload={},
+                target_sequence=record.sequence_number,
+                signer=create.signers[0],
+            )
+        )
+        observed = await self.await_fiber(
+            awaiting(
+                create.endpoints,
+                create.fiber_id,
+                known_sequence=record.sequence_number,
+                known_receipt_ordinal=record.last_receipt.ordinal if record.last_receipt else None,
+                watch_update=submitted.hash,
+            ),
+            what,
+        )
+        assert observed.record is not None
+        return Fired(observed.record, fired=True)

@@ -26,7 +26,6 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.otto.fibers import FiberActivities
     from models.otto import (
         AwaitFiber,
         CreateFiber,
@@ -42,7 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from sim.otto.fibers.decisions import Table
     from workflows.common import search_attributes as sa
     from workflows.common.clock import ClockState, SimClock
-    from workflows.otto.chain import CHAIN_CALL, await_fiber, awaiting
+    from workflows.otto.chain import Chain, awaiting
 
 MAX_GUARD_FAILURES = 3
 
@@ -87,7 +86,14 @@ class FiberWorkflow:
                 raise ApplicationError(str(err), type="UnknownOutcome", non_retryable=True) from None
 
         lifecycle = _Lifecycle(
-            spec, kind, plan, rng, table, fiber_id=spec.fiber_id or str(workflow.uuid4()), on_progress=self._report
+            spec,
+            kind,
+            plan,
+            rng,
+            table,
+            Chain.patched(),
+            fiber_id=spec.fiber_id or str(workflow.uuid4()),
+            on_progress=self._report,
         )
         workflow.upsert_search_attributes(
             [
@@ -131,11 +137,12 @@ class _Lifecycle:
         plan: Plan,
         rng: random.Random,
         table: Table | None,
+        chain: Chain,
         *,
         fiber_id: str,
         on_progress: Callable[[FiberProgress], None],
     ) -> None:
-        self.spec, self.kind, self.plan, self.rng, self.table = spec, kind, plan, rng, table
+        self.spec, self.kind, self.plan, self.rng, self.table, self.chain = spec, kind, plan, rng, table, chain
         self.fiber_id = fiber_id
         self.on_progress = on_progress
         self.addresses = [party.address for party in spec.parties]
@@ -178,8 +185,7 @@ class _Lifecycle:
 
     async def _create(self) -> None:
         signers = self.spec.parties if self.spec.owners == "all" else self.spec.parties[:1]
-        submitted = await workflow.execute_activity_method(
-            FiberActivities.create_fiber,
+        submitted = await self.chain.create(
             CreateFiber(
                 endpoints=self.spec.endpoints,
                 wallets=self.spec.wallets,
@@ -187,8 +193,7 @@ class _Lifecycle:
                 definition=self.kind.definition(),
                 initial_data=self.kind.initial_data(self.addresses, self.plan),
                 signers=[party.agent_id for party in signers],
-            ),
-            **CHAIN_CALL,
+            )
         )
         await self._observe(awaiting(self.spec.endpoints, self.fiber_id, watch_update=submitted.hash), what="create")
 
@@ -199,8 +204,7 @@ class _Lifecycle:
         if move.think_seconds > 0:  # decision mode only: scripted moves take no thinking
             await self.clock.advance(round(move.think_seconds))
         before = self.record
-        submitted = await workflow.execute_activity_method(
-            FiberActivities.submit_transition,
+        submitted = await self.chain.submit(
             SubmitTransition(
                 endpoints=self.spec.endpoints,
                 wallets=self.spec.wallets,
@@ -209,8 +213,7 @@ class _Lifecycle:
                 payload=move.payload,
                 target_sequence=before.sequence_number,
                 signer=signer,
-            ),
-            **CHAIN_CALL,
+            )
         )
         self.last_event = move.event
         await self._observe(
@@ -233,7 +236,7 @@ class _Lifecycle:
             self.guard_failures += 1
 
     async def _observe(self, request: AwaitFiber, *, what: str = "wait") -> FiberObservation:
-        observation = await await_fiber(request, f"{self.kind.name} {self.fiber_id}: {what}")
+        observation = await self.chain.await_fiber(request, f"{self.kind.name} {self.fiber_id}: {what}")
         self.ordinal = observation.ordinal
         if self.first_ordinal is None:
             self.first_ordinal = observation.ordinal

@@ -29,7 +29,6 @@ from temporalio.exceptions import ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from activities.otto.evolution import EvolutionActivities
-    from activities.otto.fibers import FiberActivities
     from models.evolution import (
         AgentObservation,
         AllocateAgents,
@@ -54,7 +53,6 @@ with workflow.unsafe.imports_passed_through():
         IdentitySpec,
         OttoEndpoints,
         Party,
-        SubmitTransition,
     )
     from sim.canonical import canonical_json, sha256_hex
     from sim.otto.evolution import fitness, select
@@ -76,7 +74,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.common import search_attributes as sa
     from workflows.common.ledger import ChainWriter
-    from workflows.otto.chain import CHAIN_CALL, await_fiber, awaiting
+    from workflows.otto.chain import Chain
     from workflows.otto.fiber import FiberWorkflow
     from workflows.otto.health import GATED_RETRY, ChainGate
     from workflows.otto.identity import AttestationWorkflow, IdentityWorkflow
@@ -169,6 +167,7 @@ class GenerationWorkflow:
         self._planned = 0
         self._ended = 0
         self._gate: ChainGate | None = None
+        self._chain = Chain(local=False)
 
     @workflow.query
     def progress(self) -> list[int]:
@@ -193,6 +192,7 @@ class GenerationWorkflow:
         )
         # New work on the chain starts only through the gate: breaker closed, ML0 producing.
         gate = self._gate = ChainGate(spec.endpoints, spec.health, run_id=spec.run_id)
+        self._chain = Chain.patched()
 
         # Every agent's reputation, read before anyone chooses a counterparty.
         before = await gate.call(lambda: observe(spec.endpoints, population))
@@ -307,53 +307,25 @@ class GenerationWorkflow:
         subject's identity. Idempotent: the fiber is named by the contract, the kind and the subject, so a
         retry, a replay or a resume finds the one already created (and filed). A refusal is logged."""
         what = f"{report.kind} report on {report.subject} for {report.contract_id}"
-        fiber = report_id(report)
         try:
-            created = await workflow.execute_activity_method(
-                FiberActivities.create_fiber,
+            record, _ = await self._chain.create_and_fire(
                 CreateFiber(
                     endpoints=spec.endpoints,
                     wallets=spec.wallets,
-                    fiber_id=fiber,
+                    fiber_id=report_id(report),
                     definition=REPORT_DEFINITION,
                     initial_data=report_initial_data(
                         report.kind, reporter.address, subject.address, identity, report.contract_id, report.reason
                     ),
                     signers=[reporter.agent_id],
                 ),
-                **CHAIN_CALL,
-            )
-            record = (await await_fiber(awaiting(spec.endpoints, fiber, watch_update=created.hash), what)).record
-            assert record is not None
-            if record.current_state != "DRAFT":
-                return record.current_state == "FILED"
-            submitted = await workflow.execute_activity_method(
-                FiberActivities.submit_transition,
-                SubmitTransition(
-                    endpoints=spec.endpoints,
-                    wallets=spec.wallets,
-                    fiber_id=fiber,
-                    event="file",
-                    payload={},
-                    target_sequence=record.sequence_number,
-                    signer=reporter.agent_id,
-                ),
-                **CHAIN_CALL,
-            )
-            observed = await await_fiber(
-                awaiting(
-                    spec.endpoints,
-                    fiber,
-                    known_sequence=record.sequence_number,
-                    known_receipt_ordinal=record.last_receipt.ordinal if record.last_receipt else None,
-                    watch_update=submitted.hash,
-                ),
+                "file",
                 what,
             )
         except ApplicationError as err:
             workflow.logger.warning("%s not filed: %s", what, err)
             return False
-        filed = observed.record is not None and observed.record.current_state == "FILED"
+        filed = record.current_state == "FILED"
         if not filed:
             workflow.logger.warning("%s refused by the subject's identity", what)
         return filed

@@ -8,7 +8,6 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.otto.fibers import FiberActivities
     from activities.otto.identity import IdentityActivities
     from models.otto import (
         ActivateIdentity,
@@ -20,13 +19,12 @@ with workflow.unsafe.imports_passed_through():
         IdentityResult,
         IdentitySpec,
         RegisterIdentity,
-        SubmitTransition,
         TopUp,
         TopUpResult,
     )
     from sim.otto.fibers.attestation import ATTESTATION_DEFINITION, attestation_initial_data
     from workflows.common import search_attributes as sa
-    from workflows.otto.chain import CHAIN_CALL, CHAIN_RETRY, await_fiber, awaiting
+    from workflows.otto.chain import CHAIN_CALL, CHAIN_RETRY, Chain, await_fiber, awaiting
 
 
 @workflow.defn
@@ -99,8 +97,7 @@ class AttestationWorkflow:
         workflow.upsert_search_attributes(
             [sa.AGENT.value_set(spec.issuer.agent_id), sa.COUNTERPARTY.value_set(spec.subject.agent_id)]
         )
-        created = await workflow.execute_activity_method(
-            FiberActivities.create_fiber,
+        record, fired = await Chain.patched().create_and_fire(
             CreateFiber(
                 endpoints=spec.endpoints,
                 wallets=spec.wallets,
@@ -116,42 +113,11 @@ class AttestationWorkflow:
                 ),
                 signers=[spec.issuer.agent_id],
             ),
-            **CHAIN_CALL,
+            "issue",
+            f"attestation {fiber_id}",
         )
-        record = (
-            await await_fiber(awaiting(spec.endpoints, fiber_id, watch_update=created.hash), f"attestation {fiber_id}")
-        ).record
-        assert record is not None
-        if record.current_state == "DRAFT":
-            submitted = await workflow.execute_activity_method(
-                FiberActivities.submit_transition,
-                SubmitTransition(
-                    endpoints=spec.endpoints,
-                    wallets=spec.wallets,
-                    fiber_id=fiber_id,
-                    event="issue",
-                    payload={},
-                    target_sequence=record.sequence_number,
-                    signer=spec.issuer.agent_id,
-                ),
-                **CHAIN_CALL,
-            )
-            observed = await await_fiber(
-                awaiting(
-                    spec.endpoints,
-                    fiber_id,
-                    known_sequence=record.sequence_number,
-                    known_receipt_ordinal=record.last_receipt.ordinal if record.last_receipt else None,
-                    watch_update=submitted.hash,
-                ),
-                f"issue of attestation {fiber_id}",
-            )
-            record = observed.record
-            assert record is not None
-            if record.current_state == "ISSUED":
-                workflow.metric_meter().create_counter("traffic_simulator_attestations_created").add(
-                    1, {"kind": spec.kind}
-                )
+        if fired and record.current_state == "ISSUED":
+            workflow.metric_meter().create_counter("traffic_simulator_attestations_created").add(1, {"kind": spec.kind})
         issued = record.current_state == "ISSUED"
         refusal = None if issued or record.last_receipt is None else record.last_receipt.error_message
         return AttestationResult(

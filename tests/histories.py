@@ -1,0 +1,26 @@
+"""Reading what a workflow's history says it ran: regular activities and local ones alike."""
+
+from __future__ import annotations
+
+import json
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHistory
+
+# A local activity's result is recorded as a marker of this name, its type inside the marker's data.
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
+
+
+def activity_calls(history: WorkflowHistory, activity_type: str) -> int:
+    """How many times the workflow scheduled ``activity_type``, as a regular or as a local activity (a local
+    activity's retries inside one marker count once, like a regular activity's retries)."""
+    calls = 0
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            calls += event.activity_task_scheduled_event_attributes.activity_type.name == activity_type
+        elif event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            marker = event.marker_recorded_event_attributes
+            if marker.marker_name == LOCAL_ACTIVITY_MARKER:
+                data = json.loads(marker.details["data"].payloads[0].data)
+                calls += data.get("activity_type") == activity_type
+    return calls
