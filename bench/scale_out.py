@@ -307,11 +307,12 @@ async def main(args: argparse.Namespace) -> None:
         async with fresh_server(scratch, namespaces) as server:
             for study in studies:
                 for position, workers in enumerate(counts):
-                    print(f"{study}, {workers} worker(s): load {load_1min():.1f} ...", end=" ", flush=True)
+                    print(f"{study}, {workers} worker(s), starting at load {load_1min():.1f}", flush=True)
                     run = await measure(server, scratch, study, workers, position, args)
                     results.append(run)
-                    took = f"{run.seconds:.1f} s" if run.seconds else "not finished"
-                    print(f"{took}, {run.activities} activities, load {run.load[1]:.1f}", flush=True)
+                    first = next((r for r in results if r.study == study and r.workers == 1), None)
+                    # The row at once: a run stopped half-way still leaves the figures measured so far.
+                    print(row(run, first), flush=True)
     print()
     print(HEADER)
     for study in studies:
