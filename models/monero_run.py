@@ -150,6 +150,16 @@ class NetworkWait(_Frozen):
     timeout_s: float = 120.0
 
 
+class SuperviseRequest(_Frozen):
+    """A run's nodes to keep running: checked every ``every_s``; one found dead is relaunched and caught up."""
+
+    run_dir: str
+    nodes: tuple[NodePlan, ...]
+    wallets: tuple[WalletPlan, ...] = ()
+    every_s: float = 1.0
+    catch_up_s: float = 120.0
+
+
 class NodeReady(_Frozen):
     name: str
     height: int

@@ -134,6 +134,7 @@ def monero_process_methods(nodes: NodeActivities, wallets: WalletActivities) -> 
         nodes.start_wallet,
         nodes.stop_processes,
         nodes.await_network,
+        nodes.supervise_nodes,
         nodes.generate_blocks,
         nodes.await_block,
         nodes.tx_status,

@@ -3,12 +3,14 @@
 Each activity does one thing against real processes. Start and stop heartbeat while they wait; a start finds
 a process recorded for this run still running and reuses it, so a retried or resumed start never launches a
 second one. Mining is idempotent by height: the request names the height its block will have, and a retry that
-finds a block there returns it instead of mining another.
+finds a block there returns it instead of mining another. While a run goes on, ``monero.supervise_nodes``
+relaunches a monerod or wallet-rpc found dead (a relaunch takes the same lock as a start, so never two).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Awaitable
@@ -42,6 +44,7 @@ from models.monero_run import (
     PropagationSample,
     Started,
     StopRequest,
+    SuperviseRequest,
     TxStatus,
     TxStatusRequest,
     WalletPlan,
@@ -57,6 +60,9 @@ PROPAGATION = Histogram(
 MEMPOOL = Gauge("monerosim_mempool_size", "Transactions in the mining node's pool before it mined", ["node"])
 NODE_HEIGHT = Gauge("monerosim_node_height", "Chain height a node reports", ["node"])
 IN_POOL = Counter("monerosim_transactions_in_pool", "Sent transactions seen in their node's pool before a block")
+RELAUNCHED = Counter(
+    "monerosim_processes_relaunched", "monerods and wallet-rpcs found dead mid-run and started again", ["name"]
+)
 
 
 T = TypeVar("T")
@@ -221,6 +227,74 @@ class NodeActivities:
             if await asyncio.to_thread(processes.stop_recorded, run_dir, name):
                 stopped.append(name)
         return stopped
+
+    @activity.defn(name="monero.supervise_nodes")
+    async def supervise_nodes(self, request: SuperviseRequest) -> None:
+        """Until cancelled: every ``every_s`` check each node's recorded process (its PID file, no RPC) and
+        relaunch one found dead on its data directory and port, with the command line it was started with (so
+        the same peers); monerod reopens its LMDB. Then wait until it answers, has a peer and is at the height of
+        the other nodes, so the activities retrying against it meet a node that has caught up."""
+        run_dir = Path(request.run_dir)
+        while True:
+            _heartbeat()
+            for node in request.nodes:
+                record = processes.recorded(run_dir, node.name)
+                if record is None or processes.alive(*record):
+                    continue  # running, or stopped on purpose (a stop removes the record)
+                launched = await asyncio.to_thread(
+                    processes.relaunch, run_dir, node.name, log=Path(node.data_dir) / "stdout.log"
+                )
+                if launched is None or launched.reused:
+                    continue  # stopped meanwhile, or another attempt relaunched it first
+                RELAUNCHED.labels(node.name).inc()
+                activity.logger.warning("monerod %s was gone: relaunched as PID %d", node.name, launched.pid)
+                await self._catch_up(node, request.nodes, launched.pid, request.catch_up_s)
+            for wallet in request.wallets:
+                await self._revive_wallet(run_dir, wallet)
+            await asyncio.sleep(request.every_s)
+
+    async def _revive_wallet(self, run_dir: Path, plan: WalletPlan) -> None:
+        """A wallet-rpc found dead: relaunched with its command line, its wallet opened again (it rescans from
+        the height it last saved; a payment in flight retries its build or relay against it)."""
+        record = processes.recorded(run_dir, plan.name)
+        if record is None or processes.alive(*record):
+            return
+        log = run_dir / "logs" / f"{plan.name}.out"
+        launched = await asyncio.to_thread(processes.relaunch, run_dir, plan.name, log=log)
+        if launched is None or launched.reused:
+            return
+        RELAUNCHED.labels(plan.name).inc()
+        activity.logger.warning("wallet-rpc %s was gone: relaunched as PID %d", plan.name, launched.pid)
+        client = WalletClient(self._http, plan.url)
+
+        async def answering() -> None:
+            code = processes.exited_early(launched.pid)
+            if code is not None:
+                raise ApplicationError(f"wallet-rpc {plan.name} exited with code {code} on relaunch")
+            await client.version()
+
+        await wait_until(answering, timeout=60, tick=_heartbeat)
+        await beating(client.open_wallet(plan.name))
+
+    async def _catch_up(self, node: NodePlan, nodes: tuple[NodePlan, ...], pid: int, timeout: float) -> None:
+        daemon = DaemonClient(self._http, node.url)
+        others = [DaemonClient(self._http, other.url) for other in nodes if other.name != node.name]
+
+        async def synced() -> None:
+            code = processes.exited_early(pid)
+            if code is not None:
+                raise ApplicationError(f"monerod {node.name} exited with code {code} on relaunch", type="NodeExited")
+            info = await daemon.info()
+            heights = []
+            for other in others:
+                with contextlib.suppress(ApplicationError):  # another one down too: relaunched in its turn
+                    heights.append((await other.info()).height)
+            if others and info.incoming_connections_count + info.outgoing_connections_count == 0:
+                raise ApplicationError(f"{node.name} has no peer yet", type="NodeBehind")
+            if info.height < max(heights, default=0):
+                raise ApplicationError(f"{node.name} at {info.height}, behind {max(heights)}", type="NodeBehind")
+
+        await wait_until(synced, timeout=timeout, tick=_heartbeat, every=0.25)
 
     @activity.defn(name="monero.await_network")
     async def await_network(self, request: NetworkWait) -> list[NodeReady]:

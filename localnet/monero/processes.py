@@ -9,6 +9,7 @@ stop never signals a PID that the system has since given to another program.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -207,8 +209,38 @@ def alive(pid: int, marker: str) -> bool:
     return state not in ("Z", "X") and marker in cmdline.split("\0")
 
 
+@contextlib.contextmanager
+def _launching(run_dir: Path, name: str) -> Iterator[None]:
+    """An exclusive lock on ``name``'s launches: a start and a supervisor's relaunch (or two workers' retries)
+    that both find the process gone must not both start one on the same data directory and port."""
+    lock = pid_file(run_dir, name).with_suffix(".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def launch(run_dir: Path, name: str, argv: list[str], *, marker: str, log: Path) -> Launched:
     """Start ``argv`` unless the process recorded for ``name`` is still running; record its PID."""
+    with _launching(run_dir, name):
+        return _launch(run_dir, name, argv, marker=marker, log=log)
+
+
+def relaunch(run_dir: Path, name: str, *, log: Path) -> Launched | None:
+    """Start ``name`` again with the command line it was recorded with, unless it is running (``reused``).
+    None if nothing was ever recorded for it (or it was stopped on purpose: a stop removes the record)."""
+    try:
+        record = json.loads(pid_file(run_dir, name).read_text())
+        argv, marker = [str(arg) for arg in record["argv"]], str(record["marker"])
+    except (OSError, ValueError, KeyError):
+        return None
+    return launch(run_dir, name, argv, marker=marker, log=log)
+
+
+def _launch(run_dir: Path, name: str, argv: list[str], *, marker: str, log: Path) -> Launched:
     previous = recorded(run_dir, name)
     if previous is not None and alive(*previous):
         return Launched(pid=previous[0], marker=marker, reused=True)

@@ -20,11 +20,13 @@ the workflows themselves stay on the shared queue, for any worker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.monero.host import HostActivities
@@ -58,6 +60,7 @@ with workflow.unsafe.imports_passed_through():
         RunSpec,
         Started,
         StopRequest,
+        SuperviseRequest,
         TxStatusRequest,
         Vendors,
         WalletBalance,
@@ -79,6 +82,7 @@ UNLOCK_BLOCKS = 10  # received outputs unlock after 10 blocks
 MINUTE_WINDOWS = "monero-minute-windows"
 SEARCH_HEIGHT = "monero-search-height"
 HOST_QUEUE = "monero-host-queue"
+RELAUNCH_NODE = "monero-relaunch-node"
 # The run's Height search attribute: each upsert is a visibility write, so at most one per this much workflow time.
 HEIGHT_EVERY = timedelta(seconds=5)
 
@@ -94,6 +98,8 @@ class MoneroNetworkWorkflow:
         self._height_published: datetime | None = None
         # The run's host queue; None for runs started before host queues (everything on the workflow's queue).
         self._host: str | None = None
+        # The node supervisor of this run segment (monero.supervise_nodes), from the end of the setup on.
+        self._watch: workflow.ActivityHandle[None] | None = None
 
     # --- marketplaces publish here; anyone may read -----------------------------------------------------------
 
@@ -153,16 +159,21 @@ class MoneroNetworkWorkflow:
                 self._host = state.host_queue
                 self._vendors = dict(state.vendors)
             self._state = state
+            if workflow.patched(RELAUNCH_NODE):
+                self._supervise(state.plan)
             state = await self._simulate(spec, state)
             summary = await self._finish(spec, state)
             self._publish_height(summary.final_height, final=True)
         except workflow.ContinueAsNewError:
+            await self._unsupervise()
             raise
         except BaseException:
             self._phase = "stopping"
+            await self._unsupervise()
             await self._stop_processes()
             raise
         self._phase = "stopping"
+        await self._unsupervise()
         await self._stop_processes()
         self._phase = "done"
         return summary
@@ -619,6 +630,30 @@ class MoneroNetworkWorkflow:
             **options.store(),
         )
         return balances
+
+    def _supervise(self, plan: ProcessPlan) -> None:
+        """Keep the processes running while the rounds and payments go on: a monerod (or wallet-rpc) killed
+        mid-run is relaunched and caught up within seconds, so the activities retrying against its port meet it
+        again before their retries run out."""
+        self._watch = workflow.start_activity_method(
+            NodeActivities.supervise_nodes,
+            SuperviseRequest(run_dir=plan.run_dir, nodes=plan.nodes, wallets=plan.wallets),
+            # It runs until cancelled; the heartbeat notices a dead worker and the retry resumes on the next.
+            start_to_close_timeout=timedelta(days=30),
+            heartbeat_timeout=timedelta(seconds=10),
+            retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=10)),
+            # Wait until it has stopped: a supervisor still running would relaunch the nodes being stopped.
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+            **options.on(self._host),
+        )
+
+    async def _unsupervise(self) -> None:
+        watch, self._watch = self._watch, None
+        if watch is None or watch.done():
+            return
+        watch.cancel()
+        with contextlib.suppress(ActivityError, asyncio.CancelledError):  # cancelled, as asked
+            await watch
 
     async def _stop_processes(self) -> None:
         plan = self._plan
