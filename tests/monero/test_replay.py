@@ -2,7 +2,8 @@
 
 tests/monero/record_histories.py recorded them from one small run: ``v1-*`` by the code before host queues
 (everything on the shared monero queue), ``v2-*`` by the code with them (the run claims a host, then its process
-activities go to that host's queue), so both branches of ``workflow.patched("monero-host-queue")`` are covered.
+activities go to that host's queue), so both branches of ``workflow.patched("monero-host-queue")`` are covered;
+``v3-*`` by the code that also watches the run's processes (``workflow.patched("monero-relaunch-node")``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def scheduled(history: WorkflowHistory) -> list[tuple[str, str]]:
     ]
 
 
-@pytest.mark.parametrize("tag", ["v1", "v2"])
+@pytest.mark.parametrize("tag", ["v1", "v2", "v3"])
 @pytest.mark.parametrize("kind", KINDS)
 async def test_saved_monero_histories_replay_with_the_current_code(tag: str, kind: str):
     replayer = Replayer(workflows=MONERO_WORKFLOWS, data_converter=pydantic_data_converter)
@@ -54,3 +55,11 @@ def test_the_saved_runs_took_both_branches_of_the_host_queue_patch():
     assert len(host_queues) == 1 and next(iter(host_queues)).startswith("simctl-monero@")
     # A child took the queue from its input.
     assert {queue for name, queue in scheduled(load("v2", "payment")) if name == "monero.build_transfer"} == host_queues
+
+
+def test_the_saved_runs_took_both_branches_of_the_relaunch_patch():
+    """v2 ran no watcher; v3 ran it once, on the run's host queue."""
+    assert "monero.supervise_nodes" not in {name for name, _ in scheduled(load("v2", "network"))}
+    after = scheduled(load("v3", "network"))
+    watched = [queue for name, queue in after if name == "monero.supervise_nodes"]
+    assert len(watched) == 1 and watched[0].startswith("simctl-monero@")
