@@ -219,3 +219,42 @@ async def test_an_ml0_stall_holds_new_lifecycles_until_snapshots_move(
     assert HealthEventKind.STALLED in kinds and kinds[-1] is HealthEventKind.RESUMED, kinds
     assert result.last.lifecycles == planned
     assert result.last.completed + result.last.failed == planned, "every lifecycle ended, none lost"
+
+
+async def test_a_chain_that_fails_with_every_lifecycle_in_flight_still_opens_the_breaker(
+    client: Client, evolution_worker_parts, run_worker, task_queue: str, node: OttoChainServer, wallets: Path
+):
+    """No new initiation asks the gate while every lifecycle is running: the generation's watch must notice."""
+    workflows, activities = evolution_worker_parts
+    run_id = f"inflight-{uuid.uuid4().hex[:8]}"
+    health = HealthSettings(breaker_threshold=1, poll_seconds=0.5)
+    async with run_worker(workflows=workflows, activities=activities):
+        spec = await first_generation(client, task_queue, run_id, node, wallets, health=health)
+        fibers_before = len(node.chain.state.fibers)
+        node.chain.faults.latency = 0.3  # lifecycles that take seconds, so the outage finds them all in flight
+        handle = await resume(client, task_queue, spec, run_id)
+        generation = client.get_workflow_handle(f"{run_id}/g1")
+
+        async def all_created() -> bool:
+            try:
+                ended, planned = await generation.query(GenerationWorkflow.progress)
+            except Exception:  # the generation not started yet
+                return False
+            return planned > 0 and ended == 0 and len(node.chain.state.fibers) >= fibers_before + planned
+
+        await eventually(all_created, timeout=90, what="every lifecycle of generation 1 created, none ended")
+        node.chain.faults.error_rate = 1.0
+
+        async def opened() -> ChainHealthView | None:
+            view = await generation_health(client, run_id, 1)
+            return view if view is not None and view.breaker == "open" else None
+
+        await eventually(opened, timeout=60, what="the breaker open while every lifecycle is in flight")
+        node.chain.faults.error_rate = 0.0
+        node.chain.faults.latency = 0.0
+        result: EvolutionResult = await handle.result()
+
+    assert result.generations_done == 1 and result.last is not None
+    kinds = [event.kind for event in result.last.health_events]
+    assert kinds[0] is HealthEventKind.OPENED and kinds[-1] is HealthEventKind.CLOSED, kinds
+    assert result.last.completed + result.last.failed == result.last.lifecycles, "every lifecycle ended"

@@ -82,6 +82,8 @@ with workflow.unsafe.imports_passed_through():
 STORE_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
 STORE_TIMEOUT = timedelta(seconds=60)
 CHAIN_READ_TIMEOUT = timedelta(seconds=120)
+# A generation watches the chain while its work is in flight (ChainGate.watch); histories from before do not.
+CHAIN_WATCH = "otto-chain-watch"
 # Names fiber ids: a replayed, retried or resumed generation drives the same fibers, never new copies.
 FIBER_NAMESPACE = uuid.UUID("5f0c2a8e-77a4-4c55-9d1e-0b7a6c3e2d41")
 
@@ -168,6 +170,7 @@ class GenerationWorkflow:
         self._ended = 0
         self._gate: ChainGate | None = None
         self._chain = Chain(local=False)
+        self._in_flight = False  # lifecycles, reports or attestations under way: the gate's watch goes on
 
     @workflow.query
     def progress(self) -> list[int]:
@@ -203,11 +206,16 @@ class GenerationWorkflow:
             stream(spec.seed, spec.generation, "plan"),
         )
         self._planned = len(plan)
+        self._in_flight = True
+        watch = asyncio.create_task(gate.watch(lambda: self._in_flight)) if workflow.patched(CHAIN_WATCH) else None
         results = await self._run_lifecycles(spec, population, plan, before)
         await self._report_contracts(spec, population, contract_reports(results))
         issued = await self._attest(
             spec, population, plan_attestations(population, results, stream(spec.seed, spec.generation, "attest"))
         )
+        self._in_flight = False
+        if watch is not None:
+            await watch
 
         after = await gate.call(lambda: observe(spec.endpoints, population))
         measured = measure(population, results, before, after, attestation_counts(issued))

@@ -11,6 +11,7 @@ newcomers' registration) and around the generation's own chain reads, ``ready()`
 - while the ordinal has not moved for ``stall_after_seconds``, polls on durable timers until it moves.
 
 Only new work waits: lifecycles already running are children that end on their own (terminal or TIMEOUT).
+While they run, ``watch()`` keeps looking, so a chain that fails with all the work in flight opens the breaker.
 One lock serialises the checks, so a window of waiting initiations sends one probe, not one each. Every
 change is recorded as a ``HealthEvent`` (the generation's stats keep them) and published through the
 replay-safe metric meter: ``traffic_simulator_bridge_failures`` (counter, ``layer="breaker"``),
@@ -21,6 +22,7 @@ replay-safe metric meter: ``traffic_simulator_bridge_failures`` (counter, ``laye
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -122,6 +124,17 @@ class ChainGate:
                     continue
                 self._waiting = False
                 return
+
+    async def watch(self, busy: Callable[[], bool]) -> None:
+        """While ``busy()``, look at the chain every ``poll_seconds`` through ``ready()``: an outage that begins
+        when every lifecycle has already started (so no new initiation asks) still counts on the breaker and
+        opens it, and the chain answering again closes it."""
+        while busy():
+            await self.ready()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await workflow.wait_condition(
+                    lambda: not busy(), timeout=timedelta(seconds=self._settings.poll_seconds)
+                )
 
     async def call(self, make: Callable[[], Awaitable[T]]) -> T:
         """One of the generation's own chain calls, through the gate: made only when ``ready()``; a failure
