@@ -29,7 +29,8 @@ from workflows.monero.network import UNLOCK_BLOCKS, MoneroNetworkWorkflow
 pytestmark = [pytest.mark.reliability, pytest.mark.monerod, pytest.mark.timeout(900)]
 
 SEED = 7
-# The kill stream's seed: its two points fall in the setup (after the first funding block) and after round 5.
+# The kill stream's seed and the kills (issue 13: at least five per run), at shares of the run's blocks.
+KILLS = 5
 KILL_SEED = 15
 BLOCKS = 10
 # Blocks a run mines: the funding and its unlock (setup), then the scheduled rounds.
@@ -91,7 +92,7 @@ def config() -> MoneroConfig:
     )
 
 
-async def test_a_run_killed_twice_mines_the_uncrashed_pool_sequence_and_pays_once(
+async def test_a_run_killed_five_times_mines_the_uncrashed_pool_sequence_and_pays_once(
     client: Client, crashing_worker, monero_network, genesis_snapshot: Path, tmp_path: Path, monero_engine: AsyncEngine
 ):
     store = monero_engine
@@ -118,7 +119,7 @@ async def test_a_run_killed_twice_mines_the_uncrashed_pool_sequence_and_pays_onc
             # Kill points as shares of the blocks the run mines, so they spread over setup and rounds alike.
             crashing = runs.create_task(
                 worker.crash_while(
-                    handle.result(), kills=2, seed=KILL_SEED, between=(0.0, 0.8), timeout=600, progress=blocks_done
+                    handle.result(), kills=KILLS, seed=KILL_SEED, between=(0.0, 0.8), timeout=600, progress=blocks_done
                 )
             )
         calm: NetworkSummary = calm_run.result().summary
@@ -128,7 +129,7 @@ async def test_a_run_killed_twice_mines_the_uncrashed_pool_sequence_and_pays_onc
         worker.ensure_dead()
         stop_leftovers(Path(worker.env["SIMCTL_STATE_DIR"]))
         stop_leftovers(tmp_path / "state")  # the monero_network fixture's
-    assert len(worker.kills) == 2, worker.kills
+    assert len(worker.kills) == KILLS, worker.kills
 
     assert crashed.rounds == calm.rounds == BLOCKS
     assert crashed.blocks_by_pool == calm.blocks_by_pool

@@ -40,6 +40,7 @@ pytestmark = [pytest.mark.reliability, pytest.mark.timeout(900)]
 
 SEED = 21
 GENERATIONS = 3
+KILLS = 5  # issue 13: at least five SIGKILLs per run
 
 
 @pytest.fixture
@@ -121,7 +122,7 @@ async def checkpoint(store: AsyncEngine, run_id: str) -> dict[str, Any]:
     }
 
 
-async def test_an_evolution_killed_three_times_ends_with_the_uncrashed_checkpoints(
+async def test_an_evolution_killed_five_times_ends_with_the_uncrashed_checkpoints(
     client: Client,
     crashing_worker,
     run_worker,
@@ -140,7 +141,7 @@ async def test_an_evolution_killed_three_times_ends_with_the_uncrashed_checkpoin
     calm_id, crashed_id = f"calm-{uuid.uuid4().hex[:6]}", f"crash-{uuid.uuid4().hex[:6]}"
 
     def crashing(result):
-        return worker.crash_while(result, kills=3, seed=SEED, between=(3.0, 12.0), timeout=600)
+        return worker.crash_while(result, kills=KILLS, seed=SEED, between=(1.5, 6.0), timeout=600)
 
     settings = Settings(
         temporal_address=temporal_address, database_url=f"sqlite:///{store_file}", embedded=False, state_dir=tmp_path
@@ -163,7 +164,7 @@ async def test_an_evolution_killed_three_times_ends_with_the_uncrashed_checkpoin
         finally:
             worker.ensure_dead()
 
-    assert len(worker.kills) == 3 and worker.starts == 4, worker.kills
+    assert len(worker.kills) == KILLS and worker.starts == KILLS + 1, worker.kills
     assert crashed.model_dump(exclude={"run_id"}) == calm.model_dump(exclude={"run_id"})
     assert crashed.generations_done == GENERATIONS
     assert await checkpoint(store, crashed_id) == await checkpoint(store, calm_id)
