@@ -4,6 +4,7 @@ ledger chain entry for entry the same (none lost, none written twice), and the a
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -28,7 +29,9 @@ pytestmark = [pytest.mark.reliability, pytest.mark.timeout(600)]
 
 SEED = 13
 # The default study's three scenarios and parameters, fewer parties and days: 12 campaigns of up to 8 days.
-SIZE = {"buyers": 2, "sellers": 2, "campaigns_per_buyer": 2, "days": 8}
+# SIMCTL_CRASH_STUDY=default runs the whole default study instead: a long schedule, for bench/RELIABILITY.md.
+SMALL = {"buyers": 2, "sellers": 2, "campaigns_per_buyer": 2, "days": 8}
+SIZE = {} if os.environ.get("SIMCTL_CRASH_STUDY") == "default" else SMALL
 KILLS = 5
 
 
@@ -106,4 +109,4 @@ async def test_a_study_killed_five_times_writes_the_uncrashed_report(
         [v for v in audit.verdicts if not v.ok],
         audit.history and (audit.history.mismatches, audit.history.replay_failures),
     )
-    assert audit.history is not None and audit.history.histories == 3 * 2 * 2
+    assert audit.history is not None and audit.history.histories == 3 * crashed.buyers * crashed.campaigns_per_buyer
