@@ -1,12 +1,8 @@
 """Calling the chain from workflow code: the retry policy, the await loop and the kind of activity.
 
-Since the patch ``LOCAL_CHAIN_CALLS`` a workflow's creates and transitions are *local* activities: each is
-one short HTTP exchange with the node, which the worker runs inside the workflow task that decided the
-move instead of a round trip through the server's task queue; it is recorded in history as a marker.
-Waits stay regular activities (see ``Chain.await_fiber``).
-They stay retryable and idempotent exactly as before (the activities themselves are unchanged; a worker
-that dies mid-task runs them again, and the fiber id and target sequence number make that harmless).
-Histories recorded before the patch replay down the regular-activity branch they were recorded on.
+Creates and transitions are regular activities, like waits. Between the patches ``LOCAL_CHAIN_CALLS`` and
+``REGULAR_CHAIN_CALLS`` they were local activities (run inside the workflow task that decided the move);
+histories recorded then replay down that branch, older ones down the regular one (see ``Chain.patched``).
 """
 
 from __future__ import annotations
@@ -38,6 +34,7 @@ CHAIN_RETRY = RetryPolicy(
 )
 POLL_SECONDS = 30.0
 LOCAL_CHAIN_CALLS = "otto-local-chain-calls"
+REGULAR_CHAIN_CALLS = "otto-regular-chain-calls"
 
 Arg = TypeVar("Arg")
 Result = TypeVar("Result")
@@ -109,8 +106,12 @@ class Chain:
 
     @classmethod
     def patched(cls) -> Chain:
-        """Local activities unless the history predates them. Called once, before the workflow's first chain
-        call, so the patch marker sits at the same point of every history."""
+        """Regular activities for new runs. Local creates and transitions (patch ``LOCAL_CHAIN_CALLS``) cut the
+        server's CPU, but under node kills sdk-core's local-activity timeout bookkeeping panicked and a run hung
+        until its timeout, so ``REGULAR_CHAIN_CALLS`` takes new runs back; histories recorded with local calls
+        still replay down their branch. Called once, before the workflow's first chain call."""
+        if workflow.patched(REGULAR_CHAIN_CALLS):
+            return cls(local=False)
         return cls(local=workflow.patched(LOCAL_CHAIN_CALLS))
 
     async def call(
