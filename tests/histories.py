@@ -7,13 +7,12 @@ import json
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 
-# A local activity's result is recorded as a marker of this name, its type inside the marker's data.
-LOCAL_ACTIVITY_MARKER = "core_local_activity"
+from bench.baseline import LOCAL_ACTIVITY_MARKER
 
 
 def activity_calls(history: WorkflowHistory, activity_type: str) -> int:
-    """How many times the workflow scheduled ``activity_type``, as a regular or as a local activity (a local
-    activity's retries inside one marker count once, like a regular activity's retries)."""
+    """How many times the workflow scheduled ``activity_type``, as a regular or as a local activity (whose type
+    is inside its marker's data; its retries inside one marker count once, like a regular activity's)."""
     calls = 0
     for event in history.events:
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
