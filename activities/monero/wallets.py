@@ -63,9 +63,14 @@ class WalletActivities:
             return Relayed(tx_hash=request.tx_hash, already=True)
         try:
             relayed = await wallet.relay(request.tx_metadata)
-        except ApplicationError:
+        except ApplicationError as err:
             if await self._known(daemon, wallet, request.tx_hash):
                 return Relayed(tx_hash=request.tx_hash, already=True)
+            if err.type == "WalletError":
+                # wallet-rpc answers every refusal of its daemon with -4 "Failed to commit tx.": a node relaunched
+                # after a crash refuses it until it has caught up again (the ring members are above its height).
+                # Retried within the activity's attempts; a transaction that stays refused still fails the payment.
+                raise ApplicationError(f"{err.message}: retried", type="RelayRefused") from err
             raise
         if relayed != request.tx_hash:
             raise ApplicationError(
