@@ -87,6 +87,12 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def _check_own_port(name: str, pid: int, port: int) -> None:
+    """The answer on ``port`` came from the process just launched, not from another program holding the port."""
+    if not processes.listens(pid, port):
+        raise ApplicationError(f"{name}: port {port} answers, but not from PID {pid}", type="PortTaken")
+
+
 class NodeActivities:
     def __init__(self, state_dir: Path, http: httpx.AsyncClient) -> None:
         self._state_dir = state_dir
@@ -172,6 +178,7 @@ class NodeActivities:
                     f"monerod {plan.name} exited with code {code}: see {data_dir / 'monerod.log'}", type="NodeExited"
                 )
             await daemon.height()
+            _check_own_port(plan.name, launched.pid, plan.rpc_port)
 
         await wait_until(ready, timeout=60, tick=_heartbeat)
         return Started(name=plan.name, pid=launched.pid, reused=launched.reused)
@@ -205,6 +212,7 @@ class NodeActivities:
             if code is not None:
                 raise ApplicationError(f"wallet-rpc {plan.name} exited with code {code}", type="WalletExited")
             await client.version()
+            _check_own_port(plan.name, launched.pid, plan.rpc_port)
 
         await wait_until(ready, timeout=60, tick=_heartbeat)
         try:

@@ -49,7 +49,12 @@ class WalletActivities:
         except ApplicationError as err:
             if err.type in ("InsufficientFunds", "NotEnoughOutputs"):
                 PAYMENTS_SKIPPED.labels(err.type).inc()
-                return Built(status="insufficient", reason=err.message)
+                reason = err.message
+                if "/fund/" in request.payment_id:
+                    # A bank that cannot fund ends the run: the error then says what the wallet saw.
+                    held = await wallet.balance()
+                    reason += f"; the bank's wallet holds {held.balance}, {held.unlocked_balance} unlocked"
+                return Built(status="insufficient", reason=reason)
             raise
         return Built(
             status="built", tx_hash=built.tx_hash, fee=built.fee, amount=built.amount, tx_metadata=built.tx_metadata

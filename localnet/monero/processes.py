@@ -209,6 +209,33 @@ def alive(pid: int, marker: str) -> bool:
     return state not in ("Z", "X") and marker in cmdline.split("\0")
 
 
+def listens(pid: int, port: int) -> bool:
+    """True if ``pid`` itself holds a listening TCP socket on ``port``.
+
+    An answer on a planned port is not proof enough that the process we launched gave it: the port can have been
+    taken meanwhile by another program (another run's wallet-rpc, say), and then ours exits on its failed bind
+    while the other answers in its place.
+    """
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    inodes = set()
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                listening = fields[3] == "0A"
+                if listening and fields[9] in inodes and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    return True
+    return False
+
+
 @contextlib.contextmanager
 def _launching(run_dir: Path, name: str) -> Iterator[None]:
     """An exclusive lock on ``name``'s launches: a start and a supervisor's relaunch (or two workers' retries)
