@@ -15,7 +15,14 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, Describe
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.runtime import Runtime
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    PrometheusConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 from temporalio.service import RPCError
 
 from models import search_attributes
@@ -23,12 +30,32 @@ from models.search_attributes import IndexedType
 from models.settings import Settings
 
 log = logging.getLogger(__name__)
+# The core SDK's own log lines (a workflow task over 5 s, a failed task), through Python logging.
+CORE_LOG = logging.getLogger("temporalio.core")
+_forwarding_runtime: Runtime | None = None
 
 _INDEXED_VALUE_TYPES = {
     IndexedType.KEYWORD: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
     IndexedType.INT: IndexedValueType.INDEXED_VALUE_TYPE_INT,
     IndexedType.DATETIME: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
 }
+
+
+def telemetry(metrics: PrometheusConfig | None = None) -> TelemetryConfig:
+    """The core SDK writes its log lines to standard output unless told otherwise, and a command's standard output
+    is what scripts read (``id=$(simctl start-campaign --wait)``): they go through Python logging, to stderr."""
+    forwarded = LoggingConfig(
+        filter=TelemetryFilter(core_level="WARN", other_level="ERROR"), forwarding=LogForwardingConfig(logger=CORE_LOG)
+    )
+    return TelemetryConfig(logging=forwarded, metrics=metrics)
+
+
+def forwarding_runtime() -> Runtime:
+    """The runtime of clients that serve no SDK metrics: one per process, as the SDK's default would be."""
+    global _forwarding_runtime
+    if _forwarding_runtime is None:
+        _forwarding_runtime = Runtime(telemetry=telemetry())
+    return _forwarding_runtime
 
 
 class TemporalUnreachable(Exception):
@@ -46,7 +73,7 @@ async def connect(settings: Settings, *, runtime: Runtime | None = None, patienc
                 namespace=settings.namespace,
                 data_converter=pydantic_data_converter,
                 interceptors=[TracingInterceptor()],
-                runtime=runtime,
+                runtime=runtime or forwarding_runtime(),
             )
         except RuntimeError as err:  # the core reports every connection failure this way
             if time.monotonic() < deadline:

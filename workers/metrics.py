@@ -26,7 +26,9 @@ from prometheus_client import REGISTRY, make_wsgi_app
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.runtime import PrometheusConfig, Runtime
+
+from workers.client import telemetry
 
 
 def free_port() -> int:
@@ -119,7 +121,7 @@ def http_url(host: str, port: int, path: str = "") -> str:
 def serve_metrics(port: int, host: str = "127.0.0.1") -> MetricsEndpoint:
     """Start /metrics on ``host``:``port`` and return the Temporal runtime that feeds it."""
     sdk_port = free_port()
-    runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"127.0.0.1:{sdk_port}")))
+    runtime = Runtime(telemetry=telemetry(PrometheusConfig(bind_address=f"127.0.0.1:{sdk_port}")))
     collector = SdkMetricsCollector(f"http://127.0.0.1:{sdk_port}/metrics")
     REGISTRY.register(collector)
     board = HealthBoard()
