@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, inspect, select
+from sqlalchemy import Connection, Insert, bindparam, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -29,6 +29,28 @@ from store.tables import (
     AdsInventoryRow,
     Base,
 )
+
+# Built once: one campaign-day runs them all, and building a statement costs more than running it on SQLite.
+_DAY_RECORDED = select(AdsDayRow.day).where(
+    AdsDayRow.experiment_id == bindparam("experiment_id"),
+    AdsDayRow.scenario == bindparam("scenario"),
+    AdsDayRow.campaign_id == bindparam("campaign_id"),
+    AdsDayRow.day == bindparam("day"),
+)
+_CONTACTS = (
+    select(AdsEventRow.day, AdsEventRow.data_json)
+    .where(
+        AdsEventRow.experiment_id == bindparam("experiment_id"),
+        AdsEventRow.scenario == bindparam("scenario"),
+        AdsEventRow.campaign_id == bindparam("campaign_id"),
+        AdsEventRow.day <= bindparam("day"),
+        AdsEventRow.kind == bindparam("kind"),
+    )
+    .order_by(AdsEventRow.day, AdsEventRow.seq)
+)
+_INSERT: dict[type[Base], Insert] = {
+    table: insert(table) for table in (AdsDayRow, AdsDealRow, AdsDeliveryRow, AdsClaimRow, AdsContextRow, AdsEventRow)
+}
 
 
 class ExperimentConflict(Exception):
@@ -83,17 +105,10 @@ async def record_day(engine: AsyncEngine, record: DayRecord) -> WrittenDay | Non
 
 def _record_day(connection: Connection, record: DayRecord) -> WrittenDay | None:
     key = {"experiment_id": record.experiment_id, "scenario": record.scenario}
-    done = connection.execute(
-        select(AdsDayRow.day).where(
-            AdsDayRow.experiment_id == record.experiment_id,
-            AdsDayRow.scenario == record.scenario,
-            AdsDayRow.campaign_id == record.campaign_id,
-            AdsDayRow.day == record.day,
-        )
-    ).first()
-    if done is not None:
+    day_key = {**key, "campaign_id": record.campaign_id, "day": record.day}
+    if connection.execute(_DAY_RECORDED, day_key).first() is not None:
         return None
-    connection.execute(insert(AdsDayRow).values(**key, campaign_id=record.campaign_id, day=record.day))
+    connection.execute(_INSERT[AdsDayRow], [day_key])
     if record.ledger is not None:
         ledger.append_within(connection, record.ledger)
     rows = {
@@ -118,7 +133,7 @@ def _record_day(connection: Connection, record: DayRecord) -> WrittenDay | None:
     }
     for table, values in rows.items():
         if values:
-            connection.execute(insert(table), values)
+            connection.execute(_INSERT[table], values)
     return WrittenDay(first_contact=_first_contacts(connection, record) if record.deals else {})
 
 
@@ -128,15 +143,14 @@ def _first_contacts(connection: Connection, record: DayRecord) -> dict[str, int]
     Reads one campaign's events by primary-key prefix: the cost stays per campaign, not per study."""
     auction = record.scenario == "A"
     found = connection.execute(
-        select(AdsEventRow.day, AdsEventRow.data_json)
-        .where(
-            AdsEventRow.experiment_id == record.experiment_id,
-            AdsEventRow.scenario == record.scenario,
-            AdsEventRow.campaign_id == record.campaign_id,
-            AdsEventRow.day <= record.day,
-            AdsEventRow.kind == ("auction" if auction else "negotiation"),
-        )
-        .order_by(AdsEventRow.day, AdsEventRow.seq)
+        _CONTACTS,
+        {
+            "experiment_id": record.experiment_id,
+            "scenario": record.scenario,
+            "campaign_id": record.campaign_id,
+            "day": record.day,
+            "kind": "auction" if auction else "negotiation",
+        },
     )
     first: dict[str, int] = {}
     for day, data_json in found:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, insert, select, union, update
+from sqlalchemy import Connection, bindparam, insert, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,6 +21,29 @@ _COLUMNS = (
     "author",
     "sim_time",
     "idempotency_key",
+)
+
+
+# Built once: a chain is read and appended to for every campaign-day, and building a statement (and its cache key)
+# costs more than running it on SQLite.
+_CHAIN = (
+    select(LedgerRow.__table__).where(LedgerRow.chain_id == bindparam("chain_id")).order_by(LedgerRow.seq, LedgerRow.id)
+)
+_HEAD = select(LedgerHeadRow.__table__).where(LedgerHeadRow.chain_id == bindparam("chain_id"))
+_HEAD_FOR_UPDATE = (
+    select(LedgerHeadRow.length, LedgerHeadRow.head_hash)
+    .where(LedgerHeadRow.chain_id == bindparam("chain_id"))
+    .with_for_update()
+)
+_STORED_KEYS = select(LedgerRow.idempotency_key, LedgerRow.entry_hash).where(
+    LedgerRow.idempotency_key.in_(bindparam("keys", expanding=True))
+)
+_INSERT_ENTRIES = insert(LedgerRow)
+_INSERT_HEAD = insert(LedgerHeadRow)
+_MOVE_HEAD = (
+    update(LedgerHeadRow)
+    .where(LedgerHeadRow.chain_id == bindparam("moved_chain_id"))
+    .values(length=bindparam("new_length"), head_hash=bindparam("new_head_hash"))
 )
 
 
@@ -48,19 +71,11 @@ def append_within(connection: Connection, batch: AppendBatch) -> AppendResult:
     broken = verify_segment(batch.entries, prev_hash=batch.entries[0].prev_hash)
     if broken is not None:
         raise LedgerConflict(f"chain {batch.chain_id}: batch entry seq {broken.seq}: {broken.detail}")
-    head = (
-        connection.execute(
-            select(LedgerHeadRow.length, LedgerHeadRow.head_hash)
-            .where(LedgerHeadRow.chain_id == batch.chain_id)
-            .with_for_update()
-        )
-    ).one_or_none()
+    head = connection.execute(_HEAD_FOR_UPDATE, {"chain_id": batch.chain_id}).one_or_none()
     length, head_hash = (head.length, head.head_hash) if head else (0, GENESIS_HASH)
 
     keys = [entry.idempotency_key for entry in batch.entries]
-    rows = connection.execute(
-        select(LedgerRow.idempotency_key, LedgerRow.entry_hash).where(LedgerRow.idempotency_key.in_(keys))
-    )
+    rows = connection.execute(_STORED_KEYS, {"keys": keys})
     stored: dict[str, str] = dict(rows.all())
     for entry in batch.entries:
         if entry.idempotency_key in stored and stored[entry.idempotency_key] != entry.entry_hash:
@@ -78,13 +93,13 @@ def append_within(connection: Connection, batch: AppendBatch) -> AppendResult:
                 f"chain {batch.chain_id}: holds {length} entries ending in {head_hash[:12]}, "
                 f"but the batch continues seq {first.seq} from {first.prev_hash[:12]}"
             )
-        connection.execute(insert(LedgerRow), [entry.model_dump(include=set(_COLUMNS)) for entry in fresh])
+        connection.execute(_INSERT_ENTRIES, [entry.model_dump(include=set(_COLUMNS)) for entry in fresh])
         length, head_hash = fresh[-1].seq + 1, fresh[-1].entry_hash
-        values = {"length": length, "head_hash": head_hash}
         if head:
-            connection.execute(update(LedgerHeadRow).where(LedgerHeadRow.chain_id == batch.chain_id).values(**values))
+            moved = {"moved_chain_id": batch.chain_id, "new_length": length, "new_head_hash": head_hash}
+            connection.execute(_MOVE_HEAD, moved)
         else:
-            connection.execute(insert(LedgerHeadRow).values(chain_id=batch.chain_id, **values))
+            connection.execute(_INSERT_HEAD, [{"chain_id": batch.chain_id, "length": length, "head_hash": head_hash}])
 
     return AppendResult(
         chain_id=batch.chain_id,
@@ -104,23 +119,10 @@ async def chain_ids(engine: AsyncEngine) -> list[str]:
 async def read_chain(engine: AsyncEngine, chain_id: str) -> tuple[list[LedgerEntry], list[int], ChainHead | None]:
     """Entries in seq order (ties by row id), their row ids, and the recorded head."""
     async with engine.connect() as connection:
-        rows = (
-            (
-                await connection.execute(
-                    select(LedgerRow.__table__)
-                    .where(LedgerRow.chain_id == chain_id)
-                    .order_by(LedgerRow.seq, LedgerRow.id)
-                )
-            )
-            .mappings()
-            .all()
-        )
-        head = (
-            (await connection.execute(select(LedgerHeadRow.__table__).where(LedgerHeadRow.chain_id == chain_id)))
-            .mappings()
-            .one_or_none()
-        )
-    entries = [LedgerEntry.model_validate({name: row[name] for name in _COLUMNS}) for row in rows]
+        rows = (await connection.execute(_CHAIN, {"chain_id": chain_id})).mappings().all()
+        head = (await connection.execute(_HEAD, {"chain_id": chain_id})).mappings().one_or_none()
+    # Typed by the table's columns already: built without a second validation (a chain is read whole, often).
+    entries = [LedgerEntry.model_construct(**{name: row[name] for name in _COLUMNS}) for row in rows]
     return entries, [row["id"] for row in rows], ChainHead.model_validate(dict(head)) if head else None
 
 
