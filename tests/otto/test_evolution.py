@@ -392,7 +392,8 @@ async def test_a_run_obeys_resize_pause_resume_and_stop_across_continue_as_new(
             task_queue=task_queue,
             execution_timeout=timedelta(seconds=240),
         )
-        handle = client.get_workflow_handle(f"evolve-{run_id}")  # the latest run, across continue-as-new
+        # The latest run, across continue-as-new; typed by hand (mypy 2.4 cannot infer the typed form's types).
+        handle = client.get_workflow_handle(f"evolve-{run_id}", result_type=EvolutionResult)
         with pytest.raises(WorkflowUpdateFailedError):
             await handle.execute_update(EvolutionWorkflow.set_population_size, 1)
         assert await handle.execute_update(EvolutionWorkflow.set_population_size, 6) == 6
