@@ -270,6 +270,10 @@ class BuildTransfer(_Frozen):
     payment_id: str
     wallet_url: str
     destinations: tuple[Destination, ...]
+    daemon_url: str | None = Field(None, description="the wallet's node; None: build without waiting (older runs)")
+    at_height: int | None = Field(
+        None, description="the block count the wallet's node must have reached before the wallet refreshes and builds"
+    )
 
 
 class Built(_Frozen):

@@ -22,6 +22,7 @@ import httpx
 
 from activities.monero.rpc import DaemonClient, WalletClient
 from localnet.monero import processes
+from localnet.ports import free_port
 from store.files import write_atomically
 
 BANK = "bank"
@@ -65,8 +66,8 @@ async def build_snapshot(
     node = processes.NodeProcess(
         name="genesis",
         data_dir=work / "node",
-        rpc_port=processes.free_port(),
-        p2p_port=processes.free_port(),
+        rpc_port=free_port(),
+        p2p_port=free_port(),
         difficulty=difficulty,
         offline=True,
     )
@@ -74,7 +75,7 @@ async def build_snapshot(
         name="genesis-wallet",
         wallet_dir=work / WALLETS,
         ringdb_dir=work / "ringdb",
-        rpc_port=processes.free_port(),
+        rpc_port=free_port(),
         daemon=f"127.0.0.1:{node.rpc_port}",
         log_file=work / "wallet-rpc.log",
     )

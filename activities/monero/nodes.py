@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,6 +26,7 @@ from activities.monero import genesis as snapshots
 from activities.monero.genesis import wait_until
 from activities.monero.rpc import DaemonClient, WalletClient
 from localnet.monero import processes
+from localnet.ports import free_port
 from models.monero_run import (
     Genesis,
     GenesisRequest,
@@ -87,10 +88,18 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _check_own_port(name: str, pid: int, port: int) -> None:
-    """The answer on ``port`` came from the process just launched, not from another program holding the port."""
+async def launched_answers(
+    process: str, pid: int, port: int, probe: Callable[[], Awaitable[object]], *, gone: str
+) -> None:
+    """The process just launched (``process``: "monerod node_0") answers on ``port``: it has not exited (``gone``
+    says where to look if it has), ``probe`` gets an answer, and that answer came from this PID, not from another
+    program holding the port (its own start would then have failed on the bind)."""
+    code = processes.exited_early(pid)
+    if code is not None:
+        raise ApplicationError(f"{process} exited with code {code}{gone}", type="ProcessExited")
+    await probe()
     if not processes.listens(pid, port):
-        raise ApplicationError(f"{name}: port {port} answers, but not from PID {pid}", type="PortTaken")
+        raise ApplicationError(f"{process}: port {port} answers, but not from PID {pid}", type="PortTaken")
 
 
 class NodeActivities:
@@ -110,8 +119,8 @@ class NodeActivities:
         nodes = tuple(
             NodePlan(
                 name=name,
-                rpc_port=processes.free_port(),
-                p2p_port=processes.free_port(),
+                rpc_port=free_port(),
+                p2p_port=free_port(),
                 data_dir=str(run_dir / "nodes" / name),
                 pool=pool_of.get(name),
             )
@@ -130,8 +139,7 @@ class NodeActivities:
         roles |= dict.fromkeys(agents.pools(config), "pool")
         where = placement.wallet_node | placement.pool_node
         wallets = tuple(
-            WalletPlan(name=name, role=role, node=where[name], rpc_port=processes.free_port())
-            for name, role in roles.items()
+            WalletPlan(name=name, role=role, node=where[name], rpc_port=free_port()) for name, role in roles.items()
         )
         return ProcessPlan(
             run_dir=str(run_dir), difficulty=config.network.consensus.difficulty, nodes=nodes, wallets=wallets
@@ -172,13 +180,8 @@ class NodeActivities:
         daemon = DaemonClient(self._http, plan.url)
 
         async def ready() -> None:
-            code = processes.exited_early(launched.pid)
-            if code is not None:
-                raise ApplicationError(
-                    f"monerod {plan.name} exited with code {code}: see {data_dir / 'monerod.log'}", type="NodeExited"
-                )
-            await daemon.height()
-            _check_own_port(plan.name, launched.pid, plan.rpc_port)
+            gone = f": see {data_dir / 'monerod.log'}"
+            await launched_answers(f"monerod {plan.name}", launched.pid, plan.rpc_port, daemon.height, gone=gone)
 
         await wait_until(ready, timeout=60, tick=_heartbeat)
         return Started(name=plan.name, pid=launched.pid, reused=launched.reused)
@@ -208,11 +211,7 @@ class NodeActivities:
         client = WalletClient(self._http, plan.url)
 
         async def ready() -> None:
-            code = processes.exited_early(launched.pid)
-            if code is not None:
-                raise ApplicationError(f"wallet-rpc {plan.name} exited with code {code}", type="WalletExited")
-            await client.version()
-            _check_own_port(plan.name, launched.pid, plan.rpc_port)
+            await launched_answers(f"wallet-rpc {plan.name}", launched.pid, plan.rpc_port, client.version, gone="")
 
         await wait_until(ready, timeout=60, tick=_heartbeat)
         try:
@@ -276,10 +275,9 @@ class NodeActivities:
         client = WalletClient(self._http, plan.url)
 
         async def answering() -> None:
-            code = processes.exited_early(launched.pid)
-            if code is not None:
-                raise ApplicationError(f"wallet-rpc {plan.name} exited with code {code} on relaunch")
-            await client.version()
+            await launched_answers(
+                f"wallet-rpc {plan.name}", launched.pid, plan.rpc_port, client.version, gone=" on relaunch"
+            )
 
         await wait_until(answering, timeout=60, tick=_heartbeat)
         await beating(client.open_wallet(plan.name))
@@ -289,9 +287,6 @@ class NodeActivities:
         others = [DaemonClient(self._http, other.url) for other in nodes if other.name != node.name]
 
         async def synced() -> None:
-            code = processes.exited_early(pid)
-            if code is not None:
-                raise ApplicationError(f"monerod {node.name} exited with code {code} on relaunch", type="NodeExited")
             info = await daemon.info()
             heights = []
             for other in others:
@@ -302,7 +297,10 @@ class NodeActivities:
             if info.height < max(heights, default=0):
                 raise ApplicationError(f"{node.name} at {info.height}, behind {max(heights)}", type="NodeBehind")
 
-        await wait_until(synced, timeout=timeout, tick=_heartbeat, every=0.25)
+        async def caught_up() -> None:
+            await launched_answers(f"monerod {node.name}", pid, node.rpc_port, synced, gone=" on relaunch")
+
+        await wait_until(caught_up, timeout=timeout, tick=_heartbeat, every=0.25)
 
     @activity.defn(name="monero.await_network")
     async def await_network(self, request: NetworkWait) -> list[NodeReady]:

@@ -11,6 +11,7 @@ workflow id is written as the transaction's note in the sender's wallet.
 from __future__ import annotations
 
 import asyncio
+import time
 
 import httpx
 from prometheus_client import Counter
@@ -35,6 +36,24 @@ TRANSACTIONS_SENT = Counter("monerosim_transactions_sent", "Transactions relayed
 PAYMENTS_SKIPPED = Counter("monerosim_payments_skipped", "Payments a user could not afford at the time", ["reason"])
 
 
+def is_funding(payment_id: str) -> bool:
+    """The bank's funding of the users (``<run>/fund/<batch>``), not a user's payment (``<run>/pay/...``)."""
+    return "/fund/" in payment_id
+
+
+async def until_height(daemon: DaemonClient, height: int, *, timeout: float = 60) -> None:
+    """Poll the node until it has ``height`` blocks. A payment is decided at a height; its wallet must see that
+    chain before it builds, whether or not the block has reached the other nodes yet."""
+    deadline = time.monotonic() + timeout
+    pause = 0.02
+    while (await daemon.height()).height < height:
+        if time.monotonic() > deadline:
+            raise ApplicationError(f"{daemon.url} has not reached {height} blocks", type="NotAtHeight")
+        activity.heartbeat()
+        await asyncio.sleep(pause)
+        pause = min(0.1, pause * 1.5)
+
+
 class WalletActivities:
     def __init__(self, http: httpx.AsyncClient) -> None:
         self._http = http
@@ -42,6 +61,8 @@ class WalletActivities:
     @activity.defn(name="monero.build_transfer")
     async def build_transfer(self, request: BuildTransfer) -> Built:
         wallet = WalletClient(self._http, request.wallet_url)
+        if request.daemon_url is not None and request.at_height is not None:
+            await until_height(DaemonClient(self._http, request.daemon_url), request.at_height)
         await wallet.refresh()
         destinations = [wire.Destination(address=d.address, amount=d.amount) for d in request.destinations]
         try:
@@ -50,7 +71,7 @@ class WalletActivities:
             if err.type in ("InsufficientFunds", "NotEnoughOutputs"):
                 PAYMENTS_SKIPPED.labels(err.type).inc()
                 reason = err.message
-                if "/fund/" in request.payment_id:
+                if is_funding(request.payment_id):
                     # A bank that cannot fund ends the run: the error then says what the wallet saw.
                     held = await wallet.balance()
                     reason += f"; the bank's wallet holds {held.balance}, {held.unlocked_balance} unlocked"
@@ -82,7 +103,7 @@ class WalletActivities:
                 f"relayed {relayed}, expected {request.tx_hash}", type="RelayMismatch", non_retryable=True
             )
         await wallet.set_tx_note(request.tx_hash, request.payment_id)
-        TRANSACTIONS_SENT.labels("funding" if "/fund/" in request.payment_id else "payment").inc()
+        TRANSACTIONS_SENT.labels("funding" if is_funding(request.payment_id) else "payment").inc()
         return Relayed(tx_hash=request.tx_hash, already=False)
 
     @staticmethod

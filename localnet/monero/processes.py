@@ -14,19 +14,18 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from localnet.ports import LOOPBACK
 from store.files import write_atomically
 
 PACKAGE = "monero"
 MONEROD = "monerod"
 WALLET_RPC = "monero-wallet-rpc"
-LOOPBACK = "127.0.0.1"
 
 # Popen objects of the processes this worker started, so a stopped one is reaped, not left a zombie.
 _children: dict[int, subprocess.Popen[bytes]] = {}
@@ -48,12 +47,6 @@ def binary(name: str) -> str:
 def require_binaries() -> None:
     binary(MONEROD)
     binary(WALLET_RPC)
-
-
-def free_port(host: str = LOOPBACK) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
 
 
 def is_loopback(host: str) -> bool:

@@ -15,8 +15,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from localnet.ports import free_port
 from tests.cli.helpers import environment, simctl
-from workers.metrics import free_port
 
 
 @dataclass(frozen=True)

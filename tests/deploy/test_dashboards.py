@@ -21,6 +21,7 @@ from temporalio.client import Client, WorkflowFailureError
 
 from localnet.ottochain.chain import Faults
 from localnet.ottochain.server import OttoChainServer
+from localnet.ports import free_port
 from models.ads import ExperimentSpec
 from models.otto import FiberSpec
 from models.task_queues import TaskQueue
@@ -28,7 +29,6 @@ from tests.cli.helpers import Service, environment, scrape
 from tests.deploy.compose import ROOT
 from tests.otto.conftest import PASSPHRASE, Pool
 from tests.unit.test_metric_names import all_metrics
-from workers.metrics import free_port
 from workflows.ads.experiment import ExperimentWorkflow
 from workflows.otto.fiber import FiberWorkflow
 

@@ -11,6 +11,7 @@ import pytest
 from activities.monero.nodes import NodeActivities
 from activities.monero.rpc import DaemonClient, WalletClient
 from localnet.monero import processes
+from localnet.ports import free_port
 from models.monero_run import GenesisRequest, NodePlan, NodeStart, StopRequest, WalletPlan, WalletStart
 
 pytestmark = pytest.mark.monerod
@@ -26,11 +27,11 @@ async def test_a_node_and_the_bank_start_from_copies_of_the_snapshot(
     assert genesis.height == 101
     node = NodePlan(
         name="node_0",
-        rpc_port=processes.free_port(),
-        p2p_port=processes.free_port(),
+        rpc_port=free_port(),
+        p2p_port=free_port(),
         data_dir=str(tmp_path / "nodes" / "node_0"),
     )
-    bank = WalletPlan(name="bank", role="bank", node="node_0", rpc_port=processes.free_port())
+    bank = WalletPlan(name="bank", role="bank", node="node_0", rpc_port=free_port())
     try:
         start = NodeStart(run_dir=str(tmp_path), node=node, peers=(), genesis_dir=genesis.dir, difficulty=1)
         started = await activities.start_node(start)

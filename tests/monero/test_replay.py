@@ -3,7 +3,9 @@
 tests/monero/record_histories.py recorded them from one small run: ``v1-*`` by the code before host queues
 (everything on the shared monero queue), ``v2-*`` by the code with them (the run claims a host, then its process
 activities go to that host's queue), so both branches of ``workflow.patched("monero-host-queue")`` are covered;
-``v3-*`` by the code that also watches the run's processes (``workflow.patched("monero-relaunch-node")``).
+``v3-*`` by the code that also watches the run's processes (``workflow.patched("monero-relaunch-node")``);
+``v4-*`` by the code that makes a window's payments while the round's block propagates
+(``workflow.patched("monero-pay-while-propagating")``).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def scheduled(history: WorkflowHistory) -> list[tuple[str, str]]:
     ]
 
 
-@pytest.mark.parametrize("tag", ["v1", "v2", "v3"])
+@pytest.mark.parametrize("tag", ["v1", "v2", "v3", "v4"])
 @pytest.mark.parametrize("kind", KINDS)
 async def test_saved_monero_histories_replay_with_the_current_code(tag: str, kind: str):
     replayer = Replayer(workflows=MONERO_WORKFLOWS, data_converter=pydantic_data_converter)
@@ -63,3 +65,32 @@ def test_the_saved_runs_took_both_branches_of_the_relaunch_patch():
     after = scheduled(load("v3", "network"))
     watched = [queue for name, queue in after if name == "monero.supervise_nodes"]
     assert len(watched) == 1 and watched[0].startswith("simctl-monero@")
+
+
+def child_spans(history: WorkflowHistory) -> dict[str, tuple[int, int]]:
+    """Each child workflow's id: (event id of its start, event id of its completion)."""
+    started: dict[int, str] = {}
+    spans: dict[str, tuple[int, int]] = {}
+    for e in history.events:
+        if e.HasField("start_child_workflow_execution_initiated_event_attributes"):
+            started[e.event_id] = e.start_child_workflow_execution_initiated_event_attributes.workflow_id
+        elif e.HasField("child_workflow_execution_completed_event_attributes"):
+            initiated = e.child_workflow_execution_completed_event_attributes.initiated_event_id
+            spans[started[initiated]] = (initiated, e.event_id)
+    return spans
+
+
+def payments_started_during_a_round(history: WorkflowHistory) -> list[str]:
+    spans = child_spans(history)
+    rounds = [span for child, span in spans.items() if "/block/run-" in child]
+    return sorted(
+        child
+        for child, (start, _) in spans.items()
+        if "/pay/" in child and any(first < start < last for first, last in rounds)
+    )
+
+
+def test_the_saved_runs_took_both_branches_of_the_pay_while_propagating_patch():
+    """v3 made a window's payments after the round had propagated everywhere; v4 while it propagates."""
+    assert payments_started_during_a_round(load("v3", "network")) == []
+    assert payments_started_during_a_round(load("v4", "network")) != []

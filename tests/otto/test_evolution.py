@@ -23,6 +23,7 @@ from activities.otto.identity import IdentityActivities
 from activities.otto.keyring import Keyring
 from localnet.ottochain.chain import Faults
 from localnet.ottochain.server import OttoChainServer
+from localnet.ports import free_port
 from models.evolution import EvolutionProgress, EvolutionResult, EvolutionSpec, LifecycleResult
 from models.otto import OttoEndpoints
 from sim.otto.fibers.agent_identity import (
@@ -42,7 +43,7 @@ from store.wallets import generate_pool
 from tests.otto.conftest import PASSPHRASE
 from tests.polling import eventually
 from workers.client import connect
-from workers.metrics import free_port, serve_metrics
+from workers.metrics import serve_metrics
 from workflows.otto.evolution import EvolutionWorkflow
 from workflows.otto.fiber import FiberWorkflow
 from workflows.otto.generation import GenerationWorkflow

@@ -19,6 +19,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from localnet.ottochain.server import OttoChainServer
+from localnet.ports import free_port
 from models.evolution import ChainHealthView, EvolutionResult, HealthEventKind, HealthSettings
 from models.otto_health import HealthReport
 from sim.otto.breaker import backoff_ms
@@ -28,7 +29,7 @@ from tests.otto import test_evolution as evolution_tests
 from tests.otto.test_evolution import evolution_spec, evolve
 from tests.polling import eventually
 from workers.client import connect
-from workers.metrics import free_port, serve_metrics
+from workers.metrics import serve_metrics
 from workers.stack import health_source
 from workflows.otto.evolution import EvolutionWorkflow
 from workflows.otto.generation import GenerationWorkflow

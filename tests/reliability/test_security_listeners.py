@@ -22,10 +22,9 @@ from pathlib import Path
 import pytest
 
 from localnet.monero.processes import NodeProcess, WalletProcess, launch, stop
-from localnet.monero.processes import free_port as monero_port
 from localnet.ottochain.server import OttoChainServer
+from localnet.ports import free_port
 from tests.cli.helpers import ROOT, environment
-from workers.metrics import free_port
 
 pytestmark = pytest.mark.reliability
 
@@ -150,13 +149,13 @@ async def test_the_ottochain_node_listens_on_loopback_only():
 def test_monerod_and_wallet_rpc_listen_on_loopback_only(tmp_path: Path):
     if not (shutil.which("monerod") and shutil.which("monero-wallet-rpc")):
         pytest.skip("monerod / monero-wallet-rpc not installed (Debian package monero)")
-    node = NodeProcess(name="node", data_dir=tmp_path / "node", rpc_port=monero_port(), p2p_port=monero_port())
+    node = NodeProcess(name="node", data_dir=tmp_path / "node", rpc_port=free_port(), p2p_port=free_port())
     node.data_dir.mkdir()
     wallet = WalletProcess(
         name="wallet",
         wallet_dir=tmp_path / "wallets",
         ringdb_dir=tmp_path / "ringdb",
-        rpc_port=monero_port(),
+        rpc_port=free_port(),
         daemon=f"{node.host}:{node.rpc_port}",
         log_file=tmp_path / "wallet-rpc.log",
     )

@@ -9,7 +9,8 @@ import urllib.request
 
 import pytest
 
-from workers.metrics import free_port, serve_metrics
+from localnet.ports import free_port
+from workers.metrics import serve_metrics
 
 
 def get(url: str) -> tuple[int, str, str]:

@@ -27,6 +27,7 @@ from temporalio.client import Client
 
 from localnet.ottochain.chain import Faults
 from localnet.ottochain.server import OttoChainServer
+from localnet.ports import free_port
 from localnet.temporal_dev import DevServer, DevServerConfig
 from models.ads import ExperimentSpec
 from models.otto import FiberProgress, FiberSpec
@@ -37,7 +38,6 @@ from tests.cli.helpers import ROOT, Service, environment
 from tests.otto.conftest import PASSPHRASE, Pool
 from tests.polling import eventually
 from workers.client import connect
-from workers.metrics import free_port
 from workflows.ads.experiment import ExperimentWorkflow
 from workflows.otto.fiber import FiberWorkflow
 

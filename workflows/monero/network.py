@@ -83,6 +83,7 @@ MINUTE_WINDOWS = "monero-minute-windows"
 SEARCH_HEIGHT = "monero-search-height"
 HOST_QUEUE = "monero-host-queue"
 RELAUNCH_NODE = "monero-relaunch-node"
+PAY_WHILE_PROPAGATING = "monero-pay-while-propagating"
 # The run's Height search attribute: each upsert is a visibility write, so at most one per this much workflow time.
 HEIGHT_EVERY = timedelta(seconds=5)
 
@@ -373,8 +374,11 @@ class MoneroNetworkWorkflow:
             if block_due and (not minute_due or state.next_block_time <= minute_time):
                 await clock.advance_to(state.next_block_time)
                 state = state.model_copy(update={"sim_time": clock.now})
-                state = await self._mine(spec, state, phase="run", pool=state.next_block_pool)
-                state = self._schedule_next_block(spec, state)
+                if spec.config.simulation.acceleration == 0 and workflow.patched(PAY_WHILE_PROPAGATING):
+                    state = await self._mine_and_pay(spec, state, clock)
+                else:
+                    state = await self._mine(spec, state, phase="run", pool=state.next_block_pool)
+                    state = self._schedule_next_block(spec, state)
                 self._state = state
                 rounds_here += 1
                 if rounds_here >= spec.rounds_per_run or workflow.info().is_continue_as_new_suggested():
@@ -448,6 +452,9 @@ class MoneroNetworkWorkflow:
 
     async def _minutes(self, spec: RunSpec, state: NetworkState, minutes: range) -> NetworkState:
         """Every user's payments of ``minutes``: one user's in minute order (one wallet), users side by side."""
+        return self._paid(state, minutes, await self._pay_window(spec, state, minutes))
+
+    async def _pay_window(self, spec: RunSpec, state: NetworkState, minutes: range) -> list[PaymentOutcome]:
         plan = state.plan
         by_user: dict[str, list[tuple[int, agents.Decision]]] = {}
         for user in agents.users(spec.config):
@@ -481,7 +488,10 @@ class MoneroNetworkWorkflow:
             return outcomes
 
         chains = await asyncio.gather(*(in_turn(decisions) for decisions in by_user.values()))
-        outcomes = [outcome for chain in chains for outcome in chain]
+        return [outcome for chain in chains for outcome in chain]
+
+    @staticmethod
+    def _paid(state: NetworkState, minutes: range, outcomes: list[PaymentOutcome]) -> NetworkState:
         sent = [o.tx_hash for o in outcomes if o.status == "sent" and o.tx_hash]
         return state.model_copy(
             update={
@@ -492,6 +502,42 @@ class MoneroNetworkWorkflow:
                 "payments_skipped": state.payments_skipped + len(outcomes) - len(sent),
             }
         )
+
+    async def _mine_and_pay(self, spec: RunSpec, state: NetworkState, clock: SimClock) -> NetworkState:
+        """A scheduled block and, while it propagates, the payments of the minutes up to the next one.
+
+        Each payment waits only until its own wallet's node has the new block (monero.build_transfer's
+        ``at_height``), not every node: the propagation to the last node, measured by the round, overlaps the
+        payments. A payment is relayed only after its node has the block, so it cannot enter that block; the
+        next block is mined only after both the round and the payments are done, as when they ran in turn."""
+        number = state.round + 1
+        round_ = await workflow.start_child_workflow(
+            MiningRoundWorkflow.run,
+            self._round_spec(spec, state, phase="run", pool=state.next_block_pool, count=1),
+            id=f"{spec.run_id}/block/run-{number}",
+        )
+        mined_height = state.height + 1
+        # The next block's time depends on the round number alone, so the window is known before the block is.
+        ahead = self._schedule_next_block(spec, state.model_copy(update={"round": number}))
+        duration = spec.config.simulation.duration
+        block_due = ahead.next_block_time <= duration
+        minute_time = ahead.next_minute * 60
+        window: range | None = None
+        outcomes: list[PaymentOutcome] = []
+        if minute_time < duration and not (block_due and ahead.next_block_time <= minute_time):
+            window = agents.payment_window(ahead.next_minute, duration, ahead.next_block_time if block_due else None)
+            await clock.advance_to(window[-1] * 60)
+            paying = ahead.model_copy(update={"sim_time": clock.now, "height": mined_height})
+            outcomes = await self._pay_window(spec, paying, window)
+        result: RoundResult = await round_
+        state = self._schedule_next_block(spec, self._take_round(state, result, phase="run"))
+        if state.height != mined_height:
+            raise ApplicationError(
+                f"round {number} left the chain at {state.height} blocks, expected {mined_height}", non_retryable=True
+            )
+        if window is None:
+            return state
+        return self._paid(state.model_copy(update={"sim_time": clock.now}), window, outcomes)
 
     def _publish_height(self, height: int, *, final: bool = False) -> None:
         """The Height search attribute, the top block's (``height`` counts blocks), at most every HEIGHT_EVERY."""
@@ -505,28 +551,34 @@ class MoneroNetworkWorkflow:
     async def _mine(
         self, spec: RunSpec, state: NetworkState, *, phase: str, pool: str | None, count: int = 1
     ) -> NetworkState:
-        config = spec.config
-        number = state.round + 1
         result: RoundResult = await workflow.execute_child_workflow(
             MiningRoundWorkflow.run,
-            RoundSpec(
-                run_id=spec.run_id,
-                round=number,
-                sim_time=state.sim_time,
-                phase=phase,
-                seed=config.simulation.seed,
-                shares=config.pool_shares(),
-                pool=pool,
-                plan=state.plan,
-                pool_addresses=state.pool_addresses,
-                expected_height=state.height,
-                cursor=state.cursor,
-                count=count,
-                pending={tx: state.sent_at_height.get(tx, state.height) for tx in state.pending},
-                host_queue=self._host,
-            ),
-            id=f"{spec.run_id}/block/{phase}-{number}",
+            self._round_spec(spec, state, phase=phase, pool=pool, count=count),
+            id=f"{spec.run_id}/block/{phase}-{state.round + 1}",
         )
+        return self._take_round(state, result, phase=phase)
+
+    def _round_spec(self, spec: RunSpec, state: NetworkState, *, phase: str, pool: str | None, count: int) -> RoundSpec:
+        config = spec.config
+        return RoundSpec(
+            run_id=spec.run_id,
+            round=state.round + 1,
+            sim_time=state.sim_time,
+            phase=phase,
+            seed=config.simulation.seed,
+            shares=config.pool_shares(),
+            pool=pool,
+            plan=state.plan,
+            pool_addresses=state.pool_addresses,
+            expected_height=state.height,
+            cursor=state.cursor,
+            count=count,
+            pending={tx: state.sent_at_height.get(tx, state.height) for tx in state.pending},
+            host_queue=self._host,
+        )
+
+    def _take_round(self, state: NetworkState, result: RoundResult, *, phase: str) -> NetworkState:
+        """The state after a round: its blocks, the pending transactions they mined, the pool's count."""
         self._publish_height(result.height + 1)
         mined = {tx for block in result.blocks for tx in block.tx_hashes}
         still = tuple(tx for tx in state.pending if tx not in mined)
@@ -535,7 +587,7 @@ class MoneroNetworkWorkflow:
         scheduled = phase == "run"
         return state.model_copy(
             update={
-                "round": number,
+                "round": state.round + 1,
                 "height": result.height + 1,
                 "cursor": result.cursor,
                 "pending": still,

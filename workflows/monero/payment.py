@@ -42,7 +42,14 @@ class PaymentWorkflow:
             workflow.upsert_search_attributes([sa.EXPERIMENT.value_set(spec.run_id), sa.AGENT.value_set(spec.payer)])
         built = await workflow.execute_activity_method(
             WalletActivities.build_transfer,
-            BuildTransfer(payment_id=payment_id, wallet_url=spec.wallet_url, destinations=spec.destinations),
+            # Built on the chain the payment was decided at: the wallet's own node must have it, the others need not.
+            BuildTransfer(
+                payment_id=payment_id,
+                wallet_url=spec.wallet_url,
+                destinations=spec.destinations,
+                daemon_url=spec.daemon_url,
+                at_height=spec.height,
+            ),
             **options.rpc(120, attempts=20),
             **options.on(spec.host_queue),
         )

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from localnet.monero import processes
+from localnet.ports import free_port
 
 
 @pytest.fixture
@@ -114,7 +115,7 @@ def test_a_port_counts_as_ours_only_while_our_process_listens_on_it(tmp_path: Pa
             time.sleep(0.05)
         port = int(ready.read_text())
         assert processes.listens(listener.pid, port)
-        assert not processes.listens(listener.pid, processes.free_port())
+        assert not processes.listens(listener.pid, free_port())
         assert not processes.listens(os.getpid(), port), "a port another process holds is not ours"
     finally:
         listener.kill()
