@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
@@ -15,7 +13,6 @@ from sim.ads.campaign import ledger_view
 from sim.ads.hallucination import detect
 from sim.ads.inventory import true_inventory
 from sim.ads.slices import world_of
-from sim.hashchain import verify_chain
 from store import ads as ads_store
 from store import ledger
 
@@ -125,19 +122,14 @@ class AdsActivities:
     @activity.defn(name="ads.read_ledger")
     async def read_ledger(self, chain_id: str) -> list[dict]:
         """The chain's payloads up to its first broken link: only what the chain still vouches for."""
-        entries, _, head = await ledger.read_chain(self._engine, chain_id)
-        verdict = verify_chain(entries, chain_id=chain_id, head=head)
-        usable = entries if verdict.broken is None else entries[: verdict.broken.position]
-        return [json.loads(entry.payload_json) for entry in usable]
+        payloads, _ = await ledger.read_vouched_payloads(self._engine, chain_id)
+        return payloads
 
     @activity.defn(name="ads.read_ledger_view")
     async def read_ledger_view(self, chain_id: str) -> LedgerView:
         """What C's buyer takes from its chain each morning (``sim.ads.campaign.ledger_view``) and the recorded head."""
-        entries, _, head = await ledger.read_chain(self._engine, chain_id)
-        verdict = verify_chain(entries, chain_id=chain_id, head=head)
-        usable = entries if verdict.broken is None else entries[: verdict.broken.position]
-        view = ledger_view([json.loads(entry.payload_json) for entry in usable])
-        return view.model_copy(update={"head": head})
+        payloads, head = await ledger.read_vouched_payloads(self._engine, chain_id)
+        return ledger_view(payloads).model_copy(update={"head": head})
 
 
 def _count(record: DayRecord, first_contact: dict[str, int], params: AdsParams | None) -> None:

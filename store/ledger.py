@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any, cast
+
 from sqlalchemy import Connection, bindparam, insert, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from models.ledger import AppendBatch, AppendResult, ChainBreak, ChainHead, ChainVerdict, LedgerEntry
-from sim.hashchain import GENESIS_HASH, verify_chain, verify_segment
+from sim.hashchain import GENESIS_HASH, LinkFields, chain_intact, verify_chain, verify_segment
 from store.engine import run_write
 from store.tables import LedgerHeadRow, LedgerRow
 
@@ -30,6 +33,21 @@ _CHAIN = (
     select(LedgerRow.__table__).where(LedgerRow.chain_id == bindparam("chain_id")).order_by(LedgerRow.seq, LedgerRow.id)
 )
 _HEAD = select(LedgerHeadRow.__table__).where(LedgerHeadRow.chain_id == bindparam("chain_id"))
+# A chain's links as `sim.hashchain.chain_intact` takes them (LinkFields), in the order `_CHAIN` reads them.
+_LINKS = (
+    select(
+        LedgerRow.seq,
+        LedgerRow.payload_json,
+        LedgerRow.payload_hash,
+        LedgerRow.prev_hash,
+        LedgerRow.entry_hash,
+        LedgerRow.author,
+        LedgerRow.sim_time,
+        LedgerRow.idempotency_key,
+    )
+    .where(LedgerRow.chain_id == bindparam("chain_id"))
+    .order_by(LedgerRow.seq, LedgerRow.id)
+)
 _HEAD_FOR_UPDATE = (
     select(LedgerHeadRow.length, LedgerHeadRow.head_hash)
     .where(LedgerHeadRow.chain_id == bindparam("chain_id"))
@@ -124,6 +142,38 @@ async def read_chain(engine: AsyncEngine, chain_id: str) -> tuple[list[LedgerEnt
     # Typed by the table's columns already: built without a second validation (a chain is read whole, often).
     entries = [LedgerEntry.model_construct(**{name: row[name] for name in _COLUMNS}) for row in rows]
     return entries, [row["id"] for row in rows], ChainHead.model_validate(dict(head)) if head else None
+
+
+async def read_vouched_payloads(engine: AsyncEngine, chain_id: str) -> tuple[list[dict[str, Any]], ChainHead | None]:
+    """The chain's payloads up to its first broken link (all of them when it verifies), and the recorded head:
+    what ``read_chain`` and ``verify_chain`` give, read in one transaction and, for an intact chain (the usual
+    case, read every morning by C's buyer), without building and validating an entry per link."""
+    return await run_write(engine, _vouched_payloads, chain_id)
+
+
+def _vouched_payloads(connection: Connection, chain_id: str) -> tuple[list[dict[str, Any]], ChainHead | None]:
+    links = cast(list[LinkFields], [tuple(row) for row in connection.execute(_LINKS, {"chain_id": chain_id})])
+    stored_head = connection.execute(_HEAD, {"chain_id": chain_id}).mappings().one_or_none()
+    head = ChainHead.model_validate(dict(stored_head)) if stored_head else None
+    usable = links
+    if not chain_intact(links, chain_id=chain_id, head=head):
+        entries = [
+            LedgerEntry.model_construct(
+                chain_id=chain_id,
+                seq=seq,
+                payload_json=payload_json,
+                payload_hash=payload_hash,
+                prev_hash=prev_hash,
+                entry_hash=entry_hash,
+                author=author,
+                sim_time=sim_time,
+                idempotency_key=key,
+            )
+            for seq, payload_json, payload_hash, prev_hash, entry_hash, author, sim_time, key in links
+        ]
+        broken = verify_chain(entries, chain_id=chain_id, head=head).broken
+        usable = links if broken is None else links[: broken.position]
+    return [json.loads(link[1]) for link in usable], head
 
 
 async def verify_stored_chain(engine: AsyncEngine, chain_id: str) -> ChainVerdict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from sqlalchemy import delete, func, insert, select, update
@@ -188,6 +189,20 @@ async def test_reordered_rows_are_named(engine: AsyncEngine) -> None:
     )
     broken = (await ledger.verify_stored_chain(engine, CHAIN)).broken
     assert broken is not None and (broken.kind, broken.seq, broken.row_id) == ("reordered", 2, second)
+
+
+async def test_vouched_payloads_stop_at_the_first_broken_link(engine: AsyncEngine) -> None:
+    """What C's buyer reads each morning: the whole chain while it verifies, the part before a forged row after."""
+    chain = await stored_chain(engine)
+    payloads, head = await ledger.read_vouched_payloads(engine, CHAIN)
+    assert payloads == [json.loads(entry.payload_json) for entry in chain]
+    assert head is not None and (head.length, head.head_hash) == (len(chain), chain[-1].entry_hash)
+    await tamper(
+        engine, update(LedgerRow).where(LedgerRow.id == await row_id(engine, 3)).values(payload_json='{"deal":3}')
+    )
+    payloads, _ = await ledger.read_vouched_payloads(engine, CHAIN)
+    assert payloads == [json.loads(entry.payload_json) for entry in chain[:3]]
+    assert await ledger.read_vouched_payloads(engine, "no-such-chain") == ([], None)
 
 
 async def test_deleted_head_record_is_reported(engine: AsyncEngine) -> None:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from models.ledger import ChainHead, LedgerEntry
 from sim.canonical import canonical_json
-from sim.hashchain import GENESIS_HASH, make_entry, verify_chain, verify_segment
+from sim.hashchain import GENESIS_HASH, LinkFields, chain_intact, make_entry, verify_chain, verify_segment
 
 CHAIN = "test-chain"
 
@@ -56,9 +56,15 @@ def first_difference(original: list[LedgerEntry], tampered: list[LedgerEntry]) -
     return min(len(original), len(tampered))
 
 
+def links(chain: list[LedgerEntry]) -> list[LinkFields]:
+    fields = ("seq", "payload_json", "payload_hash", "prev_hash", "entry_hash", "author", "sim_time", "idempotency_key")
+    return [tuple(getattr(entry, name) for name in fields) for entry in chain]
+
+
 def verify(original: list[LedgerEntry], tampered: list[LedgerEntry]):
     verdict = verify_chain(tampered, chain_id=CHAIN, head=head_of(original))
     assert verdict.broken is not None, "tampering went unnoticed"
+    assert not chain_intact(links(tampered), chain_id=CHAIN, head=head_of(original)), "the quick check missed it"
     assert verdict.broken.position == first_difference(original, tampered)
     return verdict.broken
 
@@ -67,6 +73,8 @@ def verify(original: list[LedgerEntry], tampered: list[LedgerEntry]):
 def test_untouched_chain_verifies(chain):
     verdict = verify_chain(chain, chain_id=CHAIN, head=head_of(chain))
     assert verdict.ok
+    assert chain_intact(links(chain), chain_id=CHAIN, head=head_of(chain))
+    assert chain_intact(links(chain), chain_id=CHAIN, head=None)
     assert verdict.length == len(chain)
     assert verdict.head_hash == chain[-1].entry_hash
 
@@ -207,6 +215,8 @@ def test_verification_without_head_cannot_see_a_truncated_tail():
     assert verify_chain(chain[:-1], chain_id=CHAIN).ok
     broken = verify_chain(chain[:-1], chain_id=CHAIN, head=head_of(chain)).broken
     assert broken is not None and broken.kind == "deleted" and broken.seq == 2
+    assert chain_intact(links(chain[:-1]), chain_id=CHAIN, head=None)
+    assert not chain_intact(links(chain[:-1]), chain_id=CHAIN, head=head_of(chain))
 
 
 @given(chains)
