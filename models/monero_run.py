@@ -142,6 +142,9 @@ class Started(_Frozen):
 class StopRequest(_Frozen):
     run_dir: str
     names: tuple[str, ...]
+    waves: tuple[tuple[str, ...], ...] = Field(
+        (), description="the names again, in groups stopped one after the other, each all at once; () = one by one"
+    )
 
 
 class NetworkWait(_Frozen):

@@ -226,14 +226,14 @@ class NodeActivities:
 
     @activity.defn(name="monero.stop_processes")
     async def stop_processes(self, request: StopRequest) -> list[str]:
-        """SIGTERM each recorded process in order, wait up to 20 s, then SIGKILL; the names that were running."""
+        """Stop the recorded processes wave by wave (``waves``; without them, one name after the other): SIGTERM to
+        each of a wave, up to 20 s for all of them to exit, then SIGKILL. The names that were running, in order."""
         run_dir = Path(request.run_dir)
-        stopped = []
-        for name in request.names:
+        stopped: set[str] = set()
+        for wave in request.waves or tuple((name,) for name in request.names):
             _heartbeat()
-            if await asyncio.to_thread(processes.stop_recorded, run_dir, name):
-                stopped.append(name)
-        return stopped
+            stopped.update(await beating(asyncio.to_thread(processes.stop_recorded_all, run_dir, wave)))
+        return [name for name in request.names if name in stopped]
 
     @activity.defn(name="monero.supervise_nodes")
     async def supervise_nodes(self, request: SuperviseRequest) -> None:

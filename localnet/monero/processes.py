@@ -16,7 +16,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -285,37 +285,57 @@ def exited_early(pid: int) -> int | None:
 
 def stop(pid: int, marker: str, *, grace: float = 20.0) -> bool:
     """SIGTERM, wait up to ``grace`` seconds, then SIGKILL. False if it was not running (or not ours)."""
-    if not alive(pid, marker):
-        _reap(pid)
-        return False
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return False
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        _reap(pid)
-        if not alive(pid, marker):
-            return True
-        time.sleep(0.1)
-    if alive(pid, marker):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and alive(pid, marker):
-        _reap(pid)
-        time.sleep(0.05)
-    _reap(pid)
-    return True
+    return bool(_stop_all([(pid, marker)], grace=grace))
 
 
 def stop_recorded(run_dir: Path, name: str, *, grace: float = 20.0) -> bool:
-    record = recorded(run_dir, name)
-    if record is None:
-        return False
-    stopped = stop(*record, grace=grace)
-    pid_file(run_dir, name).unlink(missing_ok=True)
-    return stopped
+    return name in stop_recorded_all(run_dir, [name], grace=grace)
+
+
+def stop_recorded_all(run_dir: Path, names: Iterable[str], *, grace: float = 20.0) -> list[str]:
+    """Stop the recorded processes of ``names`` together: SIGTERM to each, then one grace period for all of them
+    (not one each), then SIGKILL to any still running; their records removed. The names that were running."""
+    records = {name: record for name in names if (record := recorded(run_dir, name)) is not None}
+    stopped = _stop_all(list(records.values()), grace=grace)
+    for name in records:
+        pid_file(run_dir, name).unlink(missing_ok=True)
+    return [name for name, record in records.items() if record in stopped]
+
+
+def _stop_all(targets: list[tuple[int, str]], *, grace: float) -> list[tuple[int, str]]:
+    running = []
+    for pid, marker in targets:
+        if not alive(pid, marker):
+            _reap(pid)
+            continue
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            continue
+        running.append((pid, marker))
+    left = _wait_gone(running, grace)
+    for pid, marker in left:
+        if alive(pid, marker):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    _wait_gone(left, 5)
+    for pid, _ in running:
+        _reap(pid)
+    return running
+
+
+def _wait_gone(targets: list[tuple[int, str]], seconds: float) -> list[tuple[int, str]]:
+    """Wait up to ``seconds`` for ``targets`` to exit; those still running."""
+    deadline = time.monotonic() + seconds
+    left = list(targets)
+    while left:
+        for pid, _ in left:
+            _reap(pid)
+        left = [(pid, marker) for pid, marker in left if alive(pid, marker)]
+        if not left or time.monotonic() >= deadline:
+            break
+        time.sleep(0.05)
+    return left
 
 
 def _reap(pid: int) -> None:

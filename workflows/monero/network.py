@@ -711,12 +711,12 @@ class MoneroNetworkWorkflow:
         plan = self._plan
         if plan is None:
             return
-        # Wallets first (they save on SIGTERM), then nodes.
-        names = tuple(w.name for w in plan.wallets) + tuple(n.name for n in plan.nodes)
+        # Wallets first (they save on SIGTERM), then nodes; each group all at once.
+        wallets, nodes = tuple(w.name for w in plan.wallets), tuple(n.name for n in plan.nodes)
         await workflow.execute_activity_method(
             NodeActivities.stop_processes,
-            StopRequest(run_dir=plan.run_dir, names=names),
-            start_to_close_timeout=timedelta(seconds=30 * len(names) + 30),
+            StopRequest(run_dir=plan.run_dir, names=wallets + nodes, waves=(wallets, nodes)),
+            start_to_close_timeout=timedelta(seconds=30 * len(wallets + nodes) + 30),
             heartbeat_timeout=timedelta(seconds=60),
             **options.on(self._host),
         )

@@ -121,3 +121,29 @@ def test_a_port_counts_as_ours_only_while_our_process_listens_on_it(tmp_path: Pa
         listener.kill()
         listener.wait()
     assert not processes.listens(listener.pid, port), "a process that is gone listens on nothing"
+
+
+def test_processes_stopped_together_share_one_grace_period(tmp_path: Path):
+    """Each gets SIGTERM before any is waited for; ones that ignore it are killed after the one grace period."""
+    script = (
+        "import pathlib, signal, sys, time\n"
+        "signal.signal(signal.SIGTERM, lambda *_: pathlib.Path(sys.argv[1]).write_text(repr(time.time())))\n"
+        "pathlib.Path(sys.argv[1] + '.up').touch()\n"
+        "while True: time.sleep(0.05)\n"
+    )
+    names = [f"stubborn_{i}" for i in range(3)]
+    launched = {}
+    for name in names:
+        marker = str(tmp_path / name)
+        launched[name] = processes.launch(
+            tmp_path, name, [sys.executable, "-c", script, marker], marker=marker, log=tmp_path / f"{name}.log"
+        )
+    deadline = time.monotonic() + 20
+    while not all((tmp_path / f"{name}.up").exists() for name in names):
+        assert time.monotonic() < deadline, "the processes did not start"
+        time.sleep(0.05)
+    assert processes.stop_recorded_all(tmp_path, [*names, "never_started"], grace=1) == names
+    terms = [float((tmp_path / name).read_text()) for name in names]
+    assert max(terms) - min(terms) < 1, "one waited out its grace before the next got SIGTERM"
+    assert not any(processes.alive(launched[name].pid, launched[name].marker) for name in names)
+    assert processes.recorded_all(tmp_path) == {}
