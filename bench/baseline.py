@@ -1,7 +1,7 @@
 """The bare baseline every benchmark is measured against: N workflows x K no-op activities.
 
-Sandboxed, with the project's data converter, on the same server: so a domain benchmark's ratio to it
-shows what the domain's own work costs, not what Temporal costs.
+Sandboxed, with the project's data converter and workflow runner (workers/runner.py), on the same server: so a
+domain benchmark's ratio to it shows what the domain's own work costs, not what Temporal costs.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from temporalio import activity, workflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.worker import Worker
+
+from workers.runner import project_runner
 
 
 @activity.defn(name="bench.noop")
@@ -50,7 +52,10 @@ class BaselineResult:
 async def measure_baseline(client: Client, *, workflows: int, activities: int, warmup: int = 5) -> BaselineResult:
     """Start ``workflows`` concurrently, each running ``activities`` in sequence; time first start to last end."""
     task_queue = f"bench-baseline-{uuid.uuid4().hex[:8]}"
-    async with Worker(client, task_queue=task_queue, workflows=[BaselineWorkflow], activities=[noop]):
+    runner = project_runner(client.data_converter)
+    async with Worker(
+        client, task_queue=task_queue, workflows=[BaselineWorkflow], activities=[noop], workflow_runner=runner
+    ):
         await _run_batch(client, task_queue, warmup, activities)
         started = time.perf_counter()
         await _run_batch(client, task_queue, workflows, activities)

@@ -30,6 +30,7 @@ from store.tables import Base
 from tests.throwaway_postgres import ThrowawayPostgres, throwaway_postgres
 from workers.client import connect, ensure_search_attributes
 from workers.metrics import free_port
+from workers.runner import project_runner
 
 # Any PostgreSQL you choose; unset, the session starts its own (tests/throwaway_postgres.py).
 EXTERNAL_PG_URL = os.environ.get("SIMCTL_TEST_PG_URL")
@@ -79,14 +80,20 @@ def task_queue() -> str:
 
 @pytest.fixture
 def run_worker(client: Client, task_queue: str):
-    """``async with run_worker(workflows=[...], activities=[...]):`` polls the test's own queue."""
+    """``async with run_worker(workflows=[...], activities=[...]):`` polls the test's own queue, with the workflow
+    runner the project's workers use (workers/runner.py)."""
 
     @asynccontextmanager
     async def start(
         *, workflows: Sequence[type] = (), activities: Sequence[Callable] = (), on_client: Client | None = None
     ) -> AsyncIterator[Worker]:
+        polling = on_client or client
         worker = Worker(
-            on_client or client, task_queue=task_queue, workflows=list(workflows), activities=list(activities)
+            polling,
+            task_queue=task_queue,
+            workflows=list(workflows),
+            activities=list(activities),
+            workflow_runner=project_runner(polling.data_converter),
         )
         async with worker:
             yield worker

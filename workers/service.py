@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 
 from models.task_queues import host_queue
 from workers.registry import QUEUES, QueueSpec, WorkerResources
+from workers.runner import project_runner
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ def build_workers(client: Client, resources: WorkerResources, queues: Iterable[Q
                 workflows=list(spec.workflows),
                 activities=list(spec.activities(resources)),
                 graceful_shutdown_timeout=timedelta(seconds=10),
+                workflow_runner=project_runner(client.data_converter),
             )
         )
         if spec.host_activities is not None:
