@@ -22,7 +22,9 @@ from activities.monero import wire
 
 M = TypeVar("M", bound=BaseModel)
 
-RETRYABLE_WALLET_CODES = {-3: "DaemonBusy", -38: "NoDaemonConnection"}
+# Code 0 is no wallet-rpc error code: an answer without one (and without a message) came from a wallet whose daemon
+# had just been killed (tests/reliability/test_monero_node_kill.py): retried, within the activity's attempts.
+RETRYABLE_WALLET_CODES = {0: "WalletUnavailable", -3: "DaemonBusy", -38: "NoDaemonConnection"}
 NON_RETRYABLE_WALLET_CODES = {
     -2: "BadAddress",
     -8: "UnknownTx",

@@ -76,6 +76,11 @@ class WalletActivities:
                     held = await wallet.balance()
                     reason += f"; the bank's wallet holds {held.balance}, {held.unlocked_balance} unlocked"
                 return Built(status="insufficient", reason=reason)
+            if err.type == "WalletError":
+                # -4: whatever the wallet's daemon could not serve. A node relaunched after a crash answers BUSY
+                # until it has caught up ("failed to get output distribution"). Nothing was relayed: build again,
+                # within the activity's attempts.
+                raise ApplicationError(f"{err.message}: retried", type="BuildFailed") from err
             raise
         return Built(
             status="built", tx_hash=built.tx_hash, fee=built.fee, amount=built.amount, tx_metadata=built.tx_metadata

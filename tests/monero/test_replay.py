@@ -5,7 +5,8 @@ tests/monero/record_histories.py recorded them from one small run: ``v1-*`` by t
 activities go to that host's queue), so both branches of ``workflow.patched("monero-host-queue")`` are covered;
 ``v3-*`` by the code that also watches the run's processes (``workflow.patched("monero-relaunch-node")``);
 ``v4-*`` by the code that makes a window's payments while the round's block propagates
-(``workflow.patched("monero-pay-while-propagating")``).
+(``workflow.patched("monero-pay-while-propagating")``); ``v5-*`` by the code that writes a payment's and a
+block's rows as local activities (``workflow.patched("monero-local-records")``).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def scheduled(history: WorkflowHistory) -> list[tuple[str, str]]:
     ]
 
 
-@pytest.mark.parametrize("tag", ["v1", "v2", "v3", "v4"])
+@pytest.mark.parametrize("tag", ["v1", "v2", "v3", "v4", "v5"])
 @pytest.mark.parametrize("kind", KINDS)
 async def test_saved_monero_histories_replay_with_the_current_code(tag: str, kind: str):
     replayer = Replayer(workflows=MONERO_WORKFLOWS, data_converter=pydantic_data_converter)
@@ -94,3 +95,24 @@ def test_the_saved_runs_took_both_branches_of_the_pay_while_propagating_patch():
     """v3 made a window's payments after the round had propagated everywhere; v4 while it propagates."""
     assert payments_started_during_a_round(load("v3", "network")) == []
     assert payments_started_during_a_round(load("v4", "network")) != []
+
+
+def local_activities(history: WorkflowHistory) -> list[str]:
+    """The activity types of the local activities a history recorded (as markers)."""
+    names = []
+    for e in history.events:
+        if e.HasField("marker_recorded_event_attributes") and e.marker_recorded_event_attributes.marker_name == (
+            "core_local_activity"
+        ):
+            data = json.loads(e.marker_recorded_event_attributes.details["data"].payloads[0].data)
+            names.append(data["activity_type"])
+    return names
+
+
+@pytest.mark.parametrize(("kind", "record"), [("payment", "monero.record_payment"), ("round", "monero.record_block")])
+def test_the_saved_runs_took_both_branches_of_the_local_records_patch(kind: str, record: str):
+    """v4 scheduled the store write as an activity; v5 ran it as a local activity."""
+    assert record in {name for name, _ in scheduled(load("v4", kind))}
+    assert local_activities(load("v4", kind)) == []
+    assert record not in {name for name, _ in scheduled(load("v5", kind))}
+    assert local_activities(load("v5", kind)) == [record]

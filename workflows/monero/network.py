@@ -14,7 +14,8 @@ cancellation too, never on continue-as-new.
 A run's processes all live on one machine (they listen on its loopback). Before anything else the run claims a
 host on the shared monero queue and gets back that worker's own queue (``simctl-monero@<host id>``); every
 activity that starts, stops or talks to a process, here and in the children, goes there. Store activities and
-the workflows themselves stay on the shared queue, for any worker.
+the workflows themselves stay on the shared queue, for any worker (a payment's and a block's rows are written by
+local activities, in the worker that runs the child).
 """
 
 from __future__ import annotations

@@ -27,6 +27,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common import search_attributes as sa
     from workflows.monero import options
 
+LOCAL_RECORDS = "monero-local-records"
+
 
 @workflow.defn
 class PaymentWorkflow:
@@ -85,26 +87,28 @@ class PaymentWorkflow:
         else:
             outcome = PaymentOutcome(payment_id=payment_id, status="skipped", reason=built.reason)
         addresses = sorted({d.address for d in spec.destinations})
-        await workflow.execute_activity_method(
-            RecordActivities.record_payment,
-            PaymentRow(
-                run_id=spec.run_id,
-                payment_id=payment_id,
-                kind=spec.kind,
-                payer=spec.payer,
-                marketplace=spec.marketplace,
-                vendor_index=spec.vendor_index,
-                address=addresses[0] if len(addresses) == 1 else f"{len(addresses)} addresses",
-                amount=sum(d.amount for d in spec.destinations),
-                fee=outcome.fee,
-                tx_hash=outcome.tx_hash,
-                status="in_pool" if in_pool_at_ms is not None else outcome.status,
-                reason=outcome.reason,
-                sim_time=spec.sim_time,
-                sent_at_ms=sent_at_ms,
-                sent_height=spec.height,
-                in_pool_at_ms=in_pool_at_ms,
-            ),
-            **options.store(),
+        row = PaymentRow(
+            run_id=spec.run_id,
+            payment_id=payment_id,
+            kind=spec.kind,
+            payer=spec.payer,
+            marketplace=spec.marketplace,
+            vendor_index=spec.vendor_index,
+            address=addresses[0] if len(addresses) == 1 else f"{len(addresses)} addresses",
+            amount=sum(d.amount for d in spec.destinations),
+            fee=outcome.fee,
+            tx_hash=outcome.tx_hash,
+            status="in_pool" if in_pool_at_ms is not None else outcome.status,
+            reason=outcome.reason,
+            sim_time=spec.sim_time,
+            sent_at_ms=sent_at_ms,
+            sent_height=spec.height,
+            in_pool_at_ms=in_pool_at_ms,
         )
+        # A store write, idempotent by payment id: run in the workflow's worker, not through a task queue. Histories
+        # recorded before it schedule it as an activity.
+        if workflow.patched(LOCAL_RECORDS):
+            await workflow.execute_local_activity_method(RecordActivities.record_payment, row, **options.store())
+        else:
+            await workflow.execute_activity_method(RecordActivities.record_payment, row, **options.store())
         return outcome

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
 
 # Histories recorded before rounds carried Pool and Height replay without that upsert.
 SEARCH_POOL_HEIGHT = "monero-round-pool-height"
+LOCAL_RECORDS = "monero-local-records"
 
 
 @workflow.defn
@@ -88,17 +89,19 @@ class MiningRoundWorkflow:
                 )
             )
             latencies += [block.height - spec.pending[tx] + 1 for tx in block.tx_hashes if tx in spec.pending]
-        await workflow.execute_activity_method(
-            RecordActivities.record_block,
-            BlockRecord(
-                run_id=spec.run_id,
-                blocks=tuple(rows),
-                propagation=tuple(samples),
-                ledger=writer.take(),
-                latencies=tuple(latencies),
-            ),
-            **options.store(),
+        record = BlockRecord(
+            run_id=spec.run_id,
+            blocks=tuple(rows),
+            propagation=tuple(samples),
+            ledger=writer.take(),
+            latencies=tuple(latencies),
         )
+        # A store write, idempotent by height: run in the workflow's worker, not through a task queue. Histories
+        # recorded before it schedule it as an activity.
+        if workflow.patched(LOCAL_RECORDS):
+            await workflow.execute_local_activity_method(RecordActivities.record_block, record, **options.store())
+        else:
+            await workflow.execute_activity_method(RecordActivities.record_block, record, **options.store())
         return RoundResult(
             pool=pool,
             blocks=mined.blocks,
