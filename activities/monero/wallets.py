@@ -11,7 +11,6 @@ workflow id is written as the transaction's note in the sender's wallet.
 from __future__ import annotations
 
 import asyncio
-import time
 
 import httpx
 from prometheus_client import Counter
@@ -19,6 +18,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.monero import wire
+from activities.monero.genesis import wait_until
 from activities.monero.rpc import DaemonClient, WalletClient
 from models.monero_run import (
     BalanceRequest,
@@ -44,14 +44,12 @@ def is_funding(payment_id: str) -> bool:
 async def until_height(daemon: DaemonClient, height: int, *, timeout: float = 60) -> None:
     """Poll the node until it has ``height`` blocks. A payment is decided at a height; its wallet must see that
     chain before it builds, whether or not the block has reached the other nodes yet."""
-    deadline = time.monotonic() + timeout
-    pause = 0.02
-    while (await daemon.height()).height < height:
-        if time.monotonic() > deadline:
+
+    async def reached() -> None:
+        if (await daemon.height()).height < height:
             raise ApplicationError(f"{daemon.url} has not reached {height} blocks", type="NotAtHeight")
-        activity.heartbeat()
-        await asyncio.sleep(pause)
-        pause = min(0.1, pause * 1.5)
+
+    await wait_until(reached, timeout=timeout, tick=activity.heartbeat, every=0.05)
 
 
 class WalletActivities:

@@ -367,12 +367,10 @@ class MoneroNetworkWorkflow:
         clock = SimClock(ClockState(acceleration=spec.config.simulation.acceleration, now=state.sim_time))
         rounds_here = 0
         while True:
-            minute_time = state.next_minute * 60
-            block_due = state.next_block_time <= duration
-            minute_due = minute_time < duration
-            if not block_due and not minute_due:
+            minutes_first = self._minutes_first(spec, state)
+            if not minutes_first and state.next_block_time > duration:
                 return state
-            if block_due and (not minute_due or state.next_block_time <= minute_time):
+            if not minutes_first:
                 await clock.advance_to(state.next_block_time)
                 state = state.model_copy(update={"sim_time": clock.now})
                 if spec.config.simulation.acceleration == 0 and workflow.patched(PAY_WHILE_PROPAGATING):
@@ -395,18 +393,33 @@ class MoneroNetworkWorkflow:
             elif spec.config.simulation.acceleration == 0 and workflow.patched(MINUTE_WINDOWS):
                 # As fast as possible: the minutes up to the next block pay together (each user's in order), so a
                 # run waits once per block for its payments, not once per simulated minute.
-                window = agents.payment_window(
-                    state.next_minute, duration, state.next_block_time if block_due else None
-                )
+                window = self._window(spec, state)
                 await clock.advance_to(window[-1] * 60)
                 state = state.model_copy(update={"sim_time": clock.now})
                 state = await self._minutes(spec, state, window)
                 self._state = state
             else:
-                await clock.advance_to(minute_time)
+                await clock.advance_to(state.next_minute * 60)
                 state = state.model_copy(update={"sim_time": clock.now})
                 state = await self._minute(spec, state)
                 self._state = state
+
+    @staticmethod
+    def _minutes_first(spec: RunSpec, state: NetworkState) -> bool:
+        """Whether the next simulated minute comes before the next block and the end (a block due at a minute's own
+        time comes first)."""
+        minute_time = state.next_minute * 60
+        block_due = state.next_block_time <= spec.config.simulation.duration
+        return minute_time < spec.config.simulation.duration and not (
+            block_due and state.next_block_time <= minute_time
+        )
+
+    @staticmethod
+    def _window(spec: RunSpec, state: NetworkState) -> range:
+        """The minutes from the next one that pay together: up to the next block, or to the end."""
+        duration = spec.config.simulation.duration
+        block_due = state.next_block_time <= duration
+        return agents.payment_window(state.next_minute, duration, state.next_block_time if block_due else None)
 
     async def _minute(self, spec: RunSpec, state: NetworkState) -> NetworkState:
         plan = state.plan
@@ -520,13 +533,10 @@ class MoneroNetworkWorkflow:
         mined_height = state.height + 1
         # The next block's time depends on the round number alone, so the window is known before the block is.
         ahead = self._schedule_next_block(spec, state.model_copy(update={"round": number}))
-        duration = spec.config.simulation.duration
-        block_due = ahead.next_block_time <= duration
-        minute_time = ahead.next_minute * 60
         window: range | None = None
         outcomes: list[PaymentOutcome] = []
-        if minute_time < duration and not (block_due and ahead.next_block_time <= minute_time):
-            window = agents.payment_window(ahead.next_minute, duration, ahead.next_block_time if block_due else None)
+        if self._minutes_first(spec, ahead):
+            window = self._window(spec, ahead)
             await clock.advance_to(window[-1] * 60)
             paying = ahead.model_copy(update={"sim_time": clock.now, "height": mined_height})
             outcomes = await self._pay_window(spec, paying, window)
