@@ -7,7 +7,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,38 +21,13 @@ async def answered() -> None:
     """A probe that got an answer (from whoever holds the port)."""
 
 
-@pytest.fixture
-def foreign_listener(tmp_path: Path):
-    """Another program holding a port: (its PID, the port)."""
-    ready = tmp_path / "port"
-    listener = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import socket, sys, time, pathlib\n"
-            "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
-            "pathlib.Path(sys.argv[1]).write_text(str(s.getsockname()[1])); time.sleep(60)",
-            str(ready),
-        ]
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while not ready.exists() or not ready.read_text():
-            assert time.monotonic() < deadline, "the listener did not start"
-            time.sleep(0.05)
-        yield listener.pid, int(ready.read_text())
-    finally:
-        listener.kill()
-        listener.wait()
-
-
-async def test_an_answer_from_another_program_on_the_port_is_refused(foreign_listener: tuple[int, int]):
-    pid, port = foreign_listener
+async def test_an_answer_from_another_program_on_the_port_is_refused(listener: tuple[subprocess.Popen[bytes], int]):
+    process, port = listener
     with pytest.raises(ApplicationError) as raised:
         await launched_answers("wallet-rpc user_0", os.getpid(), port, answered, gone=" on relaunch")
     assert raised.value.type == "PortTaken"
     assert raised.value.message == f"wallet-rpc user_0: port {port} answers, but not from PID {os.getpid()}"
-    await launched_answers("wallet-rpc user_0", pid, port, answered, gone=" on relaunch")
+    await launched_answers("wallet-rpc user_0", process.pid, port, answered, gone=" on relaunch")
 
 
 async def test_a_launched_process_that_exited_is_reported_before_any_probe(tmp_path: Path):

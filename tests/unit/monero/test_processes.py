@@ -95,32 +95,15 @@ def test_the_sparse_copy_keeps_holes_and_bytes(tmp_path: Path):
     assert os.stat(copied).st_blocks * 512 < 1 << 20
 
 
-def test_a_port_counts_as_ours_only_while_our_process_listens_on_it(tmp_path: Path):
+def test_a_port_counts_as_ours_only_while_our_process_listens_on_it(listener: tuple[subprocess.Popen[bytes], int]):
     """A planned port answered by another program (ours failed to bind it) must not pass for our process."""
-    ready = tmp_path / "port"
-    listener = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import socket, sys, time, pathlib\n"
-            "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
-            "pathlib.Path(sys.argv[1]).write_text(str(s.getsockname()[1])); time.sleep(60)",
-            str(ready),
-        ]
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while not ready.exists() or not ready.read_text():
-            assert time.monotonic() < deadline, "the listener did not start"
-            time.sleep(0.05)
-        port = int(ready.read_text())
-        assert processes.listens(listener.pid, port)
-        assert not processes.listens(listener.pid, free_port())
-        assert not processes.listens(os.getpid(), port), "a port another process holds is not ours"
-    finally:
-        listener.kill()
-        listener.wait()
-    assert not processes.listens(listener.pid, port), "a process that is gone listens on nothing"
+    process, port = listener
+    assert processes.listens(process.pid, port)
+    assert not processes.listens(process.pid, free_port())
+    assert not processes.listens(os.getpid(), port), "a port another process holds is not ours"
+    process.kill()
+    process.wait()
+    assert not processes.listens(process.pid, port), "a process that is gone listens on nothing"
 
 
 def test_processes_stopped_together_share_one_grace_period(tmp_path: Path):
