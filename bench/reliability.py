@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import random
 import signal
@@ -34,8 +35,9 @@ from typing import Any, Protocol
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio import activity
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor, Worker
 
 from activities.otto.fibers import FiberActivities
 from activities.otto.keyring import Keyring
@@ -44,7 +46,7 @@ from bench.otto_lifecycles import lifecycle_specs
 from localnet.ottochain.chain import Faults
 from localnet.ottochain.server import OttoChainServer
 from localnet.temporal_dev import DevServer, DevServerConfig
-from models.ads import ExperimentSpec
+from models.ads import DayRecord, ExperimentSpec
 from models.evolution import EvolutionResult, EvolutionSpec, GenerationStats, HealthEventKind, HealthSettings
 from models.otto import OttoEndpoints, Party
 from models.settings import Settings
@@ -469,9 +471,63 @@ async def _next_update(http: httpx.AsyncClient, url: str, task: asyncio.Future[A
 # ----------------------------------------------------------------------------- Temporal server restarted
 
 
+class DayGate(Interceptor):
+    """Holds one study's ``ads.record_day`` activities once a set number of its campaign-days are let through.
+
+    A fault is meant to land at a chosen share of a study. Polling the store for progress and injecting when the
+    share is passed is a race the study can win on a fast machine (a small study writes ten days in 0.1 s); with
+    the gate the study stops at the share and waits there for the fault (`Outage` says whether the held
+    activities are let go during it or after it)."""
+
+    def __init__(self) -> None:
+        self._experiment_id = ""
+        self._limit: float = math.inf
+        self._admitted: set[tuple[str, str, int]] = set()
+        self._changed = asyncio.Condition()
+
+    async def hold_after(self, experiment_id: str, days: float) -> None:
+        """Let ``experiment_id``'s first ``days`` campaign-days through (counting those already let through), and
+        hold the rest; ``math.inf`` holds nothing."""
+        async with self._changed:
+            self._experiment_id, self._limit = experiment_id, days
+            self._changed.notify_all()
+
+    async def enter(self, record: DayRecord) -> None:
+        key = (record.scenario, record.campaign_id, record.day)
+
+        def admitted() -> bool:
+            # A retried attempt of a day already let through is never held: it is the fault's own retry.
+            return (
+                record.experiment_id != self._experiment_id
+                or key in self._admitted
+                or len(self._admitted) < self._limit
+            )
+
+        async with self._changed:
+            await self._changed.wait_for(admitted)
+            if record.experiment_id == self._experiment_id:
+                self._admitted.add(key)
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _GatedActivities(next, self)
+
+
+class _GatedActivities(ActivityInboundInterceptor):
+    def __init__(self, next: ActivityInboundInterceptor, gate: DayGate) -> None:
+        super().__init__(next)
+        self._gate = gate
+
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        if activity.info().activity_type == "ads.record_day":
+            await self._gate.enter(input.args[0])
+        return await super().execute_activity(input)
+
+
 @contextlib.asynccontextmanager
-async def ads_workers(client: Client, settings: Settings, store: AsyncEngine) -> AsyncIterator[None]:
-    """The platform and ads queues' workers, in this process."""
+async def ads_workers(
+    client: Client, settings: Settings, store: AsyncEngine, gate: DayGate | None = None
+) -> AsyncIterator[None]:
+    """The platform and ads queues' workers, in this process (the ads queue's behind ``gate``, if given)."""
     async with httpx.AsyncClient(timeout=10) as http:
         resources = WorkerResources(settings=settings, engine=store, http=http, keyring=Keyring(None))
         async with contextlib.AsyncExitStack() as stack:
@@ -482,6 +538,7 @@ async def ads_workers(client: Client, settings: Settings, store: AsyncEngine) ->
                         task_queue=spec.queue,
                         workflows=list(spec.workflows),
                         activities=list(spec.activities(resources)),
+                        interceptors=[gate] if gate is not None and spec.queue == TaskQueue.ADS else [],
                     )
                     await stack.enter_async_context(worker)
             yield
@@ -528,6 +585,19 @@ class StudyOutcome:
     differing: list[str]
 
 
+class Outage(Protocol):
+    """A server a study depends on, taken down and brought back by a fault scenario.
+
+    ``release_while_down``: whether the campaign-days held for the fault are let go while the server is down, so
+    that their writes meet it, or once it is back."""
+
+    release_while_down: bool
+
+    async def down(self) -> None: ...
+
+    async def up(self) -> None: ...
+
+
 async def ads_study_under_faults(
     client: Client,
     settings: Settings,
@@ -537,19 +607,24 @@ async def ads_study_under_faults(
     size: dict[str, int],
     faults: int,
     seed: int,
-    inject: Callable[[random.Random], Awaitable[None]],
+    outage: Outage,
+    down: tuple[float, float],
     timeout: float,
 ) -> StudyOutcome:
-    """An unfaulted study, then the same seed with ``inject`` (a kill and a restart) called ``faults`` times at
-    seeded shares of its campaign-days, by workers in this process; report.json and the ledger compared."""
+    """An unfaulted study, then the same seed with ``outage`` taken down (for a seeded ``down`` seconds) and up
+    again ``faults`` times at seeded shares of its campaign-days, by workers in this process; report.json and the
+    ledger compared. The days that would come after a fault's share wait for it (see `DayGate`)."""
     rng = random.Random(seed)
     shares = sorted(rng.uniform(0.1, 0.8) for _ in range(faults))
     recover: list[float] = []
-    async with open_store(store_url) as store, ads_workers(client, settings, store):
+    gate = DayGate()
+    async with open_store(store_url) as store, ads_workers(client, settings, store, gate):
         calm = ExperimentSpec(id=f"calm-{uuid.uuid4().hex[:6]}", seed=seed, **size)
         faulted = calm.model_copy(update={"id": f"faulted-{uuid.uuid4().hex[:6]}"})
         await client.execute_workflow(ExperimentWorkflow.run, calm, id=calm.id, task_queue=TaskQueue.ADS)
         total = len(await ads_store.rows(store, AdsDayRow, calm.id))
+        stops = [max(1, round(share * total)) for share in shares]
+        await gate.hold_after(faulted.id, stops[0])
         handle = await client.start_workflow(ExperimentWorkflow.run, faulted, id=faulted.id, task_queue=TaskQueue.ADS)
         done = 0
 
@@ -561,15 +636,19 @@ async def ads_study_under_faults(
             return done
 
         # The result is awaited after the faults: a client call across a dead server only waits longer.
-        for number, share in enumerate(shares):
-            while await days_done() < share * total:
-                await asyncio.sleep(0.1)
-            if await days_done() >= total:
-                raise AssertionError(f"the study finished before fault {number + 1} of {faults}")
-            await inject(rng)
+        for number, stop in enumerate(stops):
+            while await days_done() < stop:
+                await asyncio.sleep(0.05)
+            following = stops[number + 1] if number + 1 < faults else math.inf
+            await outage.down()
+            if outage.release_while_down:
+                await gate.hold_after(faulted.id, following)
+            await asyncio.sleep(rng.uniform(*down))
+            await outage.up()
+            await gate.hold_after(faulted.id, following)
             restarted, before = time.monotonic(), await days_done()
             while await days_done() == before and before < total:
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.05)
             recover.append(time.monotonic() - restarted)
         await asyncio.wait_for(handle.result(), timeout)
         calm_report, calm_chains = await study_fingerprint(store, calm.id, scratch / "calm")
@@ -623,12 +702,18 @@ async def temporal_restarts(
     )
     server = DevServer(config)
 
-    async def restart(rng: random.Random) -> None:
-        assert server.pid is not None
-        os.kill(server.pid, signal.SIGKILL)
-        await server.stop()
-        await asyncio.sleep(rng.uniform(*down))
-        await server.start()
+    class Killed:
+        # Held activities finish in the worker; had they finished while the server was down, their completions
+        # would be lost and Temporal would retry each only after its 60 s start-to-close timeout.
+        release_while_down = False
+
+        async def down(self) -> None:
+            assert server.pid is not None
+            os.kill(server.pid, signal.SIGKILL)
+            await server.stop()
+
+        async def up(self) -> None:
+            await server.start()
 
     try:
         await server.start()
@@ -638,8 +723,9 @@ async def temporal_restarts(
         store_url = f"sqlite+aiosqlite:///{scratch / 'study.db'}"
         settings = otto_settings(config.address, store_url, scratch)
         outcome = await ads_study_under_faults(
-            client, settings, store_url, scratch, size=size, faults=restarts, seed=seed, inject=restart, timeout=timeout
-        )
+            client, settings, store_url, scratch, size=size, faults=restarts, seed=seed, outage=Killed(), down=down,
+            timeout=timeout,
+        )  # fmt: skip
     finally:
         await server.stop()
     faults = f"{restarts} SIGKILLs of the dev server (SQLite file), restarted on the same port after "
@@ -674,10 +760,14 @@ async def postgres_restarts(
     size = size or {"buyers": 2, "sellers": 2, "campaigns_per_buyer": 2, "days": 8}
     config = DevServerConfig(port=free_port(), headless=True, log_file=scratch / "temporal.log")
 
-    async def restart(rng: random.Random) -> None:
-        await asyncio.to_thread(postgres.crash)
-        await asyncio.sleep(rng.uniform(*down))
-        await asyncio.to_thread(postgres.start)
+    class Crashed:
+        release_while_down = True
+
+        async def down(self) -> None:
+            await asyncio.to_thread(postgres.crash)
+
+        async def up(self) -> None:
+            await asyncio.to_thread(postgres.start)
 
     async with DevServer(config):
         client = await connect(Settings(temporal_address=config.address), patience=30)
@@ -685,8 +775,8 @@ async def postgres_restarts(
         await ensure_search_attributes(client)
         settings = otto_settings(config.address, postgres.url, scratch)
         outcome = await ads_study_under_faults(
-            client, settings, postgres.url, scratch, size=size, faults=restarts, seed=seed, inject=restart,
-            timeout=timeout,
+            client, settings, postgres.url, scratch, size=size, faults=restarts, seed=seed, outage=Crashed(),
+            down=down, timeout=timeout,
         )  # fmt: skip
     faults = f"{restarts} immediate shutdowns (SIGQUIT) of the store's PostgreSQL, restarted on the same port and "
     faults += f"data directory after {down[0]:g}-{down[1]:g} s"
