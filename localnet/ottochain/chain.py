@@ -105,6 +105,9 @@ class Faults:
     latency: float = 0.0  # seconds added to every request
     snapshot_interval: float = 0.2  # seconds between snapshots
     snapshot_stall: bool = False  # no snapshots at all while set
+    # Every n-th valid data update (0: none) DL1 acknowledges and then loses, as a node that dies before its
+    # next snapshot does: the client holds a hash that is never applied nor rejected.
+    forget_every: int = 0
     seed: int = 0
 
 
@@ -127,6 +130,7 @@ class Chain:
     transfers: list[PendingTransfer] = field(default_factory=list)
     last_references: dict[str, dict[str, Any]] = field(default_factory=dict)
     injected: Counter[str] = field(default_factory=Counter)
+    accepted_updates: int = 0  # valid data updates DL1 acknowledged, lost ones included
     # The snapshot loop: a failed snapshot is logged and counted, and the loop goes on; `loop_ended`
     # is set once it stops (cancelled, or killed by what it could not catch), which /health reports.
     snapshot_failures: int = 0
@@ -254,6 +258,10 @@ class Chain:
         # Queued creates passed this same validation, so each has a string fiberId.
         pending_creates = [u.body["fiberId"] for u in self.pending if u.kind == CREATE_STATE_MACHINE]
         validate_against_chain(self.state, update, pending_creates)
+        self.accepted_updates += 1
+        if self.faults.forget_every and self.accepted_updates % self.faults.forget_every == 0:
+            self.injected["forgotten"] += 1
+            return digest
         self.pending.append(update)
         return digest
 

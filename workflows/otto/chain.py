@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any, NamedTuple, TypedDict, TypeVar
 
 from temporalio import workflow
@@ -35,6 +36,7 @@ CHAIN_RETRY = RetryPolicy(
 POLL_SECONDS = 30.0
 LOCAL_CHAIN_CALLS = "otto-local-chain-calls"
 REGULAR_CHAIN_CALLS = "otto-regular-chain-calls"
+RESEND_UNSEEN_UPDATES = "otto-resend-unseen-updates"
 
 Arg = TypeVar("Arg")
 Result = TypeVar("Result")
@@ -69,8 +71,9 @@ def awaiting(
     )
 
 
-async def await_fiber(request: AwaitFiber, what: str) -> FiberObservation:
-    """Wait for ML0, polling again after quiet spells; an update the chain dropped fails with its reason.
+async def await_fiber(request: AwaitFiber, what: str, *, quiet_returns: bool = False) -> FiberObservation:
+    """Wait for ML0, polling again after quiet spells (or, with ``quiet_returns``, returning the first one timed
+    out); an update the chain dropped fails with its reason.
 
     Always a regular activity, so that every move ends a workflow task: its result is then in history
     (a worker that dies later replays it instead of looking at the chain again, whose state has moved on),
@@ -89,8 +92,29 @@ async def await_fiber(request: AwaitFiber, what: str) -> FiberObservation:
                 type=observation.rejection.code,
                 non_retryable=True,
             )
-        if not observation.timed_out:
+        if quiet_returns or not observation.timed_out:
             return observation
+
+
+async def until_seen(
+    send: Callable[[], Awaitable[Submitted]], watch: Callable[[str | None], AwaitFiber], what: str
+) -> tuple[Submitted, FiberObservation]:
+    """Send an update and wait until ML0 shows it (``watch`` makes the wait for the update's hash); an update the
+    chain rejected fails with its reason.
+
+    A node can accept an update and die before any snapshot holds it; restarted, it knows nothing of it, so the
+    update is neither applied nor rejected and a longer wait finds nothing. An update still unseen after a quiet
+    spell is therefore sent again. That is safe: a first copy applied after all makes the second one stale, and
+    the send activities then report it as already applied."""
+    submitted = await send()
+    while True:
+        observation = await await_fiber(watch(submitted.hash), what, quiet_returns=True)
+        if not observation.timed_out:
+            return submitted, observation
+        # Histories from before the patch waited on for the first copy.
+        if workflow.patched(RESEND_UNSEEN_UPDATES):
+            workflow.logger.warning("%s: not on ML0 after %.0f s; sending it again", what, POLL_SECONDS)
+            submitted = await send()
 
 
 class Fired(NamedTuple):
@@ -138,30 +162,32 @@ class Chain:
         """The two steps of a document fiber (a contract report's ``file``, an attestation's ``issue``): its one
         signer creates it in DRAFT and fires its one event. A fiber found already past DRAFT (a retry, a replay,
         a resumed run) is returned as it is."""
-        created = await self.create(create)
-        found = await self.await_fiber(awaiting(create.endpoints, create.fiber_id, watch_update=created.hash), what)
+        _, found = await until_seen(
+            partial(self.create, create),
+            lambda update: awaiting(create.endpoints, create.fiber_id, watch_update=update),
+            what,
+        )
         record = found.record
         assert record is not None
         if record.current_state != "DRAFT":
             return Fired(record, fired=False)
-        submitted = await self.submit(
-            SubmitTransition(
-                endpoints=create.endpoints,
-                wallets=create.wallets,
-                fiber_id=create.fiber_id,
-                event=event,
-                payload={},
-                target_sequence=record.sequence_number,
-                signer=create.signers[0],
-            )
+        fire = SubmitTransition(
+            endpoints=create.endpoints,
+            wallets=create.wallets,
+            fiber_id=create.fiber_id,
+            event=event,
+            payload={},
+            target_sequence=record.sequence_number,
+            signer=create.signers[0],
         )
-        observed = await self.await_fiber(
-            awaiting(
+        _, observed = await until_seen(
+            partial(self.submit, fire),
+            lambda update: awaiting(
                 create.endpoints,
                 create.fiber_id,
                 known_sequence=record.sequence_number,
                 known_receipt_ordinal=record.last_receipt.ordinal if record.last_receipt else None,
-                watch_update=submitted.hash,
+                watch_update=update,
             ),
             what,
         )

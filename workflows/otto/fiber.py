@@ -21,6 +21,7 @@ import asyncio
 import random
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
@@ -41,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from sim.otto.fibers.decisions import Table
     from workflows.common import search_attributes as sa
     from workflows.common.clock import ClockState, SimClock
-    from workflows.otto.chain import Chain, awaiting
+    from workflows.otto.chain import Chain, awaiting, until_seen
 
 MAX_GUARD_FAILURES = 3
 
@@ -185,7 +186,8 @@ class _Lifecycle:
 
     async def _create(self) -> None:
         signers = self.spec.parties if self.spec.owners == "all" else self.spec.parties[:1]
-        submitted = await self.chain.create(
+        create = partial(
+            self.chain.create,
             CreateFiber(
                 endpoints=self.spec.endpoints,
                 wallets=self.spec.wallets,
@@ -193,9 +195,14 @@ class _Lifecycle:
                 definition=self.kind.definition(),
                 initial_data=self.kind.initial_data(self.addresses, self.plan),
                 signers=[party.agent_id for party in signers],
-            )
+            ),
         )
-        await self._observe(awaiting(self.spec.endpoints, self.fiber_id, watch_update=submitted.hash), what="create")
+        _, observation = await until_seen(
+            create,
+            lambda update: awaiting(self.spec.endpoints, self.fiber_id, watch_update=update),
+            self._what("create"),
+        )
+        self._seen(observation)
 
     async def _move(self, move: Move) -> None:
         assert self.record is not None
@@ -204,7 +211,8 @@ class _Lifecycle:
         if move.think_seconds > 0:  # decision mode only: scripted moves take no thinking
             await self.clock.advance(round(move.think_seconds))
         before = self.record
-        submitted = await self.chain.submit(
+        submit = partial(
+            self.chain.submit,
             SubmitTransition(
                 endpoints=self.spec.endpoints,
                 wallets=self.spec.wallets,
@@ -213,19 +221,21 @@ class _Lifecycle:
                 payload=move.payload,
                 target_sequence=before.sequence_number,
                 signer=signer,
-            )
+            ),
         )
         self.last_event = move.event
-        await self._observe(
-            awaiting(
+        _, observation = await until_seen(
+            submit,
+            lambda update: awaiting(
                 self.spec.endpoints,
                 self.fiber_id,
                 known_sequence=before.sequence_number,
                 known_receipt_ordinal=before.last_receipt.ordinal if before.last_receipt else None,
-                watch_update=submitted.hash,
+                watch_update=update,
             ),
-            what=f"{move.event} by {signer}",
+            self._what(f"{move.event} by {signer}"),
         )
+        self._seen(observation)
         assert self.record is not None
         if self.record.sequence_number > before.sequence_number:
             self.transitions += self.record.sequence_number - before.sequence_number
@@ -236,14 +246,20 @@ class _Lifecycle:
             self.guard_failures += 1
 
     async def _observe(self, request: AwaitFiber, *, what: str = "wait") -> FiberObservation:
-        observation = await self.chain.await_fiber(request, f"{self.kind.name} {self.fiber_id}: {what}")
+        observation = await self.chain.await_fiber(request, self._what(what))
+        self._seen(observation)
+        return observation
+
+    def _what(self, step: str) -> str:
+        return f"{self.kind.name} {self.fiber_id}: {step}"
+
+    def _seen(self, observation: FiberObservation) -> None:
         self.ordinal = observation.ordinal
         if self.first_ordinal is None:
             self.first_ordinal = observation.ordinal
         if observation.record is not None:
             self.record = observation.record
             self._report()
-        return observation
 
     def _view(self) -> FiberView:
         assert self.record is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -24,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from sim.otto.fibers.attestation import ATTESTATION_DEFINITION, attestation_initial_data
     from workflows.common import search_attributes as sa
-    from workflows.otto.chain import CHAIN_CALL, CHAIN_RETRY, Chain, await_fiber, awaiting
+    from workflows.otto.chain import CHAIN_CALL, CHAIN_RETRY, Chain, await_fiber, awaiting, until_seen
 
 
 @workflow.defn
@@ -58,15 +59,17 @@ class IdentityWorkflow:
 
         activated_now = False
         if spec.activate and record.current_state == "REGISTERED":
-            submitted = await workflow.execute_activity_method(
-                IdentityActivities.activate_identity,
-                ActivateIdentity(
-                    endpoints=spec.endpoints, wallets=spec.wallets, agent_id=spec.agent_id, fiber_id=fiber_id
+            registered = record.sequence_number
+            submitted, observed = await until_seen(
+                partial(
+                    workflow.execute_activity_method,
+                    IdentityActivities.activate_identity,
+                    ActivateIdentity(
+                        endpoints=spec.endpoints, wallets=spec.wallets, agent_id=spec.agent_id, fiber_id=fiber_id
+                    ),
+                    **CHAIN_CALL,
                 ),
-                **CHAIN_CALL,
-            )
-            observed = await await_fiber(
-                awaiting(spec.endpoints, fiber_id, known_sequence=record.sequence_number, watch_update=submitted.hash),
+                lambda update: awaiting(spec.endpoints, fiber_id, known_sequence=registered, watch_update=update),
                 f"activation of {spec.agent_id}",
             )
             record = observed.record
