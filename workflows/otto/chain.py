@@ -100,17 +100,19 @@ async def until_seen(
     send: Callable[[], Awaitable[Submitted]], watch: Callable[[str | None], AwaitFiber], what: str
 ) -> tuple[Submitted, FiberObservation]:
     """Send an update and wait until ML0 shows it (``watch`` makes the wait for the update's hash); an update the
-    chain rejected fails with its reason.
+    chain rejected fails with its reason. Returns the first send's answer (did the update precede this call?) and
+    what ML0 showed.
 
     A node can accept an update and die before any snapshot holds it; restarted, it knows nothing of it, so the
     update is neither applied nor rejected and a longer wait finds nothing. An update still unseen after a quiet
     spell is therefore sent again. That is safe: a first copy applied after all makes the second one stale, and
     the send activities then report it as already applied."""
-    submitted = await send()
+    first = submitted = await send()
     while True:
         observation = await await_fiber(watch(submitted.hash), what, quiet_returns=True)
         if not observation.timed_out:
-            return submitted, observation
+            # A second send can find the first copy applied late: "already applied" then says nothing of the call.
+            return first, observation
         # Histories from before the patch waited on for the first copy.
         if workflow.patched(RESEND_UNSEEN_UPDATES):
             workflow.logger.warning("%s: not on ML0 after %.0f s; sending it again", what, POLL_SECONDS)
