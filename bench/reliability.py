@@ -645,7 +645,8 @@ async def ads_study_under_faults(
                 await gate.hold_after(faulted.id, following)
             await asyncio.sleep(rng.uniform(*down))
             await outage.up()
-            await gate.hold_after(faulted.id, following)
+            if not outage.release_while_down:
+                await gate.hold_after(faulted.id, following)
             restarted, before = time.monotonic(), await days_done()
             while await days_done() == before and before < total:
                 await asyncio.sleep(0.05)
