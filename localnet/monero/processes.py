@@ -266,15 +266,39 @@ def _launch(run_dir: Path, name: str, argv: list[str], *, marker: str, log: Path
         return Launched(pid=previous[0], marker=marker, reused=True)
     if marker not in argv:
         raise ValueError(f"the marker {marker!r} must be one of the arguments of {name}")
+    # A worker killed between starting a process and recording it leaves it running unrecorded, holding its port:
+    # a second one would exit on the bind. Adopt it instead.
+    orphan = running_with(marker, argv[0])
+    if orphan is not None:
+        _record(run_dir, name, orphan, marker, argv)
+        return Launched(pid=orphan, marker=marker, reused=True)
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as output:
         child = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=output, stderr=output, start_new_session=True, close_fds=True
         )
     _children[child.pid] = child
-    record = {"pid": child.pid, "marker": marker, "argv": argv, "started": time.time()}
-    write_atomically(pid_file(run_dir, name), json.dumps(record, indent=1).encode())
+    _record(run_dir, name, child.pid, marker, argv)
     return Launched(pid=child.pid, marker=marker, reused=False)
+
+
+def _record(run_dir: Path, name: str, pid: int, marker: str, argv: list[str]) -> None:
+    record = {"pid": pid, "marker": marker, "argv": argv, "started": time.time()}
+    write_atomically(pid_file(run_dir, name), json.dumps(record, indent=1).encode())
+
+
+def running_with(marker: str, program: str) -> int | None:
+    """A running process (not a zombie) of ``program`` whose command line names ``marker``, if there is one."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if args and args[0] == program and marker in args and alive(int(entry.name), marker):
+            return int(entry.name)
+    return None
 
 
 def exited_early(pid: int) -> int | None:

@@ -80,6 +80,28 @@ def test_a_process_is_recorded_reused_and_stopped(tmp_path: Path):
     assert processes.recorded_all(tmp_path) == {}
 
 
+def test_a_process_started_but_never_recorded_is_adopted_not_started_twice(tmp_path: Path):
+    """A worker killed between starting a process and writing its record leaves it running unrecorded (on its
+    port): the retried start must take that one over, not launch a second that would exit on the bind."""
+    marker = str(tmp_path / "marker")
+    argv = [sys.executable, "-c", "import time; time.sleep(60)", marker]
+    orphan = subprocess.Popen(argv, start_new_session=True)
+    try:
+        assert processes.recorded(tmp_path, "sleeper") is None
+        adopted = processes.launch(tmp_path, "sleeper", argv, marker=marker, log=tmp_path / "log")
+        assert adopted.reused and adopted.pid == orphan.pid
+        assert processes.recorded(tmp_path, "sleeper") == (orphan.pid, marker)
+        # Another run's process (another marker) of the same program is not taken.
+        other = str(tmp_path / "other")
+        fresh = processes.launch(tmp_path, "other", [*argv[:-1], other], marker=other, log=tmp_path / "log")
+        assert not fresh.reused and fresh.pid != orphan.pid
+        assert processes.stop_recorded_all(tmp_path, ["sleeper", "other"], grace=5) == ["sleeper", "other"]
+        assert orphan.wait(timeout=10) is not None
+    finally:
+        orphan.kill()
+        orphan.wait()
+
+
 def test_the_sparse_copy_keeps_holes_and_bytes(tmp_path: Path):
     source = tmp_path / "src"
     source.mkdir()
