@@ -26,7 +26,7 @@ from activities.monero import genesis as snapshots
 from activities.monero.genesis import wait_until
 from activities.monero.rpc import DaemonClient, WalletClient
 from localnet.monero import processes
-from localnet.ports import free_port
+from localnet.ports import free_ports
 from models.monero_run import (
     Genesis,
     GenesisRequest,
@@ -116,18 +116,20 @@ class NodeActivities:
         run_dir.mkdir(parents=True, exist_ok=True)
         placement = agents.place(config)
         pool_of = {node: pool for pool, node in placement.pool_node.items()}
+        roles = {agents.BANK: "bank"} | dict.fromkeys(agents.users(config), "user")
+        roles |= dict.fromkeys(agents.marketplaces(config), "marketplace")
+        # One pick for all: ports chosen one at a time can repeat, and then a wallet-rpc and a node's P2P share one.
+        ports = iter(free_ports(2 * len(placement.nodes) + len(roles) + len(agents.pools(config))))
         nodes = tuple(
             NodePlan(
                 name=name,
-                rpc_port=free_port(),
-                p2p_port=free_port(),
+                rpc_port=next(ports),
+                p2p_port=next(ports),
                 data_dir=str(run_dir / "nodes" / name),
                 pool=pool_of.get(name),
             )
             for name in placement.nodes
         )
-        roles = {agents.BANK: "bank"} | dict.fromkeys(agents.users(config), "user")
-        roles |= dict.fromkeys(agents.marketplaces(config), "marketplace")
         clash = (set(roles) | set(placement.nodes)) & set(agents.pools(config))
         if clash:
             raise ApplicationError(
@@ -139,7 +141,7 @@ class NodeActivities:
         roles |= dict.fromkeys(agents.pools(config), "pool")
         where = placement.wallet_node | placement.pool_node
         wallets = tuple(
-            WalletPlan(name=name, role=role, node=where[name], rpc_port=free_port()) for name, role in roles.items()
+            WalletPlan(name=name, role=role, node=where[name], rpc_port=next(ports)) for name, role in roles.items()
         )
         return ProcessPlan(
             run_dir=str(run_dir), difficulty=config.network.consensus.difficulty, nodes=nodes, wallets=wallets
