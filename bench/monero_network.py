@@ -23,6 +23,8 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
+import resource
 import statistics
 import tempfile
 import time
@@ -51,6 +53,7 @@ from workflows.monero.network import MoneroNetworkWorkflow
 
 BLOCK_TIME = 120
 SHADOW_SECONDS = 888.0  # monerosim's figure for the same run under Shadow
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def reference_config(*, users: int, marketplaces: int, hours: float, seed: int, frequency: float) -> MoneroConfig:
@@ -95,15 +98,43 @@ def available_kib() -> int:
     raise RuntimeError("no MemAvailable in /proc/meminfo")
 
 
+def descendants_cpu(root: int) -> dict[int, tuple[str, float]]:
+    """CPU seconds (user + system) so far of every process below ``root``, by PID: (program name, seconds)."""
+    table: dict[int, tuple[int, str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        # After the name: state, ppid, ... utime and stime are the 12th and 13th (stat fields 14 and 15).
+        table[int(entry.name)] = (int(fields[1]), name, (int(fields[11]) + int(fields[12])) / CLOCK_TICKS)
+    below: dict[int, tuple[str, float]] = {}
+    frontier = [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, (ppid, name, seconds) in table.items():
+            if ppid == parent and pid not in below:
+                below[pid] = (name, seconds)
+                frontier.append(pid)
+    return below
+
+
 @dataclass
 class Watch:
-    """What the bench sees from outside while the run goes: when each phase began, peak RSS per process."""
+    """What the bench sees from outside while the run goes: when each phase began, peak RSS per process, and the
+    CPU time of every process the run started (sampled each second: a process's last sample counts)."""
 
     phases: dict[str, float] = field(default_factory=dict)
     peak_rss: dict[str, int] = field(default_factory=dict)
+    cpu: dict[int, tuple[str, float]] = field(default_factory=dict)
 
     async def follow(self, client: Client, run_id: str, run_dir: Path, started: float) -> None:
         handle = client.get_workflow_handle(run_id)
+        before = descendants_cpu(os.getpid())
         while True:
             try:
                 progress = await handle.query(MoneroNetworkWorkflow.progress)
@@ -114,7 +145,16 @@ class Watch:
             for name, (pid, marker) in processes.recorded_all(run_dir).items():
                 if processes.alive(pid, marker) and (kib := rss_kib(pid)) is not None:
                     self.peak_rss[name] = max(self.peak_rss.get(name, 0), kib)
+            for pid, (name, seconds) in descendants_cpu(os.getpid()).items():
+                # The dev server ran before the run: only its CPU since the run began counts.
+                self.cpu[pid] = (name, seconds - before.get(pid, (name, 0.0))[1])
             await asyncio.sleep(1.0)
+
+    def cpu_by_program(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for name, seconds in self.cpu.values():
+            totals[name] = totals.get(name, 0.0) + seconds
+        return totals
 
 
 class ActivityClock(temporal_client.Interceptor, Interceptor):
@@ -163,6 +203,7 @@ class Measured:
     run_blocks: int
     nodes: int
     wallets: int
+    own_cpu_s: float  # this process: the worker, the client and the bench's sampling
 
 
 async def run_network(
@@ -176,6 +217,7 @@ async def run_network(
 ) -> Measured:
     spec = RunSpec(run_id=run_id, config=config, genesis_dir=str(genesis))
     watch = watch or Watch()
+    own_before = own_cpu()
     started = time.perf_counter()
     follower = asyncio.create_task(watch.follow(client, run_id, state_dir / "monero" / run_id, started))
     try:
@@ -185,6 +227,7 @@ async def run_network(
     finally:
         follower.cancel()
     seconds = time.perf_counter() - started
+    own = own_cpu() - own_before
     watch.phases.setdefault("done", seconds)
     blocks = await monero_store.rows(engine, MoneroBlockRow, run_id)
     samples = await monero_store.rows(engine, MoneroPropagationRow, run_id)
@@ -202,7 +245,13 @@ async def run_network(
         run_blocks=sum(1 for b in blocks if b["phase"] == "run"),
         nodes=len(plan["nodes"]),
         wallets=len(plan["wallets"]),
+        own_cpu_s=own,
     )
+
+
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def describe_rss(peak: dict[str, int], names: list[str]) -> str:
@@ -245,6 +294,15 @@ def report(measured: Measured, premine_seconds: float) -> None:
     wallets = sorted(n for n in watch.peak_rss if not n.startswith("node_"))
     print(f"peak RSS monerod:     {describe_rss(watch.peak_rss, nodes)}")
     print(f"peak RSS wallet-rpc:  {describe_rss(watch.peak_rss, wallets)}")
+    by_program = watch.cpu_by_program() | {"the bench (worker, client)": measured.own_cpu_s}
+    total = sum(by_program.values())
+    cores = os.cpu_count() or 1
+    print(
+        f"CPU time:             {total:.1f} s over {measured.seconds:.1f} s of wall time "
+        f"({total / measured.seconds / cores:.0%} of {cores} cores): "
+        + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in sorted(by_program.items(), key=lambda i: -i[1]))
+    )
+    print("phases (s from the start): " + ", ".join(f"{phase} {at:.1f}" for phase, at in watch.phases.items()))
 
 
 def load_average() -> str:
