@@ -22,7 +22,7 @@ import httpx
 
 from activities.monero.rpc import DaemonClient, WalletClient
 from localnet.monero import processes
-from localnet.ports import free_port
+from localnet.ports import free_ports
 from store.files import write_atomically
 
 BANK = "bank"
@@ -63,11 +63,12 @@ async def build_snapshot(
         return existing
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".genesis-", dir=target.parent))
+    rpc_port, p2p_port, wallet_port = free_ports(3)
     node = processes.NodeProcess(
         name="genesis",
         data_dir=work / "node",
-        rpc_port=free_port(),
-        p2p_port=free_port(),
+        rpc_port=rpc_port,
+        p2p_port=p2p_port,
         difficulty=difficulty,
         offline=True,
     )
@@ -75,7 +76,7 @@ async def build_snapshot(
         name="genesis-wallet",
         wallet_dir=work / WALLETS,
         ringdb_dir=work / "ringdb",
-        rpc_port=free_port(),
+        rpc_port=wallet_port,
         daemon=f"127.0.0.1:{node.rpc_port}",
         log_file=work / "wallet-rpc.log",
     )
