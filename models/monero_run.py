@@ -177,6 +177,15 @@ class MineRequest(_Frozen):
     address: str
     expected_height: int = Field(description="the height the new block gets: a retry finds it instead of mining")
     count: int = Field(1, ge=1)
+    propagate_to: tuple[NodePlan, ...] = Field(
+        (), description="then wait until these nodes have the last block, measuring when each got it"
+    )
+
+
+class PropagationSample(_Frozen):
+    node: str
+    delay_ms: int
+    height: int
 
 
 class MinedBlock(_Frozen):
@@ -193,6 +202,7 @@ class Mined(_Frozen):
     took_ms: int
     mempool_size: int = Field(description="transactions in the mining node's pool just before it mined")
     found_existing: bool = False
+    propagation: tuple[PropagationSample, ...] = Field((), description="one per node of the request's propagate_to")
 
 
 class PropagationRequest(_Frozen):
@@ -201,12 +211,6 @@ class PropagationRequest(_Frozen):
     hash: str
     mined_at_ms: int
     timeout_s: float = 120.0
-
-
-class PropagationSample(_Frozen):
-    node: str
-    delay_ms: int
-    height: int
 
 
 class RoundSpec(_Frozen):
@@ -294,11 +298,14 @@ class RelayTransfer(_Frozen):
     daemon_url: str
     tx_hash: str
     tx_metadata: str
+    observe: bool = Field(False, description="then watch the sender's node until it has the transaction in its pool")
 
 
 class Relayed(_Frozen):
     tx_hash: str
     already: bool = Field(description="a previous attempt had relayed it: nothing was sent now")
+    relayed_at_ms: int | None = Field(None, description="wall clock at the relay's reply (with observe)")
+    in_pool_at_ms: int | None = Field(None, description="wall clock when the node first had it in its pool")
 
 
 class PaymentSpec(_Frozen):

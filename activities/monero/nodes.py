@@ -339,7 +339,8 @@ class NodeActivities:
                 await self._block_at(daemon, request.expected_height + i)
                 for i in range(min(request.count, top.height - request.expected_height))
             ]
-            return Mined(blocks=tuple(blocks), mined_at_ms=now_ms(), took_ms=0, mempool_size=0, found_existing=True)
+            found = Mined(blocks=tuple(blocks), mined_at_ms=now_ms(), took_ms=0, mempool_size=0, found_existing=True)
+            return await self._propagated(found, request)
         if top.height < request.expected_height:
             raise ApplicationError(
                 f"{request.node.name} is at height {top.height}, behind {request.expected_height}", type="NodeBehind"
@@ -351,7 +352,20 @@ class NodeActivities:
         blocks = [await self._block(daemon, block_hash) for block_hash in generated.blocks]
         MEMPOOL.labels(request.node.name).set(mempool)
         NODE_HEIGHT.labels(request.node.name).set(generated.height + 1)
-        return Mined(blocks=tuple(blocks), mined_at_ms=mined_at, took_ms=took, mempool_size=mempool)
+        mined = Mined(blocks=tuple(blocks), mined_at_ms=mined_at, took_ms=took, mempool_size=mempool)
+        return await self._propagated(mined, request)
+
+    async def _propagated(self, mined: Mined, request: MineRequest) -> Mined:
+        """``mined`` with the propagation of its last block to the request's ``propagate_to`` nodes, if any."""
+        if not request.propagate_to:
+            return mined
+        last = mined.blocks[-1]
+        samples = await self.await_block_arrival(
+            PropagationRequest(
+                nodes=request.propagate_to, height=last.height, hash=last.hash, mined_at_ms=mined.mined_at_ms
+            )
+        )
+        return mined.model_copy(update={"propagation": tuple(samples)})
 
     async def _block_at(self, daemon: DaemonClient, height: int) -> MinedBlock:
         header = await daemon.header_at(height)
@@ -371,6 +385,9 @@ class NodeActivities:
     @activity.defn(name="monero.await_block")
     async def await_block(self, request: PropagationRequest) -> list[PropagationSample]:
         """Poll every node until it has the block at ``height`` with ``hash``; the delay from mining to each."""
+        return await self.await_block_arrival(request)
+
+    async def await_block_arrival(self, request: PropagationRequest) -> list[PropagationSample]:
         deadline = time.monotonic() + request.timeout_s
 
         async def arrival(node: NodePlan) -> PropagationSample:
@@ -413,19 +430,7 @@ class NodeActivities:
     @activity.defn(name="monero.observe_in_pool")
     async def observe_in_pool(self, request: PoolWatch) -> PoolSighting:
         """Poll the node until it reports the transaction in its pool (its "in pool" time) or in a block."""
-        daemon = DaemonClient(self._http, request.daemon_url)
-        deadline = time.monotonic() + request.timeout_s
-        while True:
-            _heartbeat()
-            for info in await daemon.transactions([request.tx_hash]):
-                if info.in_pool:
-                    IN_POOL.inc()
-                    return PoolSighting(tx_hash=request.tx_hash, in_pool_at_ms=now_ms())
-                if info.block_height > 0:
-                    return PoolSighting(tx_hash=request.tx_hash, in_pool_at_ms=None, height=info.block_height)
-            if time.monotonic() > deadline:
-                return PoolSighting(tx_hash=request.tx_hash, in_pool_at_ms=None)
-            await asyncio.sleep(0.1)
+        return await watch_pool(DaemonClient(self._http, request.daemon_url), request.tx_hash, request.timeout_s)
 
     @activity.defn(name="monero.await_in_pools")
     async def await_in_pools(self, request: TxStatusRequest) -> bool:
@@ -440,6 +445,22 @@ class NodeActivities:
             if time.monotonic() > deadline:
                 return False
             await asyncio.sleep(0.25)
+
+
+async def watch_pool(daemon: DaemonClient, tx_hash: str, timeout_s: float) -> PoolSighting:
+    """Poll the node until it reports the transaction in its pool (its "in pool" time) or in a block."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        _heartbeat()
+        for info in await daemon.transactions([tx_hash]):
+            if info.in_pool:
+                IN_POOL.inc()
+                return PoolSighting(tx_hash=tx_hash, in_pool_at_ms=now_ms())
+            if info.block_height > 0:
+                return PoolSighting(tx_hash=tx_hash, in_pool_at_ms=None, height=info.block_height)
+        if time.monotonic() > deadline:
+            return PoolSighting(tx_hash=tx_hash, in_pool_at_ms=None)
+        await asyncio.sleep(0.1)
 
 
 def plan_json(plan: ProcessPlan) -> str:

@@ -19,6 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.monero import wire
 from activities.monero.genesis import wait_until
+from activities.monero.nodes import now_ms, watch_pool
 from activities.monero.rpc import DaemonClient, WalletClient
 from models.monero_run import (
     BalanceRequest,
@@ -33,6 +34,8 @@ from models.monero_run import (
 )
 
 TRANSACTIONS_SENT = Counter("monerosim_transactions_sent", "Transactions relayed (never counted twice)", ["kind"])
+# How long a relayed transaction is watched for in its sender's node's pool (as monero.observe_in_pool).
+OBSERVE_SECONDS = 10.0
 PAYMENTS_SKIPPED = Counter("monerosim_payments_skipped", "Payments a user could not afford at the time", ["reason"])
 
 
@@ -89,12 +92,12 @@ class WalletActivities:
         daemon = DaemonClient(self._http, request.daemon_url)
         wallet = WalletClient(self._http, request.wallet_url)
         if await self._known(daemon, wallet, request.tx_hash):
-            return Relayed(tx_hash=request.tx_hash, already=True)
+            return await self._observed(daemon, request, Relayed(tx_hash=request.tx_hash, already=True))
         try:
             relayed = await wallet.relay(request.tx_metadata)
         except ApplicationError as err:
             if await self._known(daemon, wallet, request.tx_hash):
-                return Relayed(tx_hash=request.tx_hash, already=True)
+                return await self._observed(daemon, request, Relayed(tx_hash=request.tx_hash, already=True))
             if err.type == "WalletError":
                 # wallet-rpc answers every refusal of its daemon with -4 "Failed to commit tx.": a node relaunched
                 # after a crash refuses it until it has caught up again (the ring members are above its height).
@@ -107,7 +110,16 @@ class WalletActivities:
             )
         await wallet.set_tx_note(request.tx_hash, request.payment_id)
         TRANSACTIONS_SENT.labels("funding" if is_funding(request.payment_id) else "payment").inc()
-        return Relayed(tx_hash=request.tx_hash, already=False)
+        return await self._observed(daemon, request, Relayed(tx_hash=request.tx_hash, already=False))
+
+    @staticmethod
+    async def _observed(daemon: DaemonClient, request: RelayTransfer, relayed: Relayed) -> Relayed:
+        """With ``observe``: the relay's time, and when the sender's node had the transaction in its pool."""
+        if not request.observe:
+            return relayed
+        relayed_at = now_ms()
+        sighting = await watch_pool(daemon, request.tx_hash, OBSERVE_SECONDS)
+        return relayed.model_copy(update={"relayed_at_ms": relayed_at, "in_pool_at_ms": sighting.in_pool_at_ms})
 
     @staticmethod
     async def _known(daemon: DaemonClient, wallet: WalletClient, tx_hash: str) -> bool:

@@ -6,7 +6,9 @@ activities go to that host's queue), so both branches of ``workflow.patched("mon
 ``v3-*`` by the code that also watches the run's processes (``workflow.patched("monero-relaunch-node")``);
 ``v4-*`` by the code that makes a window's payments while the round's block propagates
 (``workflow.patched("monero-pay-while-propagating")``); ``v5-*`` by the code that writes a payment's and a
-block's rows as local activities (``workflow.patched("monero-local-records")``).
+block's rows as local activities (``workflow.patched("monero-local-records")``); ``v6-*`` by the code whose
+mining activity also awaits the block's propagation (``workflow.patched("monero-mine-and-propagate")``) and whose
+relay also watches the sender's node's pool (``workflow.patched("monero-relay-observes")``).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def scheduled(history: WorkflowHistory) -> list[tuple[str, str]]:
     ]
 
 
-@pytest.mark.parametrize("tag", ["v1", "v2", "v3", "v4", "v5"])
+@pytest.mark.parametrize("tag", ["v1", "v2", "v3", "v4", "v5", "v6"])
 @pytest.mark.parametrize("kind", KINDS)
 async def test_saved_monero_histories_replay_with_the_current_code(tag: str, kind: str):
     replayer = Replayer(workflows=MONERO_WORKFLOWS, data_converter=pydantic_data_converter)
@@ -116,3 +118,12 @@ def test_the_saved_runs_took_both_branches_of_the_local_records_patch(kind: str,
     assert local_activities(load("v4", kind)) == []
     assert record not in {name for name, _ in scheduled(load("v5", kind))}
     assert local_activities(load("v5", kind)) == [record]
+
+
+def test_the_saved_runs_took_both_branches_of_the_fewer_activities_patches():
+    """v5 awaited the block and watched the pool in activities of their own; v6 in the mining and relay ones."""
+    assert [name for name, _ in scheduled(load("v5", "round"))] == ["monero.generate_blocks", "monero.await_block"]
+    assert [name for name, _ in scheduled(load("v6", "round"))] == ["monero.generate_blocks"]
+    before = [name for name, _ in scheduled(load("v5", "payment"))]
+    assert before == ["monero.build_transfer", "monero.relay_transfer", "monero.observe_in_pool"]
+    assert [name for name, _ in scheduled(load("v6", "payment"))] == ["monero.build_transfer", "monero.relay_transfer"]

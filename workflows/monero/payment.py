@@ -22,12 +22,14 @@ with workflow.unsafe.imports_passed_through():
         PaymentSpec,
         PoolSighting,
         PoolWatch,
+        Relayed,
         RelayTransfer,
     )
     from workflows.common import search_attributes as sa
     from workflows.monero import options
 
 LOCAL_RECORDS = "monero-local-records"
+RELAY_OBSERVES = "monero-relay-observes"
 
 
 @workflow.defn
@@ -58,7 +60,10 @@ class PaymentWorkflow:
         in_pool_at_ms: int | None = None
         sent_at_ms = int(workflow.now().timestamp() * 1000)
         if built.status == "built":
-            await workflow.execute_activity_method(
+            # The relay also watches the sender's node's pool: one activity, not two. Histories recorded before it
+            # relay, then schedule monero.observe_in_pool.
+            observing = workflow.patched(RELAY_OBSERVES)
+            relayed: Relayed = await workflow.execute_activity_method(
                 WalletActivities.relay_transfer,
                 RelayTransfer(
                     payment_id=payment_id,
@@ -66,17 +71,21 @@ class PaymentWorkflow:
                     daemon_url=spec.daemon_url,
                     tx_hash=built.tx_hash,
                     tx_metadata=built.tx_metadata,
+                    observe=observing,
                 ),
                 **options.rpc(120, attempts=20),
                 **options.on(spec.host_queue),
             )
-            # Sent: the relay's reply, before the pool is watched (the time of the workflow task that saw it).
-            sent_at_ms = int(workflow.now().timestamp() * 1000)
+            # Sent: the relay's reply, before the pool is watched (the time of the workflow task that saw it, or
+            # the relay's own clock when the relay watched the pool too).
+            sent_at_ms = relayed.relayed_at_ms or int(workflow.now().timestamp() * 1000)
             outcome = PaymentOutcome(
                 payment_id=payment_id, status="sent", tx_hash=built.tx_hash, amount=built.amount, fee=built.fee
             )
+            if observing:
+                in_pool_at_ms = relayed.in_pool_at_ms
             # Histories recorded before the "in pool" state have no such activity: they replay without it.
-            if workflow.patched("payment-in-pool"):
+            elif workflow.patched("payment-in-pool"):
                 sighting: PoolSighting = await workflow.execute_activity_method(
                     NodeActivities.observe_in_pool,
                     PoolWatch(daemon_url=spec.daemon_url, tx_hash=built.tx_hash),

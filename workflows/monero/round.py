@@ -1,6 +1,6 @@
 """MiningRoundWorkflow: one block. The controller's seeded weighted choice of pool (or the Poisson winner the
-network workflow drew), ``monero.generate_blocks`` on that pool's node, propagation awaited and measured on
-every node, the block recorded in the store and on the run's ledger chain."""
+network workflow drew), ``monero.generate_blocks`` on that pool's node, which also awaits and measures the
+block's propagation to every node, the block recorded in the store and on the run's ledger chain."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
 # Histories recorded before rounds carried Pool and Height replay without that upsert.
 SEARCH_POOL_HEIGHT = "monero-round-pool-height"
 LOCAL_RECORDS = "monero-local-records"
+MINE_AND_PROPAGATE = "monero-mine-and-propagate"
 
 
 @workflow.defn
@@ -35,25 +36,35 @@ class MiningRoundWorkflow:
         pool = spec.pool or choose_pool(spec.shares, stream(spec.seed, "controller", spec.round))
         workflow.upsert_search_attributes([sa.EXPERIMENT.value_set(spec.run_id), sa.AGENT.value_set(pool)])
         node = spec.plan.pool_node(pool)
+        # The mining activity also awaits the block on every node: one activity, not two. Histories recorded
+        # before it mine, then schedule monero.await_block.
+        propagating = workflow.patched(MINE_AND_PROPAGATE)
         mined = await workflow.execute_activity_method(
             NodeActivities.generate_blocks,
             MineRequest(
-                node=node, address=spec.pool_addresses[pool], expected_height=spec.expected_height, count=spec.count
+                node=node,
+                address=spec.pool_addresses[pool],
+                expected_height=spec.expected_height,
+                count=spec.count,
+                propagate_to=spec.plan.nodes if propagating else (),
             ),
-            **options.rpc(60 + 2 * spec.count),
+            **(options.waiting(240, attempts=0) if propagating else options.rpc(60 + 2 * spec.count)),
             **options.on(spec.host_queue),
         )
         last = mined.blocks[-1]
         if workflow.patched(SEARCH_POOL_HEIGHT):
             workflow.upsert_search_attributes([sa.POOL.value_set(pool), sa.HEIGHT.value_set(last.height)])
-        samples = await workflow.execute_activity_method(
-            NodeActivities.await_block,
-            PropagationRequest(
-                nodes=spec.plan.nodes, height=last.height, hash=last.hash, mined_at_ms=mined.mined_at_ms
-            ),
-            **options.waiting(180),
-            **options.on(spec.host_queue),
-        )
+        if propagating:
+            samples = list(mined.propagation)
+        else:
+            samples = await workflow.execute_activity_method(
+                NodeActivities.await_block,
+                PropagationRequest(
+                    nodes=spec.plan.nodes, height=last.height, hash=last.hash, mined_at_ms=mined.mined_at_ms
+                ),
+                **options.waiting(180),
+                **options.on(spec.host_queue),
+            )
         writer = ChainWriter(spec.cursor, author=pool)
         rows = []
         latencies = []
