@@ -430,7 +430,7 @@ class NodeActivities:
     @activity.defn(name="monero.observe_in_pool")
     async def observe_in_pool(self, request: PoolWatch) -> PoolSighting:
         """Poll the node until it reports the transaction in its pool (its "in pool" time) or in a block."""
-        return await watch_pool(DaemonClient(self._http, request.daemon_url), request.tx_hash, request.timeout_s)
+        return await watch_pool(DaemonClient(self._http, request.daemon_url), request)
 
     @activity.defn(name="monero.await_in_pools")
     async def await_in_pools(self, request: TxStatusRequest) -> bool:
@@ -447,9 +447,10 @@ class NodeActivities:
             await asyncio.sleep(0.25)
 
 
-async def watch_pool(daemon: DaemonClient, tx_hash: str, timeout_s: float) -> PoolSighting:
+async def watch_pool(daemon: DaemonClient, request: PoolWatch) -> PoolSighting:
     """Poll the node until it reports the transaction in its pool (its "in pool" time) or in a block."""
-    deadline = time.monotonic() + timeout_s
+    tx_hash = request.tx_hash
+    deadline = time.monotonic() + request.timeout_s
     while True:
         _heartbeat()
         for info in await daemon.transactions([tx_hash]):

@@ -26,6 +26,7 @@ from models.monero_run import (
     BuildTransfer,
     Built,
     Incoming,
+    PoolWatch,
     Relayed,
     RelayTransfer,
     VendorRequest,
@@ -34,8 +35,6 @@ from models.monero_run import (
 )
 
 TRANSACTIONS_SENT = Counter("monerosim_transactions_sent", "Transactions relayed (never counted twice)", ["kind"])
-# How long a relayed transaction is watched for in its sender's node's pool (as monero.observe_in_pool).
-OBSERVE_SECONDS = 10.0
 PAYMENTS_SKIPPED = Counter("monerosim_payments_skipped", "Payments a user could not afford at the time", ["reason"])
 
 
@@ -118,7 +117,8 @@ class WalletActivities:
         if not request.observe:
             return relayed
         relayed_at = now_ms()
-        sighting = await watch_pool(daemon, request.tx_hash, OBSERVE_SECONDS)
+        # Watched as long as monero.observe_in_pool watches (PoolWatch's own timeout).
+        sighting = await watch_pool(daemon, PoolWatch(daemon_url=request.daemon_url, tx_hash=request.tx_hash))
         return relayed.model_copy(update={"relayed_at_ms": relayed_at, "in_pool_at_ms": sighting.in_pool_at_ms})
 
     @staticmethod
