@@ -38,7 +38,7 @@ from temporalio.client import Client
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
 
 from activities.monero.genesis import build_snapshot
-from bench.machine import describe_machine
+from bench.machine import CLOCK_TICKS, describe_machine
 from bench.server import benchmark_client
 from localnet.monero import processes
 from models.monero import MoneroConfig, parse_config
@@ -53,7 +53,6 @@ from workflows.monero.network import MoneroNetworkWorkflow
 
 BLOCK_TIME = 120
 SHADOW_SECONDS = 888.0  # monerosim's figure for the same run under Shadow
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def reference_config(*, users: int, marketplaces: int, hours: float, seed: int, frequency: float) -> MoneroConfig:

@@ -35,7 +35,7 @@ from temporalio.worker import Worker
 
 from activities.otto.keyring import Keyring
 from bench.baseline import count_activities, measure_baseline
-from bench.machine import describe_machine
+from bench.machine import cpu_seconds, describe_machine
 from bench.server import benchmark_client
 from models.evolution import EvolutionResult, EvolutionSpec
 from models.otto import OttoEndpoints
@@ -242,6 +242,13 @@ async def main(args: argparse.Namespace) -> None:
                 fiber_timeout_seconds=300,
                 acceleration=0.0,
             )
+            # The dev server is this process's child, the node another: what each costs is read from /proc.
+            costs = {
+                "dev server": [pid for pid in children_of(os.getpid()) if pid != node.process.pid],
+                "worker": [os.getpid()],
+                "node": [node.process.pid],
+            }
+            cpu_before = {name: sum(map(cpu_seconds, pids)) for name, pids in costs.items()}
             async with Worker(
                 client, task_queue=queue, workflows=list(otto.workflows), activities=list(otto.activities(resources))
             ):
@@ -253,6 +260,7 @@ async def main(args: argparse.Namespace) -> None:
                     client, http, node, handle, run_id, started, args.soak_minutes
                 )
                 elapsed = time.perf_counter() - started
+                cpu = {name: sum(map(cpu_seconds, pids)) - cpu_before[name] for name, pids in costs.items()}
             rows = await otto_store.rows(engine, OttoGenerationRow, run_id)
             lifecycles = sum(row["lifecycles"] for row in rows)
             completed = sum(row["completed"] for row in rows)
@@ -290,6 +298,11 @@ async def main(args: argparse.Namespace) -> None:
         )
     print(f"generations per day:     {DAY / mean_generation:,.0f} (extrapolated)")
     print(f"activities per lifecycle: {per_lifecycle:.1f} (from {len(fibers)} FiberWorkflow histories)")
+    print(
+        "CPU seconds (whole run):  "
+        + ", ".join(f"{name} {seconds:.0f}" for name, seconds in cpu.items())
+        + f"; {sum(cpu.values()) * 1000 / max(1, lifecycles):.0f} ms per lifecycle in all"
+    )
     print(f"lifecycle activities/s:  {lifecycle_activities_per_second:.1f} (generations 1-{len(per_generation)})")
     print(
         f"baseline:                {baseline.workflows} x {baseline.activities_per_workflow} activities in "

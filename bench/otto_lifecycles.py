@@ -76,7 +76,7 @@ async def main(args: argparse.Namespace) -> None:
                 client,
                 task_queue=queue,
                 workflows=[FiberWorkflow],
-                activities=[fibers.create_fiber, fibers.submit_transition, fibers.await_fiber],
+                activities=fibers.all(),
             ):
                 started = time.perf_counter()
                 handles = [

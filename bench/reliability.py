@@ -809,7 +809,7 @@ async def fiber_load(client: Client, scratch: Path, *, lifecycles: int = 1000, t
     ):
         fibers = FiberActivities(http, Keyring(PASSPHRASE))
         specs = lifecycle_specs(lifecycles, parties, node.endpoints, wallets, timeout_seconds=timeout)
-        activities: list[Callable[..., Any]] = [fibers.create_fiber, fibers.submit_transition, fibers.await_fiber]
+        activities: list[Callable[..., Any]] = fibers.all()
         async with Worker(client, task_queue=queue, workflows=[FiberWorkflow], activities=activities):
             started = time.perf_counter()
             handles = [

@@ -36,7 +36,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from bench.baseline import count_activities
-from bench.machine import describe_machine
+from bench.machine import cpu_seconds, describe_machine
 from bench.otto_evolution import PASSPHRASE, node_process
 from localnet.temporal_dev import DevServer, DevServerConfig
 from models.ads import ExperimentSpec
@@ -52,19 +52,8 @@ from workflows.otto.evolution import EvolutionWorkflow
 
 # The workers run the code of the tree this bench runs from (a snapshot of it, say), not whatever is installed.
 ROOT = Path(__file__).resolve().parents[1]
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # Settings of the caller's environment that would change what a worker does here.
 FOREIGN = ("SIMCTL_TASK_QUEUES", "SIMCTL_TRACE_FILE", "SIMCTL_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a live process (all its threads); 0 once it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    # After the command name: state is field 3 of stat(5), utime 14 and stime 15.
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def load_1min() -> float:

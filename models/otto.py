@@ -217,6 +217,27 @@ class FiberObservation(BaseModel):
     timed_out: bool = False
 
 
+class CreateAndAwait(BaseModel):
+    """Create a fiber, then wait as ``watch`` says (its ``watch_update`` is the create's hash)."""
+
+    create: CreateFiber
+    watch: AwaitFiber
+
+
+class SubmitAndAwait(BaseModel):
+    """Submit a transition, then wait as ``watch`` says (its ``watch_update`` is the transition's hash)."""
+
+    submit: SubmitTransition
+    watch: AwaitFiber
+
+
+class SentAndSeen(BaseModel):
+    """What DL1 said of an update and what ML0 showed after it: seen, rejected, or a quiet spell."""
+
+    submitted: Submitted
+    observation: FiberObservation
+
+
 # --- fiber lifecycles ------------------------------------------------------------------------
 
 

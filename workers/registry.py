@@ -72,9 +72,7 @@ def otto_activities(resources: WorkerResources) -> Sequence[Callable]:
     identity = IdentityActivities(resources.http, resources.keyring)
     evolution = EvolutionActivities(resources.engine, resources.http, resources.keyring)
     return [
-        fibers.create_fiber,
-        fibers.submit_transition,
-        fibers.await_fiber,
+        *fibers.all(),
         identity.find_identity,
         identity.register_identity,
         identity.activate_identity,

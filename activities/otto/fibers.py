@@ -1,4 +1,5 @@
-"""Fiber activities: create (signed by every party), transition (signed by the mover), await ML0.
+"""Fiber activities: create (signed by every party), transition (signed by the mover), await ML0, and a
+send with its wait in one activity (one task, one history event pair per move instead of two).
 
 Each write is idempotent. Fiber ids and target sequence numbers are chosen by the workflow, so a
 retried create finds its fiber (or DL1 says it exists) and a retried transition finds the sequence
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 from prometheus_client import Counter
@@ -17,7 +20,17 @@ from temporalio.exceptions import ApplicationError
 
 from activities.otto.clients import MetagraphClient
 from activities.otto.keyring import Keyring
-from models.otto import AwaitFiber, CreateFiber, FiberObservation, FiberRecord, Submitted, SubmitTransition
+from models.otto import (
+    AwaitFiber,
+    CreateAndAwait,
+    CreateFiber,
+    FiberObservation,
+    FiberRecord,
+    SentAndSeen,
+    SubmitAndAwait,
+    Submitted,
+    SubmitTransition,
+)
 from sim.otto import signing
 from sim.otto.messages import create_state_machine, transition_state_machine
 
@@ -36,12 +49,25 @@ def _bridge_failure(layer: str) -> None:
 # every look is an HTTP request on both sides of a CPU-bound machine.
 _POLL_FIRST, _POLL_MAX, _POLL_GROWTH = 0.1, 1.0, 1.5
 _REJECTION_EVERY = 3
+# A wait heartbeats only once it has lasted this long: most end within a snapshot or two, and a heartbeat is
+# one more request to the server. Well below every heartbeat timeout the workflows set (20 s).
+_QUIET_HEARTBEAT_SECONDS = 2.0
 
 
 class FiberActivities:
     def __init__(self, http: httpx.AsyncClient, keyring: Keyring) -> None:
         self._http = http
         self._keyring = keyring
+
+    def all(self) -> list[Callable[..., Awaitable[Any]]]:
+        """Every fiber activity, for a worker's list."""
+        return [
+            self.create_fiber,
+            self.submit_transition,
+            self.await_fiber,
+            self.create_and_await,
+            self.submit_and_await,
+        ]
 
     @activity.defn(name="otto.create_fiber")
     async def create_fiber(self, request: CreateFiber) -> Submitted:
@@ -93,12 +119,14 @@ class FiberActivities:
         about rejections only every few polls, since a dropped update is rare and stays dropped.
         """
         chain = MetagraphClient(self._http, request.endpoints)
-        deadline = time.monotonic() + request.timeout_seconds
+        started = time.monotonic()
+        deadline = started + request.timeout_seconds
         delay = _POLL_FIRST
         record = None
         poll = 0
         while True:  # leaves by returning: a change, a rejection, or the deadline
-            activity.heartbeat()
+            if time.monotonic() - started >= _QUIET_HEARTBEAT_SECONDS:
+                activity.heartbeat()
             try:
                 latest = await chain.latest_ordinal() if request.min_ordinal is not None else None
                 if request.min_ordinal is None or (latest is not None and latest >= request.min_ordinal):
@@ -122,6 +150,22 @@ class FiberActivities:
             await asyncio.sleep(delay)
             delay = min(delay * _POLL_GROWTH, _POLL_MAX)
             poll += 1
+
+    @activity.defn(name="otto.create_and_await")
+    async def create_and_await(self, request: CreateAndAwait) -> SentAndSeen:
+        """``create_fiber`` then ``await_fiber`` for it. A retry creates again, which finds the first create."""
+        submitted = await self.create_fiber(request.create)
+        return SentAndSeen(submitted=submitted, observation=await self._await_update(request.watch, submitted))
+
+    @activity.defn(name="otto.submit_and_await")
+    async def submit_and_await(self, request: SubmitAndAwait) -> SentAndSeen:
+        """``submit_transition`` then ``await_fiber`` for it. A retry submits again, which finds the first one
+        applied (``already_applied``) or submits the one that was lost."""
+        submitted = await self.submit_transition(request.submit)
+        return SentAndSeen(submitted=submitted, observation=await self._await_update(request.watch, submitted))
+
+    async def _await_update(self, watch: AwaitFiber, submitted: Submitted) -> FiberObservation:
+        return await self.await_fiber(watch.model_copy(update={"watch_update": submitted.hash}))
 
 
 async def _seen_at(chain: MetagraphClient, record: FiberRecord | None) -> int:

@@ -67,9 +67,7 @@ def otto_worker(run_worker, http: httpx.AsyncClient):
         return run_worker(
             workflows=[FiberWorkflow, *extra_workflows],
             activities=[
-                activities.create_fiber,
-                activities.submit_transition,
-                activities.await_fiber,
+                *activities.all(),
                 *extra_activities,
             ],
         )

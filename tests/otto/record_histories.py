@@ -1,9 +1,13 @@
 """Record the histories that tests/otto/test_funding_and_replay.py replays.
 
-    python -m tests.otto.record_histories [NAME ...]   (needs nothing running: starts what it needs)
+    python -m tests.otto.record_histories TAG [NAME ...]   (needs nothing running: starts what it needs)
 
-Re-record only on purpose: after an intended, versioned change to workflow code. Names (e.g.
-``fiber-contract-decided``) record only those histories and leave the other files as they are.
+Record only on purpose, after an intended, versioned change to workflow code, under a new tag (``v2``
+after ``v1``), so that the older files keep the older branches covered: each file is ``<tag>-<name>.json``.
+Names (e.g. ``fiber-contract-decided``) record only those histories.
+
+- ``v1``: before any patch (creates, transitions and waits as separate activities).
+- ``v2``: ``otto-regular-chain-calls`` and ``otto-send-and-await``: an update and its wait are one activity.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from temporalio.client import WorkflowHistory
 from temporalio.worker import Worker
 
 from activities.otto.evolution import EvolutionActivities
@@ -50,7 +55,11 @@ def decided(party: Party, response_speed: float) -> Party:
     return party.model_copy(update={"traits": traits})
 
 
-async def main(only: set[str]) -> None:
+def save(tag: str, name: str, history: WorkflowHistory) -> None:
+    (OUT / f"{tag}-{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
+
+
+async def main(tag: str, only: set[str]) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "wallets.json"
         store = generate_pool(path, "record", count=4, seed=3)
@@ -69,9 +78,7 @@ async def main(only: set[str]) -> None:
                 task_queue=queue,
                 workflows=[FiberWorkflow, IdentityWorkflow, AttestationWorkflow, GenerationWorkflow, EvolutionWorkflow],
                 activities=[
-                    fibers.create_fiber,
-                    fibers.submit_transition,
-                    fibers.await_fiber,
+                    *fibers.all(),
                     identity.find_identity,
                     identity.register_identity,
                     identity.activate_identity,
@@ -168,19 +175,15 @@ async def main(only: set[str]) -> None:
                             AttestationWorkflow.run, attest, id="attestation-skill", task_queue=queue
                         )
                         await attest_handle.result()
-                        (OUT / "attestation-skill.json").write_text(
-                            json.dumps(json.loads((await attest_handle.fetch_history()).to_json()), indent=1)
-                        )
+                        save(tag, "attestation-skill", await attest_handle.fetch_history())
                     if name == "evolution-run":
                         generation = client.get_workflow_handle("evolution-run/g0")
-                        (OUT / "generation-0.json").write_text(
-                            json.dumps(json.loads((await generation.fetch_history()).to_json()), indent=1)
-                        )
-                    (OUT / f"{name}.json").write_text(
-                        json.dumps(json.loads((await handle.fetch_history()).to_json()), indent=1)
-                    )
+                        save(tag, "generation-0", await generation.fetch_history())
+                    save(tag, name, await handle.fetch_history())
     print(f"histories written to {OUT}")
 
 
 if __name__ == "__main__":
-    asyncio.run(main(set(sys.argv[1:])))
+    if len(sys.argv) < 2 or not sys.argv[1].startswith("v"):
+        raise SystemExit("usage: python -m tests.otto.record_histories TAG [NAME ...]   (TAG: v1, v2, ...)")
+    asyncio.run(main(sys.argv[1], set(sys.argv[2:])))

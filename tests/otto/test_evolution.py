@@ -73,9 +73,7 @@ def evolution_worker_parts(http: httpx.AsyncClient, store: AsyncEngine):
     evolution = EvolutionActivities(store, http, keyring)
     workflows = [EvolutionWorkflow, GenerationWorkflow, FiberWorkflow, IdentityWorkflow, AttestationWorkflow]
     activities = [
-        fibers.create_fiber,
-        fibers.submit_transition,
-        fibers.await_fiber,
+        *fibers.all(),
         identity.find_identity,
         identity.register_identity,
         identity.activate_identity,

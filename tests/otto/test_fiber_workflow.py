@@ -93,7 +93,7 @@ async def test_move_by_a_non_owner_fails_the_workflow_without_retry(
     assert "accept by agent_001" in cause.message
 
     history = await handle.fetch_history()
-    assert activity_calls(history, "otto.submit_transition") == 1, "the refused move was submitted once, not retried"
+    assert activity_calls(history, "otto.submit_and_await") == 1, "the refused move was submitted once, not retried"
     fiber_id = cause.message.split()[1].rstrip(":")
     record = await read_ml0(http, endpoints, fiber_id)
     assert record["sequenceNumber"] == 0 and record["owners"] == [spec.parties[0].address]

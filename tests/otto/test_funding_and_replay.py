@@ -16,6 +16,7 @@ from activities.otto.keyring import Keyring
 from localnet.ottochain.chain import Faults
 from localnet.ottochain.server import OttoChainServer
 from models.otto import FiberSpec, FundSpec, OttoEndpoints
+from tests.histories import activity_calls
 from tests.otto.conftest import PASSPHRASE, Pool
 from tests.polling import eventually
 from workflows.otto.evolution import EvolutionWorkflow
@@ -122,10 +123,25 @@ async def test_fiber_history_replays_with_the_current_code(
     assert result.replay_failure is None
 
 
+def saved(name: str) -> WorkflowHistory:
+    return WorkflowHistory.from_json(name, json.loads((HISTORIES / f"{name}.json").read_text()))
+
+
+def test_saved_histories_cover_both_ways_of_sending_an_update():
+    """v1 sends an update and waits for it in two activities, v2 in one: the replay below covers both branches."""
+    for name in ("fiber-tictactoe-win", "fiber-contract-decided", "attestation-skill"):
+        v1, v2 = saved(f"v1-{name}"), saved(f"v2-{name}")
+        assert activity_calls(v1, "otto.submit_transition") > 0 and activity_calls(v1, "otto.await_fiber") > 0
+        assert activity_calls(v1, "otto.submit_and_await") == 0
+        assert activity_calls(v2, "otto.submit_and_await") == activity_calls(v1, "otto.submit_transition")
+        assert activity_calls(v2, "otto.create_and_await") == activity_calls(v1, "otto.create_fiber") == 1
+        assert activity_calls(v2, "otto.submit_transition") == activity_calls(v2, "otto.await_fiber") == 0
+
+
 async def test_saved_histories_still_replay():
     """Histories recorded from earlier runs: a change that makes workflow code nondeterministic fails here."""
     files = sorted(HISTORIES.glob("*.json"))
-    assert files, "no saved histories"
+    assert {path.name[:3] for path in files} == {"v1-", "v2-"}
     replayer = Replayer(
         workflows=[
             FiberWorkflow,
@@ -138,6 +154,5 @@ async def test_saved_histories_still_replay():
         data_converter=pydantic_data_converter,
     )
     for path in files:
-        history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
-        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+        result = await replayer.replay_workflow(saved(path.stem), raise_on_replay_failure=False)
         assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"

@@ -3,6 +3,7 @@
 Creates and transitions are regular activities, like waits. Between the patches ``LOCAL_CHAIN_CALLS`` and
 ``REGULAR_CHAIN_CALLS`` they were local activities (run inside the workflow task that decided the move);
 histories recorded then replay down that branch, older ones down the regular one (see ``Chain.patched``).
+Since ``SENT_WITH_ITS_WAIT`` an update and the wait for it are one activity, not two.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ with workflow.unsafe.imports_passed_through():
     from activities.otto.fibers import FiberActivities
     from models.otto import (
         AwaitFiber,
+        CreateAndAwait,
         CreateFiber,
         FiberObservation,
         FiberRecord,
         OttoEndpoints,
+        SentAndSeen,
+        SubmitAndAwait,
         Submitted,
         SubmitTransition,
     )
@@ -37,6 +41,7 @@ POLL_SECONDS = 30.0
 LOCAL_CHAIN_CALLS = "otto-local-chain-calls"
 REGULAR_CHAIN_CALLS = "otto-regular-chain-calls"
 RESEND_UNSEEN_UPDATES = "otto-resend-unseen-updates"
+SENT_WITH_ITS_WAIT = "otto-send-and-await"
 
 Arg = TypeVar("Arg")
 Result = TypeVar("Result")
@@ -86,14 +91,18 @@ async def await_fiber(request: AwaitFiber, what: str, *, quiet_returns: bool = F
             heartbeat_timeout=timedelta(seconds=20),
             retry_policy=CHAIN_RETRY,
         )
-        if observation.rejection is not None:
-            raise ApplicationError(
-                f"{what} rejected by the chain: {observation.rejection.code}: {observation.rejection.message}",
-                type=observation.rejection.code,
-                non_retryable=True,
-            )
+        _fail_if_rejected(observation, what)
         if quiet_returns or not observation.timed_out:
             return observation
+
+
+def _fail_if_rejected(observation: FiberObservation, what: str) -> None:
+    if observation.rejection is not None:
+        raise ApplicationError(
+            f"{what} rejected by the chain: {observation.rejection.code}: {observation.rejection.message}",
+            type=observation.rejection.code,
+            non_retryable=True,
+        )
 
 
 async def until_seen(
@@ -119,6 +128,29 @@ async def until_seen(
             submitted = await send()
 
 
+async def sent_until_seen(
+    send_and_await: Callable[[], Awaitable[SentAndSeen]], what: str
+) -> tuple[Submitted, FiberObservation]:
+    """``until_seen`` with the send and its wait in one activity: each call sends (again) and waits one quiet
+    spell at most."""
+    first: Submitted | None = None
+    while True:
+        sent = await send_and_await()
+        first = first or sent.submitted
+        _fail_if_rejected(sent.observation, what)
+        if not sent.observation.timed_out:
+            return first, sent.observation
+        workflow.logger.warning("%s: not on ML0 after %.0f s; sending it again", what, POLL_SECONDS)
+
+
+# One send with its wait: the send's own 30 s and a quiet spell; heartbeats while it waits, like ``await_fiber``.
+SEND_AND_AWAIT: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=POLL_SECONDS + 60),
+    "heartbeat_timeout": timedelta(seconds=20),
+    "retry_policy": CHAIN_RETRY,
+}
+
+
 class Fired(NamedTuple):
     record: FiberRecord
     fired: bool  # this call fired the event (False: the fiber was found past DRAFT)
@@ -127,17 +159,19 @@ class Fired(NamedTuple):
 class Chain:
     """One workflow's calls to the chain, as local or as regular activities."""
 
-    def __init__(self, *, local: bool) -> None:
+    def __init__(self, *, local: bool, together: bool = False) -> None:
         self.local = local
+        self.together = together
 
     @classmethod
     def patched(cls) -> Chain:
-        """Regular activities for new runs. Local creates and transitions (patch ``LOCAL_CHAIN_CALLS``) cut the
-        server's CPU, but under node kills sdk-core's local-activity timeout bookkeeping panicked and a run hung
-        until its timeout, so ``REGULAR_CHAIN_CALLS`` takes new runs back; histories recorded with local calls
-        still replay down their branch. Called once, before the workflow's first chain call."""
+        """Regular activities for new runs, each update sent and awaited in one (``SENT_WITH_ITS_WAIT``). Local
+        creates and transitions (patch ``LOCAL_CHAIN_CALLS``) cut the server's CPU, but under node kills
+        sdk-core's local-activity timeout bookkeeping panicked and a run hung until its timeout, so
+        ``REGULAR_CHAIN_CALLS`` takes new runs back; histories recorded before a patch still replay down their
+        branch. Called once, before the workflow's first chain call."""
         if workflow.patched(REGULAR_CHAIN_CALLS):
-            return cls(local=False)
+            return cls(local=False, together=workflow.patched(SENT_WITH_ITS_WAIT))
         return cls(local=workflow.patched(LOCAL_CHAIN_CALLS))
 
     async def call(
@@ -160,14 +194,32 @@ class Chain:
     async def await_fiber(self, request: AwaitFiber, what: str) -> FiberObservation:
         return await await_fiber(request, what)
 
+    async def create_until_seen(
+        self, request: CreateFiber, watch: Callable[[str | None], AwaitFiber], what: str
+    ) -> tuple[Submitted, FiberObservation]:
+        """Create a fiber and wait until ML0 shows it (``until_seen``)."""
+        if not self.together:
+            return await until_seen(partial(self.create, request), watch, what)
+        together = CreateAndAwait(create=request, watch=watch(None))
+        send = partial(workflow.execute_activity_method, FiberActivities.create_and_await, together, **SEND_AND_AWAIT)
+        return await sent_until_seen(send, what)
+
+    async def submit_until_seen(
+        self, request: SubmitTransition, watch: Callable[[str | None], AwaitFiber], what: str
+    ) -> tuple[Submitted, FiberObservation]:
+        """Submit a transition and wait until ML0 shows it or drops it (``until_seen``)."""
+        if not self.together:
+            return await until_seen(partial(self.submit, request), watch, what)
+        together = SubmitAndAwait(submit=request, watch=watch(None))
+        send = partial(workflow.execute_activity_method, FiberActivities.submit_and_await, together, **SEND_AND_AWAIT)
+        return await sent_until_seen(send, what)
+
     async def create_and_fire(self, create: CreateFiber, event: str, what: str) -> Fired:
         """The two steps of a document fiber (a contract report's ``file``, an attestation's ``issue``): its one
         signer creates it in DRAFT and fires its one event. A fiber found already past DRAFT (a retry, a replay,
         a resumed run) is returned as it is."""
-        _, found = await until_seen(
-            partial(self.create, create),
-            lambda update: awaiting(create.endpoints, create.fiber_id, watch_update=update),
-            what,
+        _, found = await self.create_until_seen(
+            create, lambda update: awaiting(create.endpoints, create.fiber_id, watch_update=update), what
         )
         record = found.record
         assert record is not None
@@ -182,8 +234,8 @@ class Chain:
             target_sequence=record.sequence_number,
             signer=create.signers[0],
         )
-        _, observed = await until_seen(
-            partial(self.submit, fire),
+        _, observed = await self.submit_until_seen(
+            fire,
             lambda update: awaiting(
                 create.endpoints,
                 create.fiber_id,

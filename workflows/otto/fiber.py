@@ -21,7 +21,6 @@ import asyncio
 import random
 from collections.abc import Callable
 from datetime import timedelta
-from functools import partial
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
@@ -42,7 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from sim.otto.fibers.decisions import Table
     from workflows.common import search_attributes as sa
     from workflows.common.clock import ClockState, SimClock
-    from workflows.otto.chain import Chain, awaiting, until_seen
+    from workflows.otto.chain import Chain, awaiting
 
 MAX_GUARD_FAILURES = 3
 
@@ -186,18 +185,15 @@ class _Lifecycle:
 
     async def _create(self) -> None:
         signers = self.spec.parties if self.spec.owners == "all" else self.spec.parties[:1]
-        create = partial(
-            self.chain.create,
-            CreateFiber(
-                endpoints=self.spec.endpoints,
-                wallets=self.spec.wallets,
-                fiber_id=self.fiber_id,
-                definition=self.kind.definition(),
-                initial_data=self.kind.initial_data(self.addresses, self.plan),
-                signers=[party.agent_id for party in signers],
-            ),
+        create = CreateFiber(
+            endpoints=self.spec.endpoints,
+            wallets=self.spec.wallets,
+            fiber_id=self.fiber_id,
+            definition=self.kind.definition(),
+            initial_data=self.kind.initial_data(self.addresses, self.plan),
+            signers=[party.agent_id for party in signers],
         )
-        _, observation = await until_seen(
+        _, observation = await self.chain.create_until_seen(
             create,
             lambda update: awaiting(self.spec.endpoints, self.fiber_id, watch_update=update),
             self._what("create"),
@@ -211,20 +207,17 @@ class _Lifecycle:
         if move.think_seconds > 0:  # decision mode only: scripted moves take no thinking
             await self.clock.advance(round(move.think_seconds))
         before = self.record
-        submit = partial(
-            self.chain.submit,
-            SubmitTransition(
-                endpoints=self.spec.endpoints,
-                wallets=self.spec.wallets,
-                fiber_id=self.fiber_id,
-                event=move.event,
-                payload=move.payload,
-                target_sequence=before.sequence_number,
-                signer=signer,
-            ),
+        submit = SubmitTransition(
+            endpoints=self.spec.endpoints,
+            wallets=self.spec.wallets,
+            fiber_id=self.fiber_id,
+            event=move.event,
+            payload=move.payload,
+            target_sequence=before.sequence_number,
+            signer=signer,
         )
         self.last_event = move.event
-        _, observation = await until_seen(
+        _, observation = await self.chain.submit_until_seen(
             submit,
             lambda update: awaiting(
                 self.spec.endpoints,
