@@ -130,6 +130,92 @@ async def largest_history(client: Client, run_workflow_id: str, run_id: str) -> 
     return largest
 
 
+async def timeline(client: Client, workflow_id: str) -> dict[str, tuple[float, float, int]]:
+    """When a generation did what, from its history: for each child workflow type and activity type, seconds
+    from the generation's start to the first start and to the last completion, and how many there were."""
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    origin = history.events[0].event_time.ToDatetime()
+    kinds: dict[int, str] = {}  # scheduling event id -> kind
+    spans: dict[str, tuple[float, float, int]] = {}
+    for event in history.events:
+        at = (event.event_time.ToDatetime() - origin).total_seconds()
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            kind = kinds[event.event_id] = event.activity_task_scheduled_event_attributes.activity_type.name
+        elif event.HasField("start_child_workflow_execution_initiated_event_attributes"):
+            attributes = event.start_child_workflow_execution_initiated_event_attributes
+            kind = kinds[event.event_id] = attributes.workflow_type.name
+        else:
+            ended = (
+                event.activity_task_completed_event_attributes.scheduled_event_id
+                if event.HasField("activity_task_completed_event_attributes")
+                else event.child_workflow_execution_completed_event_attributes.initiated_event_id
+                if event.HasField("child_workflow_execution_completed_event_attributes")
+                else None
+            )
+            if ended in kinds:
+                first, _, count = spans[kinds[ended]]
+                spans[kinds[ended]] = (first, at, count)
+            continue
+        first, last, count = spans.get(kind, (at, at, 0))
+        spans[kind] = (first, last, count + 1)
+    spans["whole generation"] = (0.0, (history.events[-1].event_time.ToDatetime() - origin).total_seconds(), 1)
+    return spans
+
+
+async def step_latencies(handles: list[WorkflowHandle]) -> dict[str, list[float]]:
+    """Where a lifecycle's steps spend their time, from FiberWorkflow histories: each activity's wait in the
+    task queue (scheduled -> started), its run (started -> completed, mostly waiting for a snapshot), and the
+    workflow's turnaround (completed -> the next activity scheduled: a workflow task and its queue wait)."""
+    found: dict[str, list[float]] = {"queue wait": [], "activity run": [], "workflow turnaround": []}
+    for handle in handles:
+        history = await handle.fetch_history()
+        scheduled: dict[int, float] = {}
+        started: dict[int, float] = {}
+        completed_at: float | None = None
+        for event in history.events:
+            at = event.event_time.ToDatetime().timestamp()
+            if event.HasField("activity_task_scheduled_event_attributes"):
+                scheduled[event.event_id] = at
+                if completed_at is not None:
+                    found["workflow turnaround"].append(at - completed_at)
+            elif event.HasField("activity_task_started_event_attributes"):
+                start = event.activity_task_started_event_attributes
+                started[start.scheduled_event_id] = at
+                found["queue wait"].append(at - scheduled[start.scheduled_event_id])
+            elif event.HasField("activity_task_completed_event_attributes"):
+                end = event.activity_task_completed_event_attributes
+                found["activity run"].append(at - started[end.scheduled_event_id])
+                completed_at = at
+    return found
+
+
+def print_latencies(found: dict[str, list[float]]) -> None:
+    print("a lifecycle's steps (seconds, median / 90th percentile):")
+    for what, values in found.items():
+        if values:
+            deciles = statistics.quantiles(values, n=10) if len(values) > 1 else values * 9
+            print(f"  {what:<28} {statistics.median(values):6.3f} / {deciles[-1]:6.3f}  ({len(values)})")
+
+
+def print_timelines(timelines: list[dict[str, tuple[float, float, int]]]) -> None:
+    """Medians over the generations of each kind's first start, last end and count, in the order they start."""
+    kinds = {kind for spans in timelines for kind in spans}
+    rows = []
+    for kind in kinds:
+        seen = [spans[kind] for spans in timelines if kind in spans]
+        rows.append(
+            (
+                statistics.median(first for first, _, _ in seen),
+                statistics.median(last for _, last, _ in seen),
+                statistics.median(count for _, _, count in seen),
+                kind,
+            )
+        )
+    print(f"a generation's timeline (medians of generations 1-{len(timelines)}, seconds from its start):")
+    for first, last, count, kind in sorted(rows):
+        print(f"  {kind:<28} {first:6.2f} -> {last:6.2f}  ({count:g})")
+
+
 def state_file_mib(chain_dir: Path) -> float:
     return sum(path.stat().st_size for path in chain_dir.glob("ottochain.db*")) / 2**20
 
@@ -270,6 +356,10 @@ async def main(args: argparse.Namespace) -> None:
                 if len(fibers) >= args.sample:
                     break
             _, regular, local = await count_activities(client, fibers)
+            latencies = await step_latencies(fibers)
+            timelines = [
+                await timeline(client, f"{run_id}/g{generation}") for generation in range(1, result.generations_done)
+            ]
             per_lifecycle = (regular + local) / max(1, len(fibers))
             steady = finished_at[1:]
             per_generation = [b - a for a, b in itertools.pairwise(finished_at)]
@@ -309,6 +399,9 @@ async def main(args: argparse.Namespace) -> None:
         f"{baseline.seconds:.2f} s = {baseline.activities_per_second:.1f} activities/s"
     )
     print(f"ratio (activities/s):    {lifecycle_activities_per_second / baseline.activities_per_second:.2f}")
+    print_latencies(latencies)
+    if timelines:
+        print_timelines(timelines)
     if samples:
         print()
         print_table(samples)
