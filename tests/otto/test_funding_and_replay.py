@@ -138,6 +138,32 @@ def test_saved_histories_cover_both_ways_of_sending_an_update():
         assert activity_calls(v2, "otto.submit_transition") == activity_calls(v2, "otto.await_fiber") == 0
 
 
+def first_report_before_last_lifecycle_ended(history: WorkflowHistory) -> bool:
+    """Did the generation send a contract report's create before its last FiberWorkflow child ended?"""
+    children: dict[int, str] = {}
+    first_report = last_lifecycle = None
+    for event in history.events:
+        if event.HasField("start_child_workflow_execution_initiated_event_attributes"):
+            started = event.start_child_workflow_execution_initiated_event_attributes
+            children[event.event_id] = started.workflow_type.name
+        elif event.HasField("child_workflow_execution_completed_event_attributes"):
+            initiated = event.child_workflow_execution_completed_event_attributes.initiated_event_id
+            if children[initiated] == "FiberWorkflow":
+                last_lifecycle = event.event_id
+        elif event.HasField("activity_task_scheduled_event_attributes") and first_report is None:
+            name = event.activity_task_scheduled_event_attributes.activity_type.name
+            if name in ("otto.create_fiber", "otto.create_and_await"):
+                first_report = event.event_id
+    assert first_report is not None and last_lifecycle is not None
+    return first_report < last_lifecycle
+
+
+def test_saved_generation_histories_cover_both_times_of_filing_reports():
+    """v1 files a generation's contract reports after its last lifecycle, v2 as each lifecycle ends."""
+    assert not first_report_before_last_lifecycle_ended(saved("v1-generation-0"))
+    assert first_report_before_last_lifecycle_ended(saved("v2-generation-0"))
+
+
 async def test_saved_histories_still_replay():
     """Histories recorded from earlier runs: a change that makes workflow code nondeterministic fails here."""
     files = sorted(HISTORIES.glob("*.json"))

@@ -4,8 +4,8 @@ The population is read from the store by reference (run, generation). Then: read
 and balance from the chain; plan the lifecycles from the agents' traits (``sim.otto.generation``: initiators
 by activity level, types by fiber weights, counterparties by risk tolerance against reputation, everyone in
 at least one); run them as FiberWorkflow children, at most ``concurrency`` at a time, a failed child
-counting as a failed lifecycle; report each settled contract on the parties' AgentIdentity fibers (a
-completion, or a violation on the party that caused a failure: ``sim.otto.social``), each a
+counting as a failed lifecycle; as each one ends, report its settled contract on the parties' AgentIdentity
+fibers (a completion, or a violation on the party that caused a failure: ``sim.otto.social``), each a
 ContractReport fiber created and filed by a counterparty, whose trigger records it on the identity;
 issue the generation's attestations (AttestationWorkflow children, at the rate the traits give); read the
 chain again and score each agent (``sim.otto.evolution``); select;
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
 from temporalio import workflow
@@ -84,6 +84,8 @@ STORE_TIMEOUT = timedelta(seconds=60)
 CHAIN_READ_TIMEOUT = timedelta(seconds=120)
 # A generation watches the chain while its work is in flight (ChainGate.watch); histories from before do not.
 CHAIN_WATCH = "otto-chain-watch"
+# A lifecycle's contract reports are filed when it ends; histories from before file them all after the last one.
+REPORT_AS_LIFECYCLES_END = "otto-report-as-lifecycles-end"
 # Names fiber ids: a replayed, retried or resumed generation drives the same fibers, never new copies.
 FIBER_NAMESPACE = uuid.UUID("5f0c2a8e-77a4-4c55-9d1e-0b7a6c3e2d41")
 
@@ -208,8 +210,17 @@ class GenerationWorkflow:
         self._planned = len(plan)
         self._in_flight = True
         watch = asyncio.create_task(gate.watch(lambda: self._in_flight)) if workflow.patched(CHAIN_WATCH) else None
-        results = await self._run_lifecycles(spec, population, plan, before)
-        await self._report_contracts(spec, population, contract_reports(results))
+        if workflow.patched(REPORT_AS_LIFECYCLES_END):
+            # A lifecycle's reports are filed as soon as it ends, while the others still run.
+            reporting = asyncio.Semaphore(spec.concurrency)
+
+            async def report(result: LifecycleResult) -> None:
+                await self._report_contracts(spec, population, contract_reports([result]), reporting)
+
+            results = await self._run_lifecycles(spec, population, plan, before, then=report)
+        else:
+            results = await self._run_lifecycles(spec, population, plan, before)
+            await self._report_contracts(spec, population, contract_reports(results))
         issued = await self._attest(
             spec, population, plan_attestations(population, results, stream(spec.seed, spec.generation, "attest"))
         )
@@ -290,11 +301,16 @@ class GenerationWorkflow:
         await self._gate.ready()
 
     async def _report_contracts(
-        self, spec: GenerationSpec, population: Sequence[Member], reports: Sequence[ContractReport]
+        self,
+        spec: GenerationSpec,
+        population: Sequence[Member],
+        reports: Sequence[ContractReport],
+        window: asyncio.Semaphore | None = None,
     ) -> None:
-        """Every report as a ContractReport fiber of its reporter, at most ``spec.concurrency`` at once."""
+        """Every report as a ContractReport fiber of its reporter, at most ``spec.concurrency`` at once (in
+        ``window``, when several calls share it)."""
         members = {member.agent_id: member for member in population}
-        window = asyncio.Semaphore(spec.concurrency)
+        window = window or asyncio.Semaphore(spec.concurrency)
 
         async def one(report: ContractReport) -> None:
             identity = members[report.subject].identity_fiber_id
@@ -384,8 +400,11 @@ class GenerationWorkflow:
         population: Sequence[Member],
         plan: Sequence[Lifecycle],
         observed: dict[str, AgentObservation],
+        *,
+        then: Callable[[LifecycleResult], Awaitable[None]] | None = None,
     ) -> list[LifecycleResult]:
-        """Every planned lifecycle as a FiberWorkflow child, at most ``spec.concurrency`` running at once.
+        """Every planned lifecycle as a FiberWorkflow child, at most ``spec.concurrency`` running at once, each
+        followed by ``then`` (outside the window: a finished lifecycle makes room for the next).
 
         Decision mode: every party carries its traits and the reputation read before the plan, and decides
         its own moves; no outcome is drawn."""
@@ -405,6 +424,8 @@ class GenerationWorkflow:
                 await self._ready()
                 result = await self._lifecycle(spec, members, lifecycle)
             self._ended += 1
+            if then is not None:
+                await then(result)
             return result
 
         return list(await asyncio.gather(*(one(lifecycle) for lifecycle in plan)))
