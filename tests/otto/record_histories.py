@@ -8,7 +8,8 @@ Names (e.g. ``fiber-contract-decided``) record only those histories.
 
 - ``v1``: before any patch (creates, transitions and waits as separate activities).
 - ``v2``: ``otto-regular-chain-calls`` and ``otto-send-and-await`` (an update and its wait are one activity),
-  ``otto-report-as-lifecycles-end`` (a generation files a lifecycle's contract reports as soon as it ends).
+  ``otto-report-as-lifecycles-end`` (a generation files a lifecycle's contract reports as soon as it ends),
+  ``otto-attest-in-generation`` (a generation issues its attestations itself, not through children).
 """
 
 from __future__ import annotations

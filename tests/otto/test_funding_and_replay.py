@@ -158,10 +158,23 @@ def first_report_before_last_lifecycle_ended(history: WorkflowHistory) -> bool:
     return first_report < last_lifecycle
 
 
-def test_saved_generation_histories_cover_both_times_of_filing_reports():
-    """v1 files a generation's contract reports after its last lifecycle, v2 as each lifecycle ends."""
-    assert not first_report_before_last_lifecycle_ended(saved("v1-generation-0"))
-    assert first_report_before_last_lifecycle_ended(saved("v2-generation-0"))
+def children_started(history: WorkflowHistory, workflow_type: str) -> int:
+    return sum(
+        event.start_child_workflow_execution_initiated_event_attributes.workflow_type.name == workflow_type
+        for event in history.events
+        if event.HasField("start_child_workflow_execution_initiated_event_attributes")
+    )
+
+
+def test_saved_generation_histories_cover_both_ways_of_reporting_and_attesting():
+    """v1 files a generation's contract reports after its last lifecycle and issues attestations through
+    AttestationWorkflow children; v2 files reports as each lifecycle ends and issues attestations itself."""
+    v1, v2 = saved("v1-generation-0"), saved("v2-generation-0")
+    assert not first_report_before_last_lifecycle_ended(v1)
+    assert first_report_before_last_lifecycle_ended(v2)
+    assert children_started(v1, "AttestationWorkflow") > 0
+    assert children_started(v2, "AttestationWorkflow") == 0
+    assert activity_calls(v2, "otto.create_and_await") > children_started(v2, "FiberWorkflow") > 0
 
 
 async def test_saved_histories_still_replay():

@@ -7,7 +7,7 @@ at least one); run them as FiberWorkflow children, at most ``concurrency`` at a 
 counting as a failed lifecycle; as each one ends, report its settled contract on the parties' AgentIdentity
 fibers (a completion, or a violation on the party that caused a failure: ``sim.otto.social``), each a
 ContractReport fiber created and filed by a counterparty, whose trigger records it on the identity;
-issue the generation's attestations (AttestationWorkflow children, at the rate the traits give); read the
+issue the generation's attestations (at the rate the traits give, each by its issuer); read the
 chain again and score each agent (``sim.otto.evolution``); select;
 take newcomers for the retired places from the wallet pool and register them once; and write the checkpoint
 (stats, fitness, selection, next population) with the ledger entry that seals its summary, in one activity.
@@ -25,7 +25,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError, ChildWorkflowError
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from activities.otto.evolution import EvolutionActivities
@@ -45,7 +45,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.otto import (
         AgentTraits,
-        AttestationResult,
         AttestationSpec,
         CreateFiber,
         FiberOutcome,
@@ -77,7 +76,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.otto.chain import Chain
     from workflows.otto.fiber import FiberWorkflow
     from workflows.otto.health import GATED_RETRY, ChainGate
-    from workflows.otto.identity import AttestationWorkflow, IdentityWorkflow
+    from workflows.otto.identity import AttestationWorkflow, IdentityWorkflow, issue_attestation
 
 STORE_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
 STORE_TIMEOUT = timedelta(seconds=60)
@@ -86,6 +85,9 @@ CHAIN_READ_TIMEOUT = timedelta(seconds=120)
 CHAIN_WATCH = "otto-chain-watch"
 # A lifecycle's contract reports are filed when it ends; histories from before file them all after the last one.
 REPORT_AS_LIFECYCLES_END = "otto-report-as-lifecycles-end"
+# The generation issues its attestations itself, as it files reports; histories from before start an
+# AttestationWorkflow child for each (a child costs a start, three workflow tasks and an end of its own).
+ATTEST_IN_GENERATION = "otto-attest-in-generation"
 # Names fiber ids: a replayed, retried or resumed generation drives the same fibers, never new copies.
 FIBER_NAMESPACE = uuid.UUID("5f0c2a8e-77a4-4c55-9d1e-0b7a6c3e2d41")
 
@@ -357,9 +359,11 @@ class GenerationWorkflow:
     async def _attest(
         self, spec: GenerationSpec, population: Sequence[Member], planned: Sequence[PlannedAttestation]
     ) -> list[PlannedAttestation]:
-        """Each planned attestation as an AttestationWorkflow child; returns those the chain issued."""
+        """Each planned attestation, issued here or (older histories) by an AttestationWorkflow child; returns
+        those the chain issued."""
         members = {member.agent_id: member for member in population}
         window = asyncio.Semaphore(spec.concurrency)
+        here = workflow.patched(ATTEST_IN_GENERATION)
 
         def party(agent: str) -> Party:
             return Party(agent_id=agent, address=members[agent].address)
@@ -368,25 +372,29 @@ class GenerationWorkflow:
             subject_identity = members[attestation.subject].identity_fiber_id
             if subject_identity is None:
                 return False
+            fiber = attestation_id(spec.run_id, spec.generation, index, attestation)
+            issue = AttestationSpec(
+                endpoints=spec.endpoints,
+                wallets=spec.wallets,
+                kind=attestation.kind,
+                issuer=party(attestation.issuer),
+                subject=party(attestation.subject),
+                subject_identity=subject_identity,
+                claim=attestation.claim,
+                attestation_id=fiber,
+            )
             async with window:
                 await self._ready()
                 try:
-                    result: AttestationResult = await workflow.execute_child_workflow(
-                        AttestationWorkflow.run,
-                        AttestationSpec(
-                            endpoints=spec.endpoints,
-                            wallets=spec.wallets,
-                            kind=attestation.kind,
-                            issuer=party(attestation.issuer),
-                            subject=party(attestation.subject),
-                            subject_identity=subject_identity,
-                            claim=attestation.claim,
-                            attestation_id=attestation_id(spec.run_id, spec.generation, index, attestation),
-                        ),
-                        id=f"{spec.run_id}/g{spec.generation}/a{index}",
-                    )
-                except ChildWorkflowError as err:
-                    workflow.logger.warning("attestation %s not issued: %s", attestation, err.cause or err)
+                    if here:
+                        result = await issue_attestation(self._chain, issue, fiber)
+                    else:
+                        result = await workflow.execute_child_workflow(
+                            AttestationWorkflow.run, issue, id=f"{spec.run_id}/g{spec.generation}/a{index}"
+                        )
+                except (ApplicationError, ActivityError, ChildWorkflowError) as err:
+                    cause = err.cause if isinstance(err, ChildWorkflowError) and err.cause else err
+                    workflow.logger.warning("attestation %s not issued: %s", attestation, cause)
                     return False
             return result.issued
 

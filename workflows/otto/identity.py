@@ -100,38 +100,44 @@ class AttestationWorkflow:
         workflow.upsert_search_attributes(
             [sa.AGENT.value_set(spec.issuer.agent_id), sa.COUNTERPARTY.value_set(spec.subject.agent_id)]
         )
-        record, fired = await Chain.patched().create_and_fire(
-            CreateFiber(
-                endpoints=spec.endpoints,
-                wallets=spec.wallets,
-                fiber_id=fiber_id,
-                definition=ATTESTATION_DEFINITION,
-                initial_data=attestation_initial_data(
-                    spec.kind,
-                    spec.issuer.address,
-                    spec.subject.address,
-                    spec.subject_identity,
-                    spec.claim,
-                    spec.evidence,
-                ),
-                signers=[spec.issuer.agent_id],
-            ),
-            "issue",
-            f"attestation {fiber_id}",
-        )
-        if fired and record.current_state == "ISSUED":
-            workflow.metric_meter().create_counter("traffic_simulator_attestations_created").add(1, {"kind": spec.kind})
-        issued = record.current_state == "ISSUED"
-        refusal = None if issued or record.last_receipt is None else record.last_receipt.error_message
-        return AttestationResult(
+        return await issue_attestation(Chain.patched(), spec, fiber_id)
+
+
+async def issue_attestation(chain: Chain, spec: AttestationSpec, fiber_id: str) -> AttestationResult:
+    """The issuer creates the Attestation fiber and issues it, which records the claim on the subject's identity.
+    Idempotent by ``fiber_id``: one found already issued is returned as it is (and not counted again)."""
+    record, fired = await chain.create_and_fire(
+        CreateFiber(
+            endpoints=spec.endpoints,
+            wallets=spec.wallets,
             fiber_id=fiber_id,
-            kind=spec.kind,
-            issuer=spec.issuer.agent_id,
-            subject=spec.subject.agent_id,
-            state=record.current_state,
-            issued=issued,
-            refusal=refusal,
-        )
+            definition=ATTESTATION_DEFINITION,
+            initial_data=attestation_initial_data(
+                spec.kind,
+                spec.issuer.address,
+                spec.subject.address,
+                spec.subject_identity,
+                spec.claim,
+                spec.evidence,
+            ),
+            signers=[spec.issuer.agent_id],
+        ),
+        "issue",
+        f"attestation {fiber_id}",
+    )
+    if fired and record.current_state == "ISSUED":
+        workflow.metric_meter().create_counter("traffic_simulator_attestations_created").add(1, {"kind": spec.kind})
+    issued = record.current_state == "ISSUED"
+    refusal = None if issued or record.last_receipt is None else record.last_receipt.error_message
+    return AttestationResult(
+        fiber_id=fiber_id,
+        kind=spec.kind,
+        issuer=spec.issuer.agent_id,
+        subject=spec.subject.agent_id,
+        state=record.current_state,
+        issued=issued,
+        refusal=refusal,
+    )
 
 
 @workflow.defn
