@@ -47,6 +47,7 @@ from store.tables import OttoGenerationRow
 from store.wallets import generate_pool
 from workers.metrics import free_port
 from workers.registry import QUEUES, WorkerResources
+from workers.runner import project_runner
 from workflows.otto.evolution import EvolutionWorkflow
 
 PASSPHRASE = "bench"
@@ -335,8 +336,13 @@ async def main(args: argparse.Namespace) -> None:
                 "node": [node.process.pid],
             }
             cpu_before = {name: sum(map(cpu_seconds, pids)) for name, pids in costs.items()}
+            # The project's runner, as `python -m workers.main` and the baseline use.
             async with Worker(
-                client, task_queue=queue, workflows=list(otto.workflows), activities=list(otto.activities(resources))
+                client,
+                task_queue=queue,
+                workflows=list(otto.workflows),
+                activities=list(otto.activities(resources)),
+                workflow_runner=project_runner(client.data_converter),
             ):
                 started = time.perf_counter()
                 handle = await client.start_workflow(

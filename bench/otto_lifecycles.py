@@ -27,6 +27,7 @@ from localnet.ottochain.server import OttoChainServer
 from models.otto import FiberSpec, OttoEndpoints, Party
 from sim.otto.fibers import FIBER_KINDS
 from store.wallets import generate_pool
+from workers.runner import project_runner
 from workflows.otto.fiber import FiberWorkflow
 
 PASSPHRASE = "bench"
@@ -77,6 +78,7 @@ async def main(args: argparse.Namespace) -> None:
                 task_queue=queue,
                 workflows=[FiberWorkflow],
                 activities=fibers.all(),
+                workflow_runner=project_runner(client.data_converter),  # as workers.main and the baseline
             ):
                 started = time.perf_counter()
                 handles = [
