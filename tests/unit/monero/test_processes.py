@@ -87,6 +87,12 @@ def test_a_process_started_but_never_recorded_is_adopted_not_started_twice(tmp_p
     argv = [sys.executable, "-c", "import time; time.sleep(60)", marker]
     orphan = subprocess.Popen(argv, start_new_session=True)
     try:
+        # Popen can return while the kernel is still finishing the exec, before /proc shows the new command line;
+        # the orphan this test stands for has been running since before its worker died.
+        deadline = time.monotonic() + 10
+        while marker not in Path(f"/proc/{orphan.pid}/cmdline").read_bytes().decode().split("\0"):
+            assert time.monotonic() < deadline, "the orphan never showed its command line"
+            time.sleep(0.01)
         assert processes.recorded(tmp_path, "sleeper") is None
         adopted = processes.launch(tmp_path, "sleeper", argv, marker=marker, log=tmp_path / "log")
         assert adopted.reused and adopted.pid == orphan.pid
