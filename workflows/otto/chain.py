@@ -38,6 +38,8 @@ CHAIN_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=5),
 )
 POLL_SECONDS = 30.0
+# A wait heartbeats while it polls (the activities heartbeat once a wait has lasted 2 s).
+WAIT_HEARTBEAT = timedelta(seconds=20)
 LOCAL_CHAIN_CALLS = "otto-local-chain-calls"
 REGULAR_CHAIN_CALLS = "otto-regular-chain-calls"
 RESEND_UNSEEN_UPDATES = "otto-resend-unseen-updates"
@@ -88,7 +90,7 @@ async def await_fiber(request: AwaitFiber, what: str, *, quiet_returns: bool = F
             FiberActivities.await_fiber,
             request,
             start_to_close_timeout=timedelta(seconds=request.timeout_seconds + 30),
-            heartbeat_timeout=timedelta(seconds=20),
+            heartbeat_timeout=WAIT_HEARTBEAT,
             retry_policy=CHAIN_RETRY,
         )
         _fail_if_rejected(observation, what)
@@ -128,14 +130,14 @@ async def until_seen(
             submitted = await send()
 
 
-async def sent_until_seen(
-    send_and_await: Callable[[], Awaitable[SentAndSeen]], what: str
+async def _sent_until_seen(
+    send_and_await: Callable[[Any, Arg], Awaitable[SentAndSeen]], request: Arg, what: str
 ) -> tuple[Submitted, FiberObservation]:
     """``until_seen`` with the send and its wait in one activity: each call sends (again) and waits one quiet
     spell at most."""
     first: Submitted | None = None
     while True:
-        sent = await send_and_await()
+        sent = await workflow.execute_activity_method(send_and_await, request, **SEND_AND_AWAIT)
         first = first or sent.submitted
         _fail_if_rejected(sent.observation, what)
         if not sent.observation.timed_out:
@@ -146,7 +148,7 @@ async def sent_until_seen(
 # One send with its wait: the send's own 30 s and a quiet spell; heartbeats while it waits, like ``await_fiber``.
 SEND_AND_AWAIT: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=POLL_SECONDS + 60),
-    "heartbeat_timeout": timedelta(seconds=20),
+    "heartbeat_timeout": WAIT_HEARTBEAT,
     "retry_policy": CHAIN_RETRY,
 }
 
@@ -200,9 +202,9 @@ class Chain:
         """Create a fiber and wait until ML0 shows it (``until_seen``)."""
         if not self.together:
             return await until_seen(partial(self.create, request), watch, what)
-        together = CreateAndAwait(create=request, watch=watch(None))
-        send = partial(workflow.execute_activity_method, FiberActivities.create_and_await, together, **SEND_AND_AWAIT)
-        return await sent_until_seen(send, what)
+        return await _sent_until_seen(
+            FiberActivities.create_and_await, CreateAndAwait(create=request, watch=watch(None)), what
+        )
 
     async def submit_until_seen(
         self, request: SubmitTransition, watch: Callable[[str | None], AwaitFiber], what: str
@@ -210,9 +212,9 @@ class Chain:
         """Submit a transition and wait until ML0 shows it or drops it (``until_seen``)."""
         if not self.together:
             return await until_seen(partial(self.submit, request), watch, what)
-        together = SubmitAndAwait(submit=request, watch=watch(None))
-        send = partial(workflow.execute_activity_method, FiberActivities.submit_and_await, together, **SEND_AND_AWAIT)
-        return await sent_until_seen(send, what)
+        return await _sent_until_seen(
+            FiberActivities.submit_and_await, SubmitAndAwait(submit=request, watch=watch(None)), what
+        )
 
     async def create_and_fire(self, create: CreateFiber, event: str, what: str) -> Fired:
         """The two steps of a document fiber (a contract report's ``file``, an attestation's ``issue``): its one
