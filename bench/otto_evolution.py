@@ -4,11 +4,14 @@ rate against the bare baseline with the same activity count, in the same run.
 
     python -m bench.otto_evolution [--population 100] [--generations 20] [--snapshot-interval S]
     python -m bench.otto_evolution --soak-minutes 60     # runs until then; samples once a minute
+    python -m bench.otto_evolution --activity-workers 1  # the activities in a worker process of their own
 
 The node runs as its own process (``simctl localnet ottochain``, SQLite state file), so its memory is
 measured apart from the worker's (this process) and the dev server's. Every agent takes part in at least
 one lifecycle per generation (the generation's plan guarantees it). Generation 0 includes registering the
-population on chain, so seconds per generation are given for the generations after it.
+population on chain, so seconds per generation are given for the generations after it. With
+``--activity-workers N``, this process runs only the workflows and N ``python -m workers.main --role
+activities`` processes run the activities (sharing this run's store and wallet file).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from activities.otto.keyring import Keyring
 from bench.baseline import count_activities, measure_baseline
 from bench.machine import cpu_seconds, describe_machine
 from bench.server import benchmark_client
+from bench.worker_processes import worker_env, worker_processes
 from models.evolution import EvolutionResult, EvolutionSpec
 from models.otto import OttoEndpoints
 from models.settings import Settings
@@ -217,6 +221,11 @@ def print_timelines(timelines: list[dict[str, tuple[float, float, int]]]) -> Non
         print(f"  {kind:<28} {first:6.2f} -> {last:6.2f}  ({count:g})")
 
 
+def server_pids(node: NodeProcess, workers: list[int]) -> list[int]:
+    """The dev server's processes: this process's children that are neither the node nor a worker."""
+    return [pid for pid in children_of(os.getpid()) if pid != node.process.pid and pid not in workers]
+
+
 def state_file_mib(chain_dir: Path) -> float:
     return sum(path.stat().st_size for path in chain_dir.glob("ottochain.db*")) / 2**20
 
@@ -228,17 +237,17 @@ async def sample(
     ids: tuple[str, str],
     started: float,
     generations: int,
+    workers: list[int],
 ) -> dict[str, str]:
     summary = (await http.get(f"{node.url}/debug/summary")).json()
     events, size = await largest_history(client, *ids)
-    others = {pid: name for pid, name in children_of(os.getpid()).items() if pid != node.process.pid}
-    server_rss = sum(rss_mib(pid) or 0 for pid in others)
+    server_rss = sum(rss_mib(pid) or 0 for pid in server_pids(node, workers))
     load = os.getloadavg()[0]
     return {
         "minute": f"{(time.perf_counter() - started) / 60:.0f}",
         "generations": str(generations),
         "fibers": str(summary["fibers"]),
-        "worker RSS MiB": f"{rss_mib(os.getpid()) or 0:.0f}",
+        "worker RSS MiB": f"{sum(rss_mib(pid) or 0 for pid in [os.getpid(), *workers]):.0f}",
         "node RSS MiB": f"{rss_mib(node.process.pid) or 0:.0f}",
         "server RSS MiB": f"{server_rss:.0f}",
         "state file MiB": f"{state_file_mib(node.chain_dir):.1f}",
@@ -266,6 +275,7 @@ async def follow(
     run_id: str,
     started: float,
     soak_minutes: float | None,
+    workers: list[int],
 ) -> tuple[EvolutionResult, list[float], list[dict[str, str]]]:
     """Wait for the run, noting when each generation ends and, in a soak, sampling once a minute."""
     finished_at: list[float] = []
@@ -282,7 +292,7 @@ async def follow(
         if soak_minutes is not None and time.perf_counter() >= next_sample:
             next_sample += 60
             try:
-                samples.append(await sample(client, http, node, ids, started, len(finished_at)))
+                samples.append(await sample(client, http, node, ids, started, len(finished_at), workers))
             except Exception as err:  # a slow answer costs one sample, not the soak
                 print(f"sample failed: {type(err).__name__}: {err}", flush=True)
                 continue
@@ -292,7 +302,7 @@ async def follow(
     while len(finished_at) < result.generations_done:
         finished_at.append(time.perf_counter())
     if soak_minutes is not None:
-        samples.append(await sample(client, http, node, ids, started, len(finished_at)))
+        samples.append(await sample(client, http, node, ids, started, len(finished_at), workers))
     return result, finished_at, samples
 
 
@@ -302,18 +312,27 @@ async def main(args: argparse.Namespace) -> None:
         scratch = Path(scratch_dir)
         wallets = scratch / "wallets.json"
         generate_pool(wallets, PASSPHRASE, count=args.population + 10, seed=1)
+        store = scratch / "store.db"
         async with (
             benchmark_client(None) as (client, server),
             node_process(scratch, args.snapshot_interval) as node,
-            open_store(f"sqlite+aiosqlite:///{scratch / 'store.db'}") as engine,
+            open_store(f"sqlite+aiosqlite:///{store}") as engine,
             httpx.AsyncClient(
                 timeout=httpx.Timeout(10.0, connect=5.0),
                 limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
             ) as http,
+            worker_processes(
+                args.activity_workers,
+                worker_env(client.service_client.config.target_host, client.namespace, store, PASSPHRASE),
+                scratch,
+                ["--role", "activities", "--queues", "otto"],
+            ) as activity_workers,
         ):
             resources = WorkerResources(settings=Settings(), engine=engine, http=http, keyring=Keyring(PASSPHRASE))
             otto = next(spec for spec in QUEUES if spec.queue == TaskQueue.OTTO)
-            queue = f"bench-evolution-{uuid.uuid4().hex[:8]}"
+            # The server is this run's own, so the otto queue's real name is free (and the activity workers poll it).
+            queue = TaskQueue.OTTO.value
+            workers = [process.pid for process in activity_workers]
             run_id = f"bench-{uuid.uuid4().hex[:8]}"
             soak_seconds = args.soak_minutes * 60 if args.soak_minutes else None
             spec = EvolutionSpec(
@@ -331,8 +350,9 @@ async def main(args: argparse.Namespace) -> None:
             )
             # The dev server is this process's child, the node another: what each costs is read from /proc.
             costs = {
-                "dev server": [pid for pid in children_of(os.getpid()) if pid != node.process.pid],
+                "dev server": server_pids(node, workers),
                 "worker": [os.getpid()],
+                **({"activity workers": workers} if workers else {}),
                 "node": [node.process.pid],
             }
             cpu_before = {name: sum(map(cpu_seconds, pids)) for name, pids in costs.items()}
@@ -341,7 +361,7 @@ async def main(args: argparse.Namespace) -> None:
                 client,
                 task_queue=queue,
                 workflows=list(otto.workflows),
-                activities=list(otto.activities(resources)),
+                activities=[] if workers else list(otto.activities(resources)),
                 workflow_runner=project_runner(client.data_converter),
             ):
                 started = time.perf_counter()
@@ -349,7 +369,7 @@ async def main(args: argparse.Namespace) -> None:
                     EvolutionWorkflow.run, spec, id=f"bench-evolve-{run_id}", task_queue=queue
                 )
                 result, finished_at, samples = await follow(
-                    client, http, node, handle, run_id, started, args.soak_minutes
+                    client, http, node, handle, run_id, started, args.soak_minutes, workers
                 )
                 elapsed = time.perf_counter() - started
                 cpu = {name: sum(map(cpu_seconds, pids)) - cpu_before[name] for name, pids in costs.items()}
@@ -384,6 +404,8 @@ async def main(args: argparse.Namespace) -> None:
         f"run:                     population {args.population}, {result.generations_done} generations, "
         f"concurrency {args.concurrency}, {lifecycles} lifecycles ({completed} completed)"
     )
+    if args.activity_workers:
+        print(f"workers:                 workflows in this process, activities in {args.activity_workers} other(s)")
     print(
         f"wall time:               {elapsed:.1f} s (generation 0, with registration: {finished_at[0] - started:.1f} s)"
     )
@@ -421,5 +443,8 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--snapshot-interval", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--activity-workers", type=int, default=0, help="run the activities in this many worker processes"
+    )
     parser.add_argument("--sample", type=int, default=60, help="FiberWorkflow histories to count activities in")
     asyncio.run(main(parser.parse_args()))

@@ -19,11 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ctypes
 import os
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -38,6 +34,7 @@ from temporalio.client import Client
 from bench.baseline import count_activities
 from bench.machine import cpu_seconds, describe_machine
 from bench.otto_evolution import PASSPHRASE, node_process
+from bench.worker_processes import worker_env, worker_processes
 from localnet.temporal_dev import DevServer, DevServerConfig
 from models.ads import ExperimentSpec
 from models.evolution import EvolutionSpec
@@ -50,20 +47,9 @@ from workers.metrics import free_port
 from workflows.ads.experiment import ExperimentWorkflow
 from workflows.otto.evolution import EvolutionWorkflow
 
-# The workers run the code of the tree this bench runs from (a snapshot of it, say), not whatever is installed.
-ROOT = Path(__file__).resolve().parents[1]
-# Settings of the caller's environment that would change what a worker does here.
-FOREIGN = ("SIMCTL_TASK_QUEUES", "SIMCTL_TRACE_FILE", "SIMCTL_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
-
 
 def load_1min() -> float:
     return os.getloadavg()[0]
-
-
-def _die_with_parent() -> None:
-    # A worker must not outlive this bench if the bench is killed outright.
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 @dataclass
@@ -101,70 +87,6 @@ async def fresh_server(scratch: Path, namespaces: tuple[str, ...]) -> AsyncItera
         yield server
 
 
-@contextlib.asynccontextmanager
-async def worker_processes(count: int, env: dict[str, str], logs: Path) -> AsyncIterator[list[subprocess.Popen]]:
-    """``count`` workers on every task queue, yielded once each polls; SIGTERM by pid at the end."""
-    processes: list[subprocess.Popen] = []
-    files = []
-    try:
-        for index in range(count):
-            log = (logs / f"worker-{index}.log").open("wb+")
-            files.append(log)
-            processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "workers.main"],
-                    cwd=ROOT,
-                    env={**env, "SIMCTL_STATE_DIR": str(logs / f"worker-{index}")},
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    preexec_fn=_die_with_parent,
-                )
-            )
-        deadline = time.monotonic() + 180  # four Python workers importing at once on a busy machine
-        waiting = set(range(count))
-        while waiting:
-            for index in sorted(waiting):
-                if processes[index].poll() is not None:
-                    raise RuntimeError(f"worker {index} exited with {processes[index].returncode}; see its log")
-                if b"worker polling task queues" in (logs / f"worker-{index}.log").read_bytes():
-                    waiting.discard(index)
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"workers {sorted(waiting)} did not poll within 180 s")
-            await asyncio.sleep(0.2)
-        yield processes
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                await asyncio.to_thread(process.wait, 30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                await asyncio.to_thread(process.wait)
-        for log in files:
-            log.close()
-
-
-def worker_env(address: str, namespace: str, run_dir: Path, node_url: str | None) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key not in FOREIGN}
-    env |= {
-        "TEMPORAL_ADDRESS": address,
-        "SIMCTL_NAMESPACE": namespace,
-        "SIMCTL_EMBEDDED": "false",
-        "SIMCTL_DATABASE_URL": f"sqlite:///{run_dir / 'store.db'}",
-        "SIMCTL_METRICS_PORT": "0",
-        "SIMCTL_LOG_LEVEL": "info",  # the "polling" line tells that a worker is ready
-        "SIMCTL_WALLET_PASSPHRASE": PASSPHRASE,
-    }
-    if node_url is not None:
-        endpoints = OttoEndpoints.embedded(node_url)
-        for layer in ("bridge", "dl1", "ml0", "cl1", "indexer"):
-            env[f"SIMCTL_OTTO_{layer.upper()}_URL"] = getattr(endpoints, f"{layer}_url")
-    return env
-
-
 def namespace_of(study: str, workers: int, position: int) -> str:
     # The position keeps a repeated count (1,2,4,1: the last a check on drift) in a namespace of its own.
     return f"scale-{study}-{position}-{workers}w"
@@ -181,7 +103,7 @@ async def measure(
     await wait_for_namespace(client)
     async with contextlib.AsyncExitStack() as exits:
         node = await exits.enter_async_context(node_process(run_dir, 0.2)) if study == "otto" else None
-        env = worker_env(address, namespace, run_dir, node.url if node else None)
+        env = worker_env(address, namespace, run_dir / "store.db", PASSPHRASE, node.url if node else None)
         processes = await exits.enter_async_context(worker_processes(workers, env, run_dir))
         pids = {"workers": [p.pid for p in processes], "server": [server.pid or 0]}
         if node is not None:

@@ -14,6 +14,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from models.task_queues import TaskQueue
 
 LogLevel = Literal["debug", "info", "warning", "error"]
+# What a worker process runs of its queues: both halves, or one, so that workflow tasks and activities (a workflow
+# task holds the process's event loop, an activity waits on HTTP) can each have processes, and cores, of their own.
+WorkerRole = Literal["all", "workflows", "activities"]
 
 LOOPBACK = "127.0.0.1"
 # Part of a task queue name: kept to characters that read unambiguously in logs and the Web UI.
@@ -51,6 +54,7 @@ class Settings(BaseSettings):
     # This worker's host, named in its own task queue (`simctl-monero@<host id>`): a monero run's processes live on
     # one machine, so workers on the same machine share the id and workers elsewhere must not.
     host_id: str = Field(default_factory=socket.gethostname)
+    worker_role: WorkerRole = "all"
     ui_port: int | None = Field(None, ge=1, le=65535)
     log_level: LogLevel = "info"
     trace_file: Path | None = None

@@ -13,6 +13,7 @@ from rich.logging import RichHandler
 
 from models.settings import Settings
 from simctl.errors import CliError
+from workers.service import quiet_libraries
 
 T = TypeVar("T")
 
@@ -28,7 +29,7 @@ def configure_logging(settings: Settings, default: str = "warning") -> None:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    quiet_libraries()
     if default == "warning" and "log_level" not in settings.model_fields_set:
         # The in-process worker reports every failed attempt with a traceback; the command itself
         # reports the failure that matters in one line.

@@ -13,7 +13,7 @@ import sys
 
 from models.settings import Settings, SettingsError, load_settings
 from workers.client import TemporalUnreachable
-from workers.service import stop_on_signals
+from workers.service import quiet_libraries, stop_on_signals
 from workers.stack import open_stack
 from workers.tracing import configure_tracing, shutdown_tracing
 
@@ -24,7 +24,7 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr
     )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    quiet_libraries()
 
 
 async def serve(settings: Settings) -> None:
@@ -63,6 +63,13 @@ def main(argv: list[str] | None = None) -> int:
         "--host-id",
         help="this machine's name in its own task queue, simctl-monero@HOST_ID, where a monero run's process "
         "activities go (default: the host name; env SIMCTL_HOST_ID)",
+    )
+    parser.add_argument(
+        "--role",
+        dest="worker_role",
+        choices=["all", "workflows", "activities"],
+        help="run only the workflows or only the activities of the queues, so each half can have processes "
+        "of its own (default: all; env SIMCTL_WORKER_ROLE)",
     )
     parser.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     args = parser.parse_args(argv)

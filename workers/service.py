@@ -12,6 +12,7 @@ from datetime import timedelta
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from models.settings import WorkerRole
 from models.task_queues import host_queue
 from workers.registry import QUEUES, QueueSpec, WorkerResources
 from workers.runner import project_runner
@@ -19,21 +20,27 @@ from workers.runner import project_runner
 log = logging.getLogger(__name__)
 
 
-def build_workers(client: Client, resources: WorkerResources, queues: Iterable[QueueSpec] = QUEUES) -> list[Worker]:
-    """A worker per queue, and one more on this host's own queue for each spec with host activities."""
+def build_workers(
+    client: Client, resources: WorkerResources, queues: Iterable[QueueSpec] = QUEUES, role: WorkerRole = "all"
+) -> list[Worker]:
+    """A worker per queue, and one more on this host's own queue for each spec with host activities; with a
+    ``role``, only that half of each queue (a queue with nothing of that half gets no worker)."""
     workers = []
     for spec in queues:
-        workers.append(
-            Worker(
-                client,
-                task_queue=spec.queue.value,
-                workflows=list(spec.workflows),
-                activities=list(spec.activities(resources)),
-                graceful_shutdown_timeout=timedelta(seconds=10),
-                workflow_runner=project_runner(client.data_converter),
+        workflows = list(spec.workflows) if role != "activities" else []
+        activities = list(spec.activities(resources)) if role != "workflows" else []
+        if workflows or activities:
+            workers.append(
+                Worker(
+                    client,
+                    task_queue=spec.queue.value,
+                    workflows=workflows,
+                    activities=activities,
+                    graceful_shutdown_timeout=timedelta(seconds=10),
+                    workflow_runner=project_runner(client.data_converter),
+                )
             )
-        )
-        if spec.host_activities is not None:
+        if spec.host_activities is not None and role != "workflows":
             workers.append(
                 Worker(
                     client,
@@ -47,16 +54,24 @@ def build_workers(client: Client, resources: WorkerResources, queues: Iterable[Q
 
 @asynccontextmanager
 async def running_workers(
-    client: Client, resources: WorkerResources, queues: Iterable[QueueSpec] = QUEUES
+    client: Client, resources: WorkerResources, queues: Iterable[QueueSpec] = QUEUES, role: WorkerRole = "all"
 ) -> AsyncIterator[list[str]]:
     """Poll every queue (and this host's own) until the block exits; in-flight tasks get a graceful shutdown."""
     async with AsyncExitStack() as stack:
-        workers = build_workers(client, resources, queues)
+        workers = build_workers(client, resources, queues, role)
         for worker in workers:
             await stack.enter_async_context(worker)
         names = [worker.task_queue for worker in workers]
-        log.info("worker polling task queues: %s", ", ".join(names))
+        what = "" if role == "all" else f" ({role} only)"
+        log.info("worker polling task queues%s: %s", what, ", ".join(names))
         yield names
+
+
+def quiet_libraries() -> None:
+    """Keep libraries' routine INFO lines out of a worker's log: alembic's migration steps, and httpx's line for
+    every request (thousands a minute from the otto activities, each formatted and written)."""
+    for name in ("alembic", "httpx"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def stop_on_signals() -> asyncio.Event:

@@ -124,5 +124,6 @@ async def open_stack(
             resources = await exits.enter_async_context(open_resources(settings))
             stack.engine = resources.engine
             specs = [spec for spec in QUEUES if queues is None or spec.queue in queues]
-            stack.queues = await exits.enter_async_context(running_workers(client, resources, specs))
+            running = running_workers(client, resources, specs, settings.worker_role)
+            stack.queues = await exits.enter_async_context(running)
         yield stack

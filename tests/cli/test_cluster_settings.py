@@ -120,6 +120,7 @@ def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
         (["-m", "workers.main", "--queues", "otto,nowhere"], {}, "unknown task queue 'nowhere'"),
         (["-m", "workers.main"], {"SIMCTL_TASK_QUEUES": "ads,"}, "SIMCTL_TASK_QUEUES"),
         (["-m", "workers.main", "--metrics-host", "not a host"], {}, "SIMCTL_METRICS_HOST"),
+        (["-m", "workers.main"], {"SIMCTL_WORKER_ROLE": "both"}, "SIMCTL_WORKER_ROLE"),
         (["-m", "workers.main"], {"SIMCTL_METRICS_HOST": "bad_host"}, "SIMCTL_METRICS_HOST"),
         (["-m", "simctl", "up"], {"SIMCTL_TASK_QUEUES": "nowhere"}, "SIMCTL_TASK_QUEUES"),
         (["-m", "simctl", "localnet", "ottochain", "--host", "a b"], {}, "'--host'"),
@@ -159,6 +160,46 @@ async def test_a_study_spread_over_three_worker_processes_completes_and_audits_c
 
         audit = await asyncio.to_thread(simctl, "--no-embedded", "audit", "--experiment", experiment, env=env)
         assert audit.returncode == 0, audit.stdout + audit.stderr
+        for worker in workers:
+            assert await worker.stop(signal.SIGTERM) == 0
+            assert "Traceback" not in worker.output, worker.output
+    finally:
+        for worker in workers:
+            worker.kill()
+
+
+async def test_workflows_and_activities_in_processes_of_their_own_run_a_study(
+    client: Client, temporal_address: str, tmp_path
+):
+    """`--role`: one process runs the ads queue's workflows, another its activities, and a study needs both."""
+    env = worker_env(temporal_address, tmp_path, SIMCTL_METRICS_PORT="0")
+    roles = ("workflows", "activities")
+    workers = [
+        await Service.start(sys.executable, "-m", "workers.main", "--queues", "ads", "--role", role, env=env)
+        for role in roles
+    ]
+    try:
+        for worker, role in zip(workers, roles, strict=True):
+            polled = await worker.wait_for(r"worker polling task queues \((\w+) only\): (.*)", timeout=90)
+            assert (polled[1], polled[2].strip()) == (role, "simctl-ads")
+        kinds = {
+            "workflows": TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            "activities": TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+        }
+        for worker, role in zip(workers, roles, strict=True):
+            identity = f"{worker.process.pid}@"
+            for kind_role, kind in kinds.items():
+                polling = any(p.startswith(identity) for p in await pollers(client, TaskQueue.ADS, kind))
+                assert polling == (kind_role == role), (role, kind_role)
+
+        started = await asyncio.to_thread(
+            simctl,
+            *("--no-embedded", "start-campaign", "--days", "2", "--buyers", "1", "--sellers", "2"),
+            *("--campaigns-per-buyer", "1", "--seed", "12", "--id", f"roles-{os.getpid()}-{free_port()}"),
+            env=env,
+        )
+        assert started.returncode == 0, started.stderr
+        await asyncio.wait_for(client.get_workflow_handle(started.stdout.strip().splitlines()[-1]).result(), 240)
         for worker in workers:
             assert await worker.stop(signal.SIGTERM) == 0
             assert "Traceback" not in worker.output, worker.output
