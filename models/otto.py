@@ -238,6 +238,23 @@ class SentAndSeen(BaseModel):
     observation: FiberObservation
 
 
+class CreateAndFire(BaseModel):
+    """A document fiber's two steps (a contract report's ``file``, an attestation's ``issue``) in one activity: its
+    one signer creates it and, once ML0 shows it in DRAFT, fires ``event``. Each wait is as ``watch`` says."""
+
+    create: CreateFiber
+    event: str
+    watch: AwaitFiber
+
+
+class DocumentFired(BaseModel):
+    """How far a ``CreateAndFire`` got: the fiber as ML0 last showed it, and whether this call fired the event
+    (False: found past DRAFT, or the create was rejected or not seen within a quiet spell)."""
+
+    observation: FiberObservation
+    fired: bool
+
+
 # --- fiber lifecycles ------------------------------------------------------------------------
 
 

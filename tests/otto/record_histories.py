@@ -10,6 +10,8 @@ Names (e.g. ``fiber-contract-decided``) record only those histories.
 - ``v2``: ``otto-regular-chain-calls`` and ``otto-send-and-await`` (an update and its wait are one activity),
   ``otto-report-as-lifecycles-end`` (a generation files a lifecycle's contract reports as soon as it ends),
   ``otto-attest-in-generation`` (a generation issues its attestations itself, not through children).
+- ``v3``: ``otto-document-in-one-activity`` (a document fiber's create and its one event are one activity);
+  recorded for ``identity-activate`` (with ``attestation-skill``) and ``evolution-run`` (with ``generation-0``).
 """
 
 from __future__ import annotations

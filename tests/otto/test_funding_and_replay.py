@@ -152,7 +152,7 @@ def first_report_before_last_lifecycle_ended(history: WorkflowHistory) -> bool:
                 last_lifecycle = event.event_id
         elif event.HasField("activity_task_scheduled_event_attributes") and first_report is None:
             name = event.activity_task_scheduled_event_attributes.activity_type.name
-            if name in ("otto.create_fiber", "otto.create_and_await"):
+            if name in ("otto.create_fiber", "otto.create_and_await", "otto.create_and_fire"):
                 first_report = event.event_id
     assert first_report is not None and last_lifecycle is not None
     return first_report < last_lifecycle
@@ -177,10 +177,21 @@ def test_saved_generation_histories_cover_both_ways_of_reporting_and_attesting()
     assert activity_calls(v2, "otto.create_and_await") > children_started(v2, "FiberWorkflow") > 0
 
 
+def test_saved_histories_cover_a_document_fiber_in_one_activity():
+    """v3 creates a document fiber (an attestation, a contract report) and fires its event in one activity, where
+    v2 used two: the replay below covers both branches."""
+    for name in ("attestation-skill", "generation-0"):
+        v2, v3 = saved(f"v2-{name}"), saved(f"v3-{name}")
+        assert activity_calls(v2, "otto.create_and_fire") == 0 and activity_calls(v2, "otto.create_and_await") > 0
+        assert activity_calls(v3, "otto.create_and_fire") > 0
+        assert activity_calls(v3, "otto.create_and_await") == activity_calls(v3, "otto.submit_and_await") == 0
+    assert first_report_before_last_lifecycle_ended(saved("v3-generation-0"))
+
+
 async def test_saved_histories_still_replay():
     """Histories recorded from earlier runs: a change that makes workflow code nondeterministic fails here."""
     files = sorted(HISTORIES.glob("*.json"))
-    assert {path.name[:3] for path in files} == {"v1-", "v2-"}
+    assert {path.name[:3] for path in files} == {"v1-", "v2-", "v3-"}
     replayer = Replayer(
         workflows=[
             FiberWorkflow,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import Counter
 
 import httpx
 from temporalio.client import Client
@@ -141,3 +142,48 @@ async def test_attestations_raise_reputation_and_build_the_trust_graph(
     }
     nodes_two, _ = trust_graph(carol.address, 0, records)
     assert nodes_two == [carol.address]
+
+
+async def test_attestations_under_lost_replies_are_issued_once_each(
+    client: Client, otto_worker, task_queue: str, pool: Pool, http: httpx.AsyncClient
+):
+    """An attestation's create and its issue are one activity, retried whole when a reply is lost: each fiber is
+    still created once and issued once, and each claim counts once on its subject's identity."""
+    parties = pool.take(6)
+    async with OttoChainServer(faults=Faults(error_rate=0.3, snapshot_interval=0.05, seed=7)) as node:
+        async with identity_worker(otto_worker, http):
+            identities = await asyncio.gather(
+                *(run(client, task_queue, IdentityWorkflow, identity_spec(pool, node.endpoints, p)) for p in parties)
+            )
+            attestations = await asyncio.gather(
+                *(
+                    run(
+                        client,
+                        task_queue,
+                        AttestationWorkflow,
+                        AttestationSpec(
+                            endpoints=node.endpoints,
+                            wallets=str(pool.path),
+                            kind="vouch",
+                            issuer=parties[(index + 1) % len(parties)],
+                            subject=subject,
+                            subject_identity=identity.fiber_id,
+                            claim=f"vouch for {subject.agent_id}",
+                        ),
+                    )
+                    for index, (subject, identity) in enumerate(zip(parties, identities, strict=True))
+                )
+            )
+        state = node.chain.state
+        applied = Counter((a.fiber_id, a.sequence_number) for a in state.applied)
+        issued = {result.fiber_id: state.fibers[result.fiber_id] for result in attestations}
+        url = f"{node.endpoints.ml0_url}/data-application/v1/state-machines"
+        while (response := await http.get(url)).status_code != 200:  # this read meets the faults too
+            pass
+        records = list(response.json().values())
+        assert node.chain.injected["before"] > 0 and node.chain.injected["after"] > 0
+
+    assert all(result.issued and result.state == "ISSUED" for result in attestations)
+    assert max(applied.values()) == 1, "an update was applied twice"
+    assert all(fiber.sequence_number == 1 for fiber in issued.values()), "each attestation issued once"
+    assert [reputation_of(p.address, records).vouches_received for p in parties] == [1] * len(parties)

@@ -80,6 +80,7 @@ def test_database_urls_select_the_async_driver(given: str, stored: str):
         ({"host_id": "two words"}, "SIMCTL_HOST_ID"),
         ({"host_id": "a@b"}, "SIMCTL_HOST_ID"),
         ({"host_id": ""}, "SIMCTL_HOST_ID"),
+        ({"worker_role": "both"}, "SIMCTL_WORKER_ROLE"),
     ],
 )
 def test_bad_values_are_one_line_errors(overrides: dict, named: str):
@@ -129,6 +130,7 @@ SAMPLES = {
     "metrics_host": "0.0.0.0",
     "task_queues": "otto,ads",
     "host_id": "worker-7.example",
+    "worker_role": "activities",
     "otto_node_host": "0.0.0.0",
     "ui_port": "9998",
     "log_level": "debug",

@@ -3,7 +3,8 @@
 Creates and transitions are regular activities, like waits. Between the patches ``LOCAL_CHAIN_CALLS`` and
 ``REGULAR_CHAIN_CALLS`` they were local activities (run inside the workflow task that decided the move);
 histories recorded then replay down that branch, older ones down the regular one (see ``Chain.patched``).
-Since ``SENT_WITH_ITS_WAIT`` an update and the wait for it are one activity, not two.
+Since ``SENT_WITH_ITS_WAIT`` an update and the wait for it are one activity, not two; since
+``DOCUMENT_IN_ONE_ACTIVITY`` a document fiber's create and its one event are one activity too.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from models.otto import (
         AwaitFiber,
         CreateAndAwait,
+        CreateAndFire,
         CreateFiber,
         FiberObservation,
         FiberRecord,
@@ -44,6 +46,7 @@ LOCAL_CHAIN_CALLS = "otto-local-chain-calls"
 REGULAR_CHAIN_CALLS = "otto-regular-chain-calls"
 RESEND_UNSEEN_UPDATES = "otto-resend-unseen-updates"
 SENT_WITH_ITS_WAIT = "otto-send-and-await"
+DOCUMENT_IN_ONE_ACTIVITY = "otto-document-in-one-activity"
 
 Arg = TypeVar("Arg")
 Result = TypeVar("Result")
@@ -153,6 +156,10 @@ SEND_AND_AWAIT: dict[str, Any] = {
 }
 
 
+# A document fiber in one activity: two sends, each with a wait of up to a quiet spell.
+CREATE_AND_FIRE: dict[str, Any] = SEND_AND_AWAIT | {"start_to_close_timeout": timedelta(seconds=2 * POLL_SECONDS + 60)}
+
+
 class Fired(NamedTuple):
     record: FiberRecord
     fired: bool  # this call fired the event (False: the fiber was found past DRAFT)
@@ -220,6 +227,8 @@ class Chain:
         """The two steps of a document fiber (a contract report's ``file``, an attestation's ``issue``): its one
         signer creates it in DRAFT and fires its one event. A fiber found already past DRAFT (a retry, a replay,
         a resumed run) is returned as it is."""
+        if self.together and workflow.patched(DOCUMENT_IN_ONE_ACTIVITY):
+            return await _created_and_fired(create, event, what)
         _, found = await self.create_until_seen(
             create, lambda update: awaiting(create.endpoints, create.fiber_id, watch_update=update), what
         )
@@ -249,3 +258,18 @@ class Chain:
         )
         assert observed.record is not None
         return Fired(observed.record, fired=True)
+
+
+async def _created_and_fired(create: CreateFiber, event: str, what: str) -> Fired:
+    """``Chain.create_and_fire`` as one activity (``FiberActivities.create_and_fire``), called again after a quiet
+    spell with its update unseen, as ``until_seen`` sends again."""
+    request = CreateAndFire(create=create, event=event, watch=awaiting(create.endpoints, create.fiber_id))
+    fired = False
+    while True:
+        done = await workflow.execute_activity_method(FiberActivities.create_and_fire, request, **CREATE_AND_FIRE)
+        fired = fired or done.fired
+        _fail_if_rejected(done.observation, what)
+        if not done.observation.timed_out:
+            assert done.observation.record is not None
+            return Fired(done.observation.record, fired=fired)
+        workflow.logger.warning("%s: not on ML0 after %.0f s; sending it again", what, POLL_SECONDS)
