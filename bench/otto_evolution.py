@@ -50,7 +50,7 @@ from store.engine import open_store
 from store.tables import OttoGenerationRow
 from store.wallets import generate_pool
 from workers.metrics import free_port
-from workers.registry import QUEUES, WorkerResources
+from workers.registry import QUEUES, WorkerResources, ottochain_client
 from workers.runner import project_runner
 from workflows.otto.evolution import EvolutionWorkflow
 
@@ -317,10 +317,7 @@ async def main(args: argparse.Namespace) -> None:
             benchmark_client(None) as (client, server),
             node_process(scratch, args.snapshot_interval) as node,
             open_store(f"sqlite+aiosqlite:///{store}") as engine,
-            httpx.AsyncClient(
-                timeout=httpx.Timeout(10.0, connect=5.0),
-                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-            ) as http,
+            ottochain_client() as http,
             worker_processes(
                 args.activity_workers,
                 worker_env(client.service_client.config.target_host, client.namespace, store, PASSPHRASE),

@@ -43,15 +43,34 @@ class WorkerResources:
     engine: AsyncEngine
     http: httpx.AsyncClient
     keyring: Keyring
+    # The otto activities' own client (None: they use ``http``).
+    ottochain_http: httpx.AsyncClient | None = None
+
+
+HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+# On every request httpcore looks at each connection in its pool (two system calls each), so a pool sized for
+# many slow peers (wallet-rpc, an LLM) makes each of the otto activities' short requests to one chain cost more
+# than it need: they get a pool of their own, small enough to look through and wide enough for the chain.
+OTTOCHAIN_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+
+
+def ottochain_client() -> httpx.AsyncClient:
+    """An HTTP client for the otto activities (``WorkerResources.ottochain_http``)."""
+    return httpx.AsyncClient(timeout=HTTP_TIMEOUT, limits=OTTOCHAIN_LIMITS)
 
 
 @asynccontextmanager
 async def open_resources(settings: Settings) -> AsyncIterator[WorkerResources]:
     passphrase = settings.wallet_passphrase.get_secret_value() if settings.wallet_passphrase else None
-    timeout = httpx.Timeout(10.0, connect=5.0)
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
-    async with open_store(settings.store_url) as engine, httpx.AsyncClient(timeout=timeout, limits=limits) as http:
-        yield WorkerResources(settings=settings, engine=engine, http=http, keyring=Keyring(passphrase))
+    async with (
+        open_store(settings.store_url) as engine,
+        httpx.AsyncClient(timeout=HTTP_TIMEOUT, limits=limits) as http,
+        ottochain_client() as ottochain_http,
+    ):
+        yield WorkerResources(
+            settings=settings, engine=engine, http=http, keyring=Keyring(passphrase), ottochain_http=ottochain_http
+        )
 
 
 @dataclass(frozen=True)
@@ -68,9 +87,10 @@ def platform_activities(resources: WorkerResources) -> Sequence[Callable]:
 
 
 def otto_activities(resources: WorkerResources) -> Sequence[Callable]:
-    fibers = FiberActivities(resources.http, resources.keyring)
-    identity = IdentityActivities(resources.http, resources.keyring)
-    evolution = EvolutionActivities(resources.engine, resources.http, resources.keyring)
+    http = resources.ottochain_http or resources.http
+    fibers = FiberActivities(http, resources.keyring)
+    identity = IdentityActivities(http, resources.keyring)
+    evolution = EvolutionActivities(resources.engine, http, resources.keyring)
     return [
         *fibers.all(),
         identity.find_identity,
