@@ -358,7 +358,8 @@ async def main(args: argparse.Namespace) -> None:
                 client,
                 task_queue=queue,
                 workflows=list(otto.workflows),
-                activities=[] if workers else list(otto.activities(resources)),
+                activities=list(otto.activities(resources)),
+                no_remote_activities=bool(workers),  # local activities still run here
                 workflow_runner=project_runner(client.data_converter),
             ):
                 started = time.perf_counter()

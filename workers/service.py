@@ -28,18 +28,21 @@ def build_workers(
     workers = []
     for spec in queues:
         workflows = list(spec.workflows) if role != "activities" else []
-        activities = list(spec.activities(resources)) if role != "workflows" else []
-        if workflows or activities:
-            workers.append(
-                Worker(
-                    client,
-                    task_queue=spec.queue.value,
-                    workflows=workflows,
-                    activities=activities,
-                    graceful_shutdown_timeout=timedelta(seconds=10),
-                    workflow_runner=project_runner(client.data_converter),
-                )
+        if role == "workflows" and not workflows:
+            continue
+        workers.append(
+            Worker(
+                client,
+                task_queue=spec.queue.value,
+                workflows=workflows,
+                # A workflow's local activities run in the worker that runs it: a workflows-only worker registers
+                # them all but polls no activity task.
+                activities=list(spec.activities(resources)),
+                no_remote_activities=role == "workflows",
+                graceful_shutdown_timeout=timedelta(seconds=10),
+                workflow_runner=project_runner(client.data_converter),
             )
+        )
         if spec.host_activities is not None and role != "workflows":
             workers.append(
                 Worker(

@@ -16,6 +16,7 @@ from temporalio.client import Client
 
 from models.task_queues import TaskQueue
 from tests.cli.helpers import ROOT, Service, environment, scrape, simctl
+from tests.histories import activity_calls
 from workers.client import pollers
 from workers.metrics import free_port
 
@@ -187,12 +188,25 @@ async def test_workflows_and_activities_in_processes_of_their_own_run_a_study(
 
         started = await asyncio.to_thread(
             simctl,
-            *("--no-embedded", "start-campaign", "--days", "2", "--buyers", "1", "--sellers", "2"),
+            *("--no-embedded", "start-campaign", "--days", "8", "--buyers", "1", "--sellers", "2"),
             *("--campaigns-per-buyer", "1", "--seed", "12", "--id", f"roles-{os.getpid()}-{free_port()}"),
             env=env,
         )
         assert started.returncode == 0, started.stderr
-        await asyncio.wait_for(client.get_workflow_handle(started.stdout.strip().splitlines()[-1]).result(), 240)
+        experiment = started.stdout.strip().splitlines()[-1]
+        await asyncio.wait_for(client.get_workflow_handle(experiment).result(), 240)
+        # The campaigns' negotiations are local activities: they ran in the workflows' process.
+        history = await client.get_workflow_handle(experiment).fetch_history()
+        campaigns = [
+            event.start_child_workflow_execution_initiated_event_attributes.workflow_id
+            for event in history.events
+            if event.HasField("start_child_workflow_execution_initiated_event_attributes")
+        ]
+        negotiations = [
+            activity_calls(await client.get_workflow_handle(campaign).fetch_history(), "llm.negotiate")
+            for campaign in campaigns
+        ]
+        assert campaigns and sum(negotiations) > 0, negotiations
 
         # Asked once the study is done, when both have long been polling (a poll just begun may not show yet).
         kinds = {
