@@ -78,6 +78,11 @@ def _count(share: float, size: int) -> int:
     return math.floor(share * size + 0.5)
 
 
+def replaced_count(size: int) -> int:
+    """How many of a population of ``size`` selection replaces: the worst 5%, never more than the bottom 20%."""
+    return min(_count(REPLACED_SHARE, size), _count(BOTTOM_SHARE, size))
+
+
 def ranked(scores: Sequence[Fitness]) -> list[Fitness]:
     return sorted(scores, key=lambda score: (-score.total, score.agent_id))
 
@@ -136,7 +141,7 @@ def select(
     size = len(order)
     n_elite = _count(ELITE_SHARE, size)
     n_bottom = _count(BOTTOM_SHARE, size)
-    n_replaced = min(_count(REPLACED_SHARE, size), n_bottom)
+    n_replaced = replaced_count(size)
     spread = diversity([traits[score.agent_id] for score in order])
     rate = policy.rate_for(spread)
     elites = [score.agent_id for score in order[:n_elite]] or [order[0].agent_id]

@@ -39,6 +39,7 @@ from models.evolution import (
 )
 from models.otto import FIBER_TYPES, AgentStats, AgentTraits
 from sim.otto.agents import random_traits
+from sim.otto.evolution import replaced_count
 from sim.otto.fibers import fiber_kind
 from sim.otto.fibers.decisions import risk_of
 
@@ -172,6 +173,13 @@ def measure(
             ),
         )
     return measured
+
+
+def newcomer_count(size: int, target_size: int) -> int:
+    """How many newcomers ``next_population`` takes on for a population of ``size`` and a target of
+    ``target_size``, whatever the fitness: known when a generation starts, so their wallets can be registered
+    while its lifecycles run (only their traits wait for selection)."""
+    return max(0, replaced_count(size) + target_size - size)
 
 
 def next_population(

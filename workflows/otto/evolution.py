@@ -36,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from sim.hashchain import GENESIS_HASH
     from sim.otto.generation import initial_traits, ledger_chain
     from workflows.common import search_attributes as sa
-    from workflows.otto.generation import STORE_TIMEOUT, GenerationWorkflow, take_on
+    from workflows.otto.generation import STORE_TIMEOUT, GenerationWorkflow, enrol, with_traits
 
 DEFAULT_POPULATION = 100
 # A generation's checkpoint crosses Temporal as one activity input (every agent's record and the next
@@ -187,14 +187,15 @@ class EvolutionWorkflow:
     async def _begin(self, spec: EvolutionSpec) -> EvolutionState:
         """A new run: the first population from the pool, each agent registered once, the run recorded."""
         size = spec.population or DEFAULT_POPULATION
-        members = await take_on(
+        enrolled = await enrol(
             run_id=spec.run_id,
             generation=0,
-            traits=initial_traits(spec.seed, size),
+            count=size,
             endpoints=spec.endpoints,
             wallets=spec.wallets,
             concurrency=spec.concurrency,
         )
+        members = with_traits(enrolled, initial_traits(spec.seed, size))
         recorded = spec.model_dump(mode="json", exclude={"resume", "endpoints", "generations", "duration_seconds"})
         # Names this workflow as the run's author: a retried write matches, another run with this id does not.
         recorded["started_by"] = workflow.info().workflow_id + "/" + workflow.info().run_id

@@ -22,6 +22,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from typing import NamedTuple
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -59,6 +60,7 @@ with workflow.unsafe.imports_passed_through():
     from sim.otto.generation import (
         generation_stats,
         measure,
+        newcomer_count,
         next_population,
         plan_generation,
         records,
@@ -88,6 +90,9 @@ REPORT_AS_LIFECYCLES_END = "otto-report-as-lifecycles-end"
 # The generation issues its attestations itself, as it files reports; histories from before start an
 # AttestationWorkflow child for each (a child costs a start, three workflow tasks and an end of its own).
 ATTEST_IN_GENERATION = "otto-attest-in-generation"
+# The newcomers' wallets are allocated and registered while the lifecycles run (their number is known at the
+# start, only their traits wait for selection); histories from before register them after selection.
+ENROL_WHILE_LIVING = "otto-enrol-newcomers-early"
 # Names fiber ids: a replayed, retried or resumed generation drives the same fibers, never new copies.
 FIBER_NAMESPACE = uuid.UUID("5f0c2a8e-77a4-4c55-9d1e-0b7a6c3e2d41")
 
@@ -124,30 +129,32 @@ async def observe(endpoints: OttoEndpoints, members: Sequence[Member]) -> dict[s
     return {observation.agent_id: observation for observation in observed}
 
 
-async def take_on(
-    *,
-    run_id: str,
-    generation: int,
-    traits: Sequence[AgentTraits],
-    endpoints: OttoEndpoints,
-    wallets: str,
-    concurrency: int,
-) -> list[Member]:
+class Enrolled(NamedTuple):
+    """A wallet of the pool with its registered identity: a newcomer waiting for its traits."""
+
+    agent_id: str
+    address: str
+    identity_fiber_id: str
+
+
+async def enrol(
+    *, run_id: str, generation: int, count: int, endpoints: OttoEndpoints, wallets: str, concurrency: int
+) -> list[Enrolled]:
     """New places in the run: wallets from the pool (allocated once per generation), each registered through
     an IdentityWorkflow child, which finds an existing identity instead of registering twice."""
-    if not traits:
+    if count == 0:
         return []
     allocated = await workflow.execute_activity_method(
         EvolutionActivities.allocate_agents,
-        AllocateAgents(run_id=run_id, generation=generation, count=len(traits), wallets=wallets),
+        AllocateAgents(run_id=run_id, generation=generation, count=count, wallets=wallets),
         start_to_close_timeout=STORE_TIMEOUT,
         retry_policy=STORE_RETRY,
     )
-    if len(allocated) != len(traits):
-        raise RuntimeError(f"asked the pool for {len(traits)} agents, got {len(allocated)}")
+    if len(allocated) != count:
+        raise RuntimeError(f"asked the pool for {count} agents, got {len(allocated)}")
     limit = asyncio.Semaphore(concurrency)
 
-    async def register(agent: AllocatedAgent, own: AgentTraits) -> Member:
+    async def register(agent: AllocatedAgent) -> Enrolled:
         async with limit:
             identity = await workflow.execute_child_workflow(
                 IdentityWorkflow.run,
@@ -162,9 +169,18 @@ async def take_on(
                 ),
                 id=f"{run_id}/g{generation}/identity/{agent.agent_id}",
             )
-        return Member(agent_id=agent.agent_id, address=agent.address, identity_fiber_id=identity.fiber_id, traits=own)
+        return Enrolled(agent.agent_id, agent.address, identity.fiber_id)
 
-    return list(await asyncio.gather(*(register(agent, own) for agent, own in zip(allocated, traits, strict=True))))
+    return list(await asyncio.gather(*(register(agent) for agent in allocated)))
+
+
+def with_traits(enrolled: Sequence[Enrolled], traits: Sequence[AgentTraits]) -> list[Member]:
+    if len(enrolled) != len(traits):
+        raise RuntimeError(f"{len(enrolled)} newcomers registered for {len(traits)} places")
+    return [
+        Member(agent_id=agent.agent_id, address=agent.address, identity_fiber_id=agent.identity_fiber_id, traits=own)
+        for agent, own in zip(enrolled, traits, strict=True)
+    ]
 
 
 @workflow.defn
@@ -200,6 +216,11 @@ class GenerationWorkflow:
         # New work on the chain starts only through the gate: breaker closed, ML0 producing.
         gate = self._gate = ChainGate(spec.endpoints, spec.health, run_id=spec.run_id)
         self._chain = Chain.patched()
+        enrolling = (
+            asyncio.create_task(self._enrol(spec, newcomer_count(len(population), spec.target_size)))
+            if workflow.patched(ENROL_WHILE_LIVING)
+            else None
+        )
 
         # Every agent's reputation, read before anyone chooses a counterparty.
         before = await gate.call(lambda: observe(spec.endpoints, population))
@@ -238,16 +259,10 @@ class GenerationWorkflow:
         kept, newcomer_traits, retired = next_population(
             population, selection, spec.target_size, stream(spec.seed, spec.generation, "grow")
         )
-        if newcomer_traits:
-            await self._ready()  # registering newcomers is new work on the chain too
-        newcomers = await take_on(
-            run_id=spec.run_id,
-            generation=spec.generation + 1,
-            traits=newcomer_traits,
-            endpoints=spec.endpoints,
-            wallets=spec.wallets,
-            concurrency=spec.concurrency,
-        )
+        if enrolling is not None:
+            newcomers = with_traits(await enrolling, newcomer_traits)
+        else:
+            newcomers = with_traits(await self._enrol(spec, len(newcomer_traits)), newcomer_traits)
         following = kept + newcomers
         agents = records(population, measured, scores, selection, after, set(retired))
         stats = generation_stats(
@@ -296,6 +311,19 @@ class GenerationWorkflow:
             ),
         )
         return GenerationSummary(stats=stats, ledger=writer.cursor)
+
+    async def _enrol(self, spec: GenerationSpec, count: int) -> list[Enrolled]:
+        """The next generation's newcomers, registered on chain (new work on the chain too: through the gate)."""
+        if count:
+            await self._ready()
+        return await enrol(
+            run_id=spec.run_id,
+            generation=spec.generation + 1,
+            count=count,
+            endpoints=spec.endpoints,
+            wallets=spec.wallets,
+            concurrency=spec.concurrency,
+        )
 
     async def _ready(self) -> None:
         """Before each new initiation: wait while the breaker is open or ML0 is stalled (work in flight goes on)."""

@@ -12,7 +12,14 @@ from models.otto import FIBER_TYPES, AgentTraits
 from sim.otto.agents import random_traits
 from sim.otto.evolution import fitness, select
 from sim.otto.fibers import fiber_kind
-from sim.otto.generation import initial_traits, measure, next_population, plan_generation, stream
+from sim.otto.generation import (
+    initial_traits,
+    measure,
+    newcomer_count,
+    next_population,
+    plan_generation,
+    stream,
+)
 
 
 def traits(
@@ -189,6 +196,18 @@ def test_the_replaced_retire_and_newcomers_take_their_places() -> None:
     placements = {p.agent_id: p for p in selection.placements}
     assert all(m.traits == placements[m.agent_id].traits for m in kept), "survivors carry selection's traits"
     assert [m.agent_id for m in kept] == [m.agent_id for m in agents if m.agent_id not in replaced], "order kept"
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 9, 10, 11, 19, 20, 21, 40, 100, 101])
+def test_the_newcomers_are_counted_before_the_generation_is_scored(size: int) -> None:
+    """The generation registers its newcomers while its lifecycles run, so their number must not depend on the
+    scores: any fitness, any target size, the count known at the start is the count selection takes on."""
+    agents = population(size, seed=size)
+    for scores_seed in range(3):
+        selection = _selection(agents, seed=scores_seed)
+        for target in sorted({1, max(1, size - 7), max(1, size - 1), size, size + 1, size + 9}):
+            _, newcomers, _ = next_population(agents, selection, target, random.Random(0))
+            assert len(newcomers) == newcomer_count(size, target), (size, target)
 
 
 def test_a_changed_target_size_grows_or_shrinks_the_population() -> None:
