@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from temporalio import activity, workflow
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Worker
 
 from workers.runner import project_runner
@@ -88,13 +89,18 @@ async def count_activities(client: Client, handles_or_query) -> tuple[int, int, 
         ]
     else:
         handles = list(handles_or_query)
+    regular, local = activities_in([await handle.fetch_history() for handle in handles])
+    return len(handles), regular, local
+
+
+def activities_in(histories: Iterable[WorkflowHistory]) -> tuple[int, int]:
+    """(regular activities, local activities) in these histories."""
     regular = local = 0
-    for handle in handles:
-        history = await handle.fetch_history()
+    for history in histories:
         regular += sum(e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED for e in history.events)
         local += sum(
             e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
             and e.marker_recorded_event_attributes.marker_name == LOCAL_ACTIVITY_MARKER
             for e in history.events
         )
-    return len(handles), regular, local
+    return regular, local

@@ -33,11 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.worker import Worker
 
 from activities.otto.keyring import Keyring
-from bench.baseline import count_activities, measure_baseline
+from bench.baseline import activities_in, measure_baseline
 from bench.machine import cpu_seconds, describe_machine
 from bench.server import benchmark_client
 from bench.worker_processes import worker_env, worker_processes
@@ -167,13 +167,12 @@ async def timeline(client: Client, workflow_id: str) -> dict[str, tuple[float, f
     return spans
 
 
-async def step_latencies(handles: list[WorkflowHandle]) -> dict[str, list[float]]:
+def step_latencies(histories: list[WorkflowHistory]) -> dict[str, list[float]]:
     """Where a lifecycle's steps spend their time, from FiberWorkflow histories: each activity's wait in the
     task queue (scheduled -> started), its run (started -> completed, mostly waiting for a snapshot), and the
     workflow's turnaround (completed -> the next activity scheduled: a workflow task and its queue wait)."""
     found: dict[str, list[float]] = {"queue wait": [], "activity run": [], "workflow turnaround": []}
-    for handle in handles:
-        history = await handle.fetch_history()
+    for history in histories:
         scheduled: dict[int, float] = {}
         started: dict[int, float] = {}
         completed_at: float | None = None
@@ -379,8 +378,9 @@ async def main(args: argparse.Namespace) -> None:
                 fibers.append(client.get_workflow_handle(execution.id, run_id=execution.run_id))
                 if len(fibers) >= args.sample:
                     break
-            _, regular, local = await count_activities(client, fibers)
-            latencies = await step_latencies(fibers)
+            histories = [await fiber.fetch_history() for fiber in fibers]
+            regular, local = activities_in(histories)
+            latencies = step_latencies(histories)
             timelines = [
                 await timeline(client, f"{run_id}/g{generation}") for generation in range(1, result.generations_done)
             ]

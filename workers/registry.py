@@ -51,7 +51,10 @@ HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 # On every request httpcore looks at each connection in its pool (two system calls each), so a pool sized for
 # many slow peers (wallet-rpc, an LLM) makes each of the otto activities' short requests to one chain cost more
 # than it need: they get a pool of their own, small enough to look through and wide enough for the chain.
-OTTOCHAIN_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+# A connection idle for 2 s is closed by the client: servers close idle ones after about 5 s (uvicorn's and
+# Node's default), and a client that kept them as long (httpx's default is 5 s too) could send on a connection
+# the server was closing, which fails the request with a ReadError (seen a few times a run, then retried).
+OTTOCHAIN_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=16, keepalive_expiry=2.0)
 
 
 def ottochain_client() -> httpx.AsyncClient:

@@ -12,6 +12,8 @@ Names (e.g. ``fiber-contract-decided``) record only those histories.
   ``otto-attest-in-generation`` (a generation issues its attestations itself, not through children).
 - ``v3``: ``otto-document-in-one-activity`` (a document fiber's create and its one event are one activity);
   recorded for ``identity-activate`` (with ``attestation-skill``) and ``evolution-run`` (with ``generation-0``).
+- ``v4``: ``otto-enrol-newcomers-early`` (a generation registers its newcomers while its lifecycles run);
+  recorded for ``evolution-run`` (with ``generation-0``), with ten agents.
 """
 
 from __future__ import annotations
@@ -143,13 +145,14 @@ async def main(tag: str, only: set[str]) -> None:
                             platform_user_id="a",
                         ),
                     ),
-                    # A tiny run of the evolving simulator; its first generation is saved beside it.
+                    # A small run of the evolving simulator; its first generation is saved beside it. Ten agents,
+                    # the fewest whose generation takes a newcomer on (v3 and before: four, none).
                     "evolution-run": (
                         EvolutionWorkflow.run,
                         EvolutionSpec(
                             run_id="evolution-run",
                             seed=5,
-                            population=4,
+                            population=10,
                             generations=2,
                             endpoints=node.endpoints,
                             wallets=str(path),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
@@ -138,11 +140,13 @@ def test_saved_histories_cover_both_ways_of_sending_an_update():
         assert activity_calls(v2, "otto.submit_transition") == activity_calls(v2, "otto.await_fiber") == 0
 
 
-def first_report_before_last_lifecycle_ended(history: WorkflowHistory) -> bool:
-    """Did the generation send a contract report's create before its last FiberWorkflow child ended?"""
+def first_before_last_lifecycle_ended(history: WorkflowHistory, marks: Callable[[HistoryEvent], bool]) -> bool:
+    """Did the generation record its first event that ``marks`` picks before its last FiberWorkflow child ended?"""
     children: dict[int, str] = {}
-    first_report = last_lifecycle = None
+    first = last_lifecycle = None
     for event in history.events:
+        if first is None and marks(event):
+            first = event.event_id
         if event.HasField("start_child_workflow_execution_initiated_event_attributes"):
             started = event.start_child_workflow_execution_initiated_event_attributes
             children[event.event_id] = started.workflow_type.name
@@ -150,12 +154,20 @@ def first_report_before_last_lifecycle_ended(history: WorkflowHistory) -> bool:
             initiated = event.child_workflow_execution_completed_event_attributes.initiated_event_id
             if children[initiated] == "FiberWorkflow":
                 last_lifecycle = event.event_id
-        elif event.HasField("activity_task_scheduled_event_attributes") and first_report is None:
-            name = event.activity_task_scheduled_event_attributes.activity_type.name
-            if name in ("otto.create_fiber", "otto.create_and_await", "otto.create_and_fire"):
-                first_report = event.event_id
-    assert first_report is not None and last_lifecycle is not None
-    return first_report < last_lifecycle
+    assert first is not None and last_lifecycle is not None
+    return first < last_lifecycle
+
+
+def first_report_before_last_lifecycle_ended(history: WorkflowHistory) -> bool:
+    """Did the generation send a contract report's create before its last FiberWorkflow child ended?"""
+
+    def creates(event: HistoryEvent) -> bool:
+        return event.HasField("activity_task_scheduled_event_attributes") and (
+            event.activity_task_scheduled_event_attributes.activity_type.name
+            in ("otto.create_fiber", "otto.create_and_await", "otto.create_and_fire")
+        )
+
+    return first_before_last_lifecycle_ended(history, creates)
 
 
 def children_started(history: WorkflowHistory, workflow_type: str) -> int:
@@ -188,10 +200,36 @@ def test_saved_histories_cover_a_document_fiber_in_one_activity():
     assert first_report_before_last_lifecycle_ended(saved("v3-generation-0"))
 
 
+def patches(history: WorkflowHistory) -> set[str]:
+    """The patch ids a history's workflow took (``workflow.patched`` records a marker for each)."""
+    return {
+        json.loads(event.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)["id"]
+        for event in history.events
+        if event.HasField("marker_recorded_event_attributes")
+        and event.marker_recorded_event_attributes.marker_name == "core_patch"
+    }
+
+
+def test_saved_histories_cover_newcomers_registered_while_lifecycles_run():
+    """v4 registers a generation's newcomers while its lifecycles run, v3 after selection: the replay below covers
+    both branches."""
+    v3, v4 = saved("v3-generation-0"), saved("v4-generation-0")
+    assert "otto-enrol-newcomers-early" not in patches(v3)
+    assert "otto-enrol-newcomers-early" in patches(v4)
+    assert first_before_last_lifecycle_ended(
+        v4,
+        lambda event: (
+            event.HasField("start_child_workflow_execution_initiated_event_attributes")
+            and event.start_child_workflow_execution_initiated_event_attributes.workflow_type.name == "IdentityWorkflow"
+        ),
+    )
+    assert activity_calls(v4, "otto.create_and_fire") > 0
+
+
 async def test_saved_histories_still_replay():
     """Histories recorded from earlier runs: a change that makes workflow code nondeterministic fails here."""
     files = sorted(HISTORIES.glob("*.json"))
-    assert {path.name[:3] for path in files} == {"v1-", "v2-", "v3-"}
+    assert {path.name[:3] for path in files} == {"v1-", "v2-", "v3-", "v4-"}
     replayer = Replayer(
         workflows=[
             FiberWorkflow,

@@ -8,9 +8,10 @@ counting as a failed lifecycle; as each one ends, report its settled contract on
 fibers (a completion, or a violation on the party that caused a failure: ``sim.otto.social``), each a
 ContractReport fiber created and filed by a counterparty, whose trigger records it on the identity;
 issue the generation's attestations (at the rate the traits give, each by its issuer); read the
-chain again and score each agent (``sim.otto.evolution``); select;
-take newcomers for the retired places from the wallet pool and register them once; and write the checkpoint
-(stats, fitness, selection, next population) with the ledger entry that seals its summary, in one activity.
+chain again and score each agent (``sim.otto.evolution``); select; give the newcomers their traits; and
+write the checkpoint (stats, fitness, selection, next population) with the ledger entry that seals its
+summary, in one activity. The newcomers' wallets are taken from the pool and registered once while the
+lifecycles run: how many there will be is known from the start, only their traits wait for selection.
 
 All randomness comes from streams named by (seed, generation, purpose), so a replay, a retry and a run
 resumed from the previous checkpoint make the same choices.
