@@ -62,6 +62,7 @@ from store.wallets import generate_pool
 from workers.client import connect, ensure_search_attributes, wait_for_namespace
 from workers.metrics import free_port
 from workers.registry import QUEUES, WorkerResources
+from workers.runner import project_runner
 from workflows.ads.experiment import ExperimentWorkflow
 from workflows.otto.evolution import EvolutionWorkflow
 from workflows.otto.fiber import FiberWorkflow
@@ -104,7 +105,11 @@ async def otto_worker(client: Client, settings: Settings, store: AsyncEngine, qu
     async with httpx.AsyncClient(timeout=10) as http:
         resources = WorkerResources(settings=settings, engine=store, http=http, keyring=Keyring(PASSPHRASE))
         async with Worker(
-            client, task_queue=queue, workflows=list(otto.workflows), activities=list(otto.activities(resources))
+            client,
+            task_queue=queue,
+            workflows=list(otto.workflows),
+            activities=list(otto.activities(resources)),
+            workflow_runner=project_runner(client.data_converter),
         ):
             yield
 
@@ -539,6 +544,7 @@ async def ads_workers(
                         workflows=list(spec.workflows),
                         activities=list(spec.activities(resources)),
                         interceptors=[gate] if gate is not None and spec.queue == TaskQueue.ADS else [],
+                        workflow_runner=project_runner(client.data_converter),
                     )
                     await stack.enter_async_context(worker)
             yield
@@ -810,7 +816,13 @@ async def fiber_load(client: Client, scratch: Path, *, lifecycles: int = 1000, t
         fibers = FiberActivities(http, Keyring(PASSPHRASE))
         specs = lifecycle_specs(lifecycles, parties, node.endpoints, wallets, timeout_seconds=timeout)
         activities: list[Callable[..., Any]] = fibers.all()
-        async with Worker(client, task_queue=queue, workflows=[FiberWorkflow], activities=activities):
+        async with Worker(
+            client,
+            task_queue=queue,
+            workflows=[FiberWorkflow],
+            activities=activities,
+            workflow_runner=project_runner(client.data_converter),
+        ):
             started = time.perf_counter()
             handles = [
                 await client.start_workflow(
