@@ -377,6 +377,13 @@ class RegisterIdentity(BaseModel):
     platform_user_id: str
 
 
+class RegisterAgain(BaseModel):
+    """A registration that stayed off ML0 for a quiet spell: ``lost_fiber_id`` is the identity the bridge named."""
+
+    registration: RegisterIdentity
+    lost_fiber_id: str
+
+
 class ActivateIdentity(BaseModel):
     endpoints: OttoEndpoints
     wallets: str

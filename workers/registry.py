@@ -96,10 +96,7 @@ def otto_activities(resources: WorkerResources) -> Sequence[Callable]:
     evolution = EvolutionActivities(resources.engine, http, resources.keyring)
     return [
         *fibers.all(),
-        identity.find_identity,
-        identity.register_identity,
-        identity.activate_identity,
-        identity.top_up,
+        *identity.all(),
         evolution.observe_agents,
         evolution.latest_ordinal,
         evolution.allocate_agents,

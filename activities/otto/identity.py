@@ -8,6 +8,8 @@ attempt first waits one snapshot so that its predecessor's registration, if it l
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 from constellation_sdk.currency_transaction import create_currency_transaction
@@ -18,15 +20,31 @@ from temporalio.exceptions import ApplicationError
 from activities.otto.clients import BridgeClient, MetagraphClient
 from activities.otto.http import call
 from activities.otto.keyring import Keyring
-from models.otto import ActivateIdentity, FiberRecord, FindIdentity, RegisterIdentity, Submitted, TopUp, TopUpResult
+from models.otto import (
+    ActivateIdentity,
+    FiberRecord,
+    FindIdentity,
+    RegisterAgain,
+    RegisterIdentity,
+    Submitted,
+    TopUp,
+    TopUpResult,
+)
 
 UNITS_PER_TOKEN = 100_000_000
+# A registration is taken for lost only once ML0 has made this many snapshots after a quiet spell without it: DL1
+# puts what it accepted into the next snapshot, so an update in none of them died with the node that accepted it.
+LOST_AFTER_SNAPSHOTS = 3
 
 
 class IdentityActivities:
     def __init__(self, http: httpx.AsyncClient, keyring: Keyring) -> None:
         self._http = http
         self._keyring = keyring
+
+    def all(self) -> list[Callable[..., Awaitable[Any]]]:
+        """Every identity activity, for a worker's list."""
+        return [self.find_identity, self.register_identity, self.register_again, self.activate_identity, self.top_up]
 
     @activity.defn(name="otto.find_identity")
     async def find_identity(self, request: FindIdentity) -> str | None:
@@ -52,6 +70,27 @@ class IdentityActivities:
             platform_user_id=request.platform_user_id,
         )
         return registered["fiberId"]
+
+    @activity.defn(name="otto.register_again")
+    async def register_again(self, request: RegisterAgain) -> str:
+        """The identity of a registration that stayed off ML0 for a quiet spell: found after all, else registered
+        again. Only once ML0 has made ``LOST_AFTER_SNAPSHOTS`` more snapshots, so a registration that is merely slow
+        (or a chain that is stalled: this then waits, and its retries too) never leads to a second identity."""
+        register = request.registration
+        chain = MetagraphClient(self._http, register.endpoints)
+        await _wait_for_snapshot_after(chain, await chain.latest_ordinal() + LOST_AFTER_SNAPSHOTS - 1)
+        if await chain.fiber(request.lost_fiber_id) is not None:
+            return request.lost_fiber_id
+        address = self._keyring.address(register.wallets, register.agent_id)
+        existing = await _existing_identity(BridgeClient(self._http, register.endpoints), address)
+        if existing is not None:
+            return existing
+        activity.logger.warning(
+            "registration of %s lost (identity %s never on ML0): registering again",
+            register.agent_id,
+            request.lost_fiber_id,
+        )
+        return await self.register_identity(register)
 
     @activity.defn(name="otto.activate_identity")
     async def activate_identity(self, request: ActivateIdentity) -> Submitted:

@@ -14,6 +14,8 @@ Names (e.g. ``fiber-contract-decided``) record only those histories.
   recorded for ``identity-activate`` (with ``attestation-skill``) and ``evolution-run`` (with ``generation-0``).
 - ``v4``: ``otto-enrol-newcomers-early`` (a generation registers its newcomers while its lifecycles run);
   recorded for ``evolution-run`` (with ``generation-0``), with ten agents.
+- ``v5``: ``otto-register-again-when-lost`` (a registration still off ML0 after a quiet spell is looked for, else
+  made again); recorded for ``identity-activate`` (with ``attestation-skill``).
 """
 
 from __future__ import annotations
@@ -85,9 +87,7 @@ async def main(tag: str, only: set[str]) -> None:
                 workflows=[FiberWorkflow, IdentityWorkflow, AttestationWorkflow, GenerationWorkflow, EvolutionWorkflow],
                 activities=[
                     *fibers.all(),
-                    identity.find_identity,
-                    identity.register_identity,
-                    identity.activate_identity,
+                    *identity.all(),
                     evolution.observe_agents,
                     evolution.latest_ordinal,
                     evolution.allocate_agents,

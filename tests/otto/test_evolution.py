@@ -74,9 +74,7 @@ def evolution_worker_parts(http: httpx.AsyncClient, store: AsyncEngine):
     workflows = [EvolutionWorkflow, GenerationWorkflow, FiberWorkflow, IdentityWorkflow, AttestationWorkflow]
     activities = [
         *fibers.all(),
-        identity.find_identity,
-        identity.register_identity,
-        identity.activate_identity,
+        *identity.all(),
         evolution.observe_agents,
         evolution.latest_ordinal,
         evolution.allocate_agents,

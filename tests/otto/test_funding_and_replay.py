@@ -226,10 +226,19 @@ def test_saved_histories_cover_newcomers_registered_while_lifecycles_run():
     assert activity_calls(v4, "otto.create_and_fire") > 0
 
 
+def test_saved_histories_cover_both_ways_of_awaiting_a_registration():
+    """v5 awaits a new identity in quiet spells, ready to register again, v3 and before waited on: the replay below
+    covers both branches."""
+    v3, v5 = saved("v3-identity-activate"), saved("v5-identity-activate")
+    assert "otto-register-again-when-lost" not in patches(v3)
+    assert "otto-register-again-when-lost" in patches(v5)
+    assert activity_calls(v5, "otto.register_identity") == activity_calls(v3, "otto.register_identity") == 1
+
+
 async def test_saved_histories_still_replay():
     """Histories recorded from earlier runs: a change that makes workflow code nondeterministic fails here."""
     files = sorted(HISTORIES.glob("*.json"))
-    assert {path.name[:3] for path in files} == {"v1-", "v2-", "v3-", "v4-"}
+    assert {path.name[:3] for path in files} == {"v1-", "v2-", "v3-", "v4-", "v5-"}
     replayer = Replayer(
         workflows=[
             FiberWorkflow,

@@ -16,6 +16,7 @@ from localnet.ottochain.server import OttoChainServer
 from models.otto import AttestationSpec, IdentitySpec, OttoEndpoints, Party
 from sim.otto.reputation import reputation_of, trust_graph
 from tests.otto.conftest import PASSPHRASE, Pool
+from tests.polling import eventually
 from workflows.otto.identity import AttestationWorkflow, IdentityWorkflow
 
 
@@ -37,7 +38,7 @@ def identity_worker(otto_worker, http: httpx.AsyncClient):
     return otto_worker(
         IdentityWorkflow,
         AttestationWorkflow,
-        extra_activities=[identity.find_identity, identity.register_identity, identity.activate_identity],
+        extra_activities=identity.all(),
     )
 
 
@@ -92,6 +93,32 @@ async def test_registration_under_lost_replies_creates_one_identity_per_agent(
 
     assert sorted(owners) == sorted(p.address for p in pool.take(8)), "exactly one identity per agent"
     assert all(result.state == "ACTIVE" for result in results)
+
+
+async def test_a_registration_the_node_acknowledged_and_lost_is_made_again_once(
+    client: Client, otto_worker, task_queue: str, pool: Pool, http: httpx.AsyncClient
+):
+    """DL1 acknowledges the registration and loses it, as a node that dies before its next snapshot does: the
+    bridge has named an identity that never reaches ML0. After a quiet spell the workflow looks for it and, with
+    it nowhere on chain, registers again: the agent ends with exactly one identity, active (it used to wait on)."""
+    party = pool.take(1)[0]
+    async with OttoChainServer(faults=Faults(forget_every=1, snapshot_interval=0.05)) as node:
+        async with identity_worker(otto_worker, http):
+            running = asyncio.ensure_future(
+                run(client, task_queue, IdentityWorkflow, identity_spec(pool, node.endpoints, party))
+            )
+            await eventually(lambda: node.chain.injected["forgotten"] == 1, timeout=30)
+            node.chain.faults.forget_every = 0  # the first registration is lost; what follows lands
+            result = await asyncio.wait_for(running, timeout=120)
+        identities = {
+            fiber_id: f
+            for fiber_id, f in node.chain.state.fibers.items()
+            if f.state_data.get("schema") == "AgentIdentity" and f.state_data.get("owner") == party.address
+        }
+
+    assert result.registered_now and result.state == "ACTIVE"
+    assert list(identities) == [result.fiber_id], "one identity, the second registration's"
+    assert node.chain.injected["forgotten"] == 1
 
 
 async def test_attestations_raise_reputation_and_build_the_trust_graph(

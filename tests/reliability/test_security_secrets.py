@@ -148,7 +148,7 @@ async def otto_run(client: Client, task_queue: str, pool: Pool, endpoints: OttoE
     worker = otto_worker(
         IdentityWorkflow,
         AttestationWorkflow,
-        extra_activities=[identity.find_identity, identity.register_identity, identity.activate_identity],
+        extra_activities=identity.all(),
     )
     async with worker:
         result = await client.execute_workflow(

@@ -15,10 +15,12 @@ with workflow.unsafe.imports_passed_through():
         AttestationResult,
         AttestationSpec,
         CreateFiber,
+        FiberRecord,
         FindIdentity,
         FundSpec,
         IdentityResult,
         IdentitySpec,
+        RegisterAgain,
         RegisterIdentity,
         TopUp,
         TopUpResult,
@@ -26,6 +28,9 @@ with workflow.unsafe.imports_passed_through():
     from sim.otto.fibers.attestation import ATTESTATION_DEFINITION, attestation_initial_data
     from workflows.common import search_attributes as sa
     from workflows.otto.chain import CHAIN_CALL, CHAIN_RETRY, Chain, await_fiber, awaiting, until_seen
+
+# A registration still off ML0 after a quiet spell is looked for, else made again; histories from before waited on.
+REGISTER_AGAIN_WHEN_LOST = "otto-register-again-when-lost"
 
 
 @workflow.defn
@@ -42,19 +47,16 @@ class IdentityWorkflow:
         if fiber_id is None:
             fiber_id = await workflow.execute_activity_method(
                 IdentityActivities.register_identity,
-                RegisterIdentity(
-                    endpoints=spec.endpoints,
-                    wallets=spec.wallets,
-                    agent_id=spec.agent_id,
-                    display_name=spec.display_name,
-                    platform=spec.platform,
-                    platform_user_id=spec.platform_user_id,
-                ),
+                _registration(spec),
                 start_to_close_timeout=timedelta(seconds=90),
                 heartbeat_timeout=timedelta(seconds=20),
                 retry_policy=CHAIN_RETRY,
             )
-        record = (await await_fiber(awaiting(spec.endpoints, fiber_id), f"registration of {spec.agent_id}")).record
+        what = f"registration of {spec.agent_id}"
+        if registered_now and workflow.patched(REGISTER_AGAIN_WHEN_LOST):
+            fiber_id, record = await _registered(spec, fiber_id, what)
+        else:
+            record = (await await_fiber(awaiting(spec.endpoints, fiber_id), what)).record
         assert record is not None
 
         activated_now = False
@@ -87,6 +89,35 @@ class IdentityWorkflow:
             state=record.current_state,
             registered_now=registered_now,
             activated_now=activated_now,
+        )
+
+
+def _registration(spec: IdentitySpec) -> RegisterIdentity:
+    return RegisterIdentity(
+        endpoints=spec.endpoints,
+        wallets=spec.wallets,
+        agent_id=spec.agent_id,
+        display_name=spec.display_name,
+        platform=spec.platform,
+        platform_user_id=spec.platform_user_id,
+    )
+
+
+async def _registered(spec: IdentitySpec, fiber_id: str, what: str) -> tuple[str, FiberRecord | None]:
+    """Wait for a registration to reach ML0. The bridge names the fiber, so a registration the node acknowledged
+    and lost cannot simply be sent again like a fiber's update: after each quiet spell without it,
+    ``otto.register_again`` finds the identity if it landed after all, else registers anew."""
+    while True:
+        observation = await await_fiber(awaiting(spec.endpoints, fiber_id), what, quiet_returns=True)
+        if not observation.timed_out:
+            return fiber_id, observation.record
+        workflow.logger.warning("%s: not on ML0 after a quiet spell; looking for it, else registering again", what)
+        fiber_id = await workflow.execute_activity_method(
+            IdentityActivities.register_again,
+            RegisterAgain(registration=_registration(spec), lost_fiber_id=fiber_id),
+            start_to_close_timeout=timedelta(seconds=150),
+            heartbeat_timeout=timedelta(seconds=20),
+            retry_policy=CHAIN_RETRY,
         )
 
 
